@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libawe — Address Windowing Extensions for Linux.
+ *
+ * A process allocates "physical pages" (frames): locked, resident,
+ * zero-filled pages named by opaque non-zero frame numbers. It reserves
+ * virtual *windows* and maps any frame at any page slot of any window, one
+ * address per frame at a time. Unmapping keeps the window reserved and the
+ * frame's contents; only awe_free() gives a frame back.
+ *
+ * State is per process, as on Windows: every thread sees the same frames and
+ * windows, and a child created by fork() inherits none of them.
+ *
+ * Error contract: every function that can fail returns a negative errno
+ * value on failure and also stores the positive value in errno. On success
+ * errno is left untouched. awe_strerror() explains each code in libawe's own
+ * terms. A failing call changes nothing, unless its description says
+ * otherwise (only awe_free() works entry by entry, as Windows does).
+ *
+ * Addresses: an address may point anywhere inside a page slot; it names the
+ * whole slot (Windows rounds down the same way). Counts are in pages of
+ * awe_page_size() bytes.
+ *
+ * Access to an unmapped slot, a write to a read-only slot, and any access to
+ * a slot protected with AWE_PROT_NONE raise SIGBUS with si_addr at the
+ * faulting address: libawe's equivalent of Windows' access violation. A
+ * system call that reads or writes such a slot fails with EFAULT instead.
+ */
+#ifndef AWE_H
+#define AWE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(AWE_BUILDING) && defined(__GNUC__)
+#define AWE_API __attribute__((visibility("default")))
+#else
+#define AWE_API
+#endif
+
+#define AWE_VERSION_MAJOR 0
+#define AWE_VERSION_MINOR 1
+#define AWE_VERSION_PATCH 0
+
+/* An opaque, non-zero frame number. Numbers are never reused for another
+ * frame while the process lives, so a freed number stays invalid. */
+typedef uint64_t awe_frame_t;
+
+/* Flags for awe_init(). */
+enum {
+	/* Frames are neither locked nor counted against RLIMIT_MEMLOCK: they are
+	 * resident when allocated but the kernel may swap them out later. Meant
+	 * for unprivileged programs that accept that; without this flag (or the
+	 * environment variable LIBAWE_UNLOCKED=1) frames are always locked. */
+	AWE_INIT_UNLOCKED = 1u << 0,
+};
+
+/* Flags for awe_window_create(). */
+enum {
+	/* Place the window exactly at the hint (rounded down to a page), failing
+	 * with -EEXIST if anything is mapped there. Never replaces a mapping. */
+	AWE_WINDOW_FIXED = 1u << 0,
+};
+
+/* Page protections for awe_protect(); the values are those of mmap(2). */
+enum {
+	AWE_PROT_NONE = 0,	/* PROT_NONE */
+	AWE_PROT_READ = 1,	/* PROT_READ */
+	AWE_PROT_READWRITE = 3, /* PROT_READ | PROT_WRITE */
+};
+
+/* What awe_query() reports about one page slot. */
+struct awe_page_info {
+	awe_frame_t frame;  /* frame mapped at the slot, 0 when unmapped */
+	int prot;	    /* AWE_PROT_* of the mapped frame; AWE_PROT_NONE when unmapped */
+	void *window;	    /* base of the window holding the slot */
+	size_t window_size; /* its size in bytes */
+};
+
+/* Process-wide counters, from awe_stats(). */
+struct awe_stats {
+	uint64_t frames_allocated; /* frames owned by the process */
+	uint64_t frames_mapped;	   /* of those, mapped in some window */
+	uint64_t windows;	   /* windows reserved */
+	uint64_t window_bytes;	   /* their total size */
+	uint64_t parking_bytes;	   /* address space reserved to hold unmapped frames */
+	uint64_t memlock_limit;	   /* bytes this process may lock; UINT64_MAX: unlimited */
+	const char *engine;	   /* mapping engine in use, e.g. "uffd-move" */
+	uint32_t locked;	   /* 1 when frames are locked, 0 with AWE_INIT_UNLOCKED */
+	uint32_t reserved0;
+	uint64_t reserved[6];
+};
+
+/*
+ * awe_init - choose options and start the engine.
+ *
+ * Optional: every other function initialises libawe with flags 0 (or with
+ * AWE_INIT_UNLOCKED when LIBAWE_UNLOCKED=1 is in the environment) on first
+ * use. Calling it again with the same flags succeeds.
+ *
+ * Errors:
+ *   -EINVAL     unknown flag.
+ *   -EBUSY      already initialised with different flags.
+ *   -ENOSYS     userfaultfd(2) is not available (kernel built without it, or
+ *               blocked by a seccomp filter or by policy).
+ *   -EOPNOTSUPP the kernel's userfaultfd lacks a feature the engine needs:
+ *               UFFDIO_MOVE (Linux 6.8), UFFD_FEATURE_SIGBUS or anonymous
+ *               write-protection; awe_strerror() names which.
+ *   -EMFILE, -ENFILE  no file descriptor left for the userfaultfd.
+ *   -ENOMEM     out of memory.
+ */
+AWE_API int awe_init(unsigned int flags);
+
+/*
+ * awe_alloc - allocate up to @count frames and store their numbers in
+ * @frames[0..n-1]; entries past n are not touched.
+ *
+ * Returns the number n of frames allocated, which may be less than @count
+ * when memory, the RLIMIT_MEMLOCK allowance or the frame-number space runs
+ * out (as Windows may return fewer pages). Frames are zero-filled, resident
+ * and, unless AWE_INIT_UNLOCKED, locked. @count == 0 returns 0.
+ *
+ * Errors (nothing allocated):
+ *   -EFAULT  @frames is NULL while @count > 0.
+ *   -EINVAL  @count is larger than the address space could ever hold.
+ *   -ENOMEM  not a single frame could be allocated.
+ *   -EPERM   frames must be locked but the process may not lock any more
+ *            memory: it has neither CAP_IPC_LOCK nor room under
+ *            RLIMIT_MEMLOCK. Raise the limit or use AWE_INIT_UNLOCKED.
+ *   any error of awe_init().
+ */
+AWE_API ssize_t awe_alloc(awe_frame_t *frames, size_t count);
+
+/*
+ * awe_alloc_node - like awe_alloc(), preferring memory of NUMA node @node
+ * (a preference, not a guarantee). @node == -1 means no preference.
+ *
+ * Errors: those of awe_alloc(), and -EINVAL when @node is neither -1 nor an
+ * online node.
+ */
+AWE_API ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node);
+
+/*
+ * awe_free - free frames in array order, stopping at the first number that
+ * is not a frame of this process (never allocated, already freed, 0, or
+ * listed earlier in the same call). A mapped frame is unmapped first; its
+ * slot then faults like any unmapped slot.
+ *
+ * Not all-or-nothing, as on Windows: the frames before a bad entry are
+ * freed. When @freed is not NULL it receives the number of frames freed,
+ * whether the call succeeds or fails.
+ *
+ * Errors:
+ *   -EINVAL  @count is 0.
+ *   -EFAULT  @frames is NULL.
+ *   -ENOENT  @frames[*freed] is not a frame of this process.
+ */
+AWE_API int awe_free(const awe_frame_t *frames, size_t count, size_t *freed);
+
+/*
+ * awe_window_create - reserve a window of @size bytes (rounded up to whole
+ * pages). Its slots start unmapped. @hint, when not NULL, is where to put
+ * it (rounded down to a page); without AWE_WINDOW_FIXED it is only a hint.
+ * The base is stored in *@base.
+ *
+ * Windows are not inherited across fork(). In locked mode a window counts
+ * against RLIMIT_MEMLOCK for its whole size (the kernel accounts locked
+ * ranges, not resident pages), unless the process has CAP_IPC_LOCK.
+ *
+ * Errors:
+ *   -EFAULT  @base is NULL.
+ *   -EINVAL  @size is 0 or too large, an unknown flag, or AWE_WINDOW_FIXED
+ *            without a hint.
+ *   -EEXIST  AWE_WINDOW_FIXED and the range is already in use.
+ *   -ENOMEM  no address space or memory left (or vm.max_map_count reached).
+ *   -EPERM   the window cannot be locked (see awe_alloc()).
+ *   any error of awe_init().
+ */
+AWE_API int awe_window_create(size_t size, void *hint, unsigned int flags, void **base);
+
+/*
+ * awe_window_destroy - unmap every frame mapped in the window starting at
+ * @base and release the address range. The frames stay allocated and keep
+ * their contents.
+ *
+ * Errors:
+ *   -EINVAL  @base is not the base address of a window.
+ */
+AWE_API int awe_window_destroy(void *base);
+
+/*
+ * awe_map - map @frames[0..count-1] at the @count consecutive slots starting
+ * at the slot holding @addr; with @frames == NULL, unmap those slots
+ * instead (slots already empty are fine).
+ *
+ * A frame mapped at a slot before the call is detached (it stays allocated,
+ * with its contents). Newly mapped slots are read-write, whatever
+ * protection the slot or the frame had before. All-or-nothing: every
+ * argument is checked before anything changes, and a kernel failure part of
+ * the way through is rolled back. @count == 0 returns 0.
+ *
+ * Errors (nothing changed):
+ *   -EFAULT  @addr is NULL (while @count > 0).
+ *   -EINVAL  the range does not lie inside a single window, or @count
+ *            overflows the address space.
+ *   -ENOENT  an entry is not a frame of this process (never allocated,
+ *            freed, or 0).
+ *   -EBUSY   an entry is already mapped (anywhere, including the same slot),
+ *            or appears twice in @frames. Unmap first.
+ *   -ENOMEM  the kernel ran out of memory for page tables.
+ *   -EIO     the kernel refused to move a page (for example a frame pinned
+ *            by in-flight I/O).
+ *   any error of awe_init().
+ */
+AWE_API int awe_map(void *addr, size_t count, const awe_frame_t *frames);
+
+/*
+ * awe_map_scatter - map @frames[i] at the slot holding @addrs[i], for each
+ * i < @count. The slots may lie in different windows. @frames[i] == 0
+ * unmaps @addrs[i]; @frames == NULL unmaps every listed slot. When a slot is
+ * listed twice the later entry wins, as if applied in array order. Other
+ * rules, and the errors, are those of awe_map(); -EFAULT is returned for a
+ * NULL @addrs or a NULL entry of it, -EINVAL for an address outside every
+ * window.
+ */
+AWE_API int awe_map_scatter(void *const *addrs, size_t count, const awe_frame_t *frames);
+
+/*
+ * awe_protect - set the protection of the mapped frames in the @count slots
+ * starting at the slot holding @addr, to AWE_PROT_NONE, AWE_PROT_READ or
+ * AWE_PROT_READWRITE. Unmapped slots are left unmapped, and awe_map()
+ * makes a slot read-write again. A frame protected with AWE_PROT_NONE stays
+ * mapped (awe_query() reports it, and it cannot be mapped elsewhere) but
+ * every access to it faults. All-or-nothing like awe_map().
+ *
+ * If @old is not NULL it receives the protection the first slot had
+ * (AWE_PROT_NONE when unmapped), as VirtualProtect() reports it.
+ *
+ * Errors:
+ *   -EFAULT  @addr is NULL (while @count > 0).
+ *   -EINVAL  @prot is not one of the three values, or the range does not lie
+ *            inside a single window.
+ *   -ENOMEM, -EIO  as for awe_map().
+ */
+AWE_API int awe_protect(void *addr, size_t count, int prot, int *old);
+
+/*
+ * awe_query - describe the slot holding @addr.
+ *
+ * Errors:
+ *   -EFAULT  @info is NULL.
+ *   -EINVAL  @addr is not inside a window.
+ */
+AWE_API int awe_query(const void *addr, struct awe_page_info *info);
+
+/*
+ * awe_frame_addr - store in *@addr the slot where @frame is mapped, or NULL
+ * when it is not mapped.
+ *
+ * Errors:
+ *   -EFAULT  @addr is NULL.
+ *   -ENOENT  @frame is not a frame of this process.
+ */
+AWE_API int awe_frame_addr(awe_frame_t frame, void **addr);
+
+/*
+ * awe_stats - fill *@st with process-wide counters (see struct awe_stats).
+ *
+ * Errors: -EFAULT when @st is NULL; any error of awe_init().
+ */
+AWE_API int awe_stats(struct awe_stats *st);
+
+/* awe_page_size - the size of a frame and of a slot, in bytes. */
+AWE_API size_t awe_page_size(void);
+
+/*
+ * awe_strerror - a sentence explaining error @err (negative or positive
+ * errno value) as libawe uses it, e.g. naming the kernel feature that is
+ * missing. Never NULL.
+ */
+AWE_API const char *awe_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AWE_H */

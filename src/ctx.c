@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The process-wide context: one lock, lazy initialisation, fork handling and
+ * the counters. AWE state is per process on Windows, so it is here too.
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "internal.h"
+
+/* One mutex serialises every call. Windows takes its per-process AWE lock
+ * shared for map calls, but the kernel work of a move already serialises on
+ * the page-table locks and TLB shootdowns, so finer locking buys little. */
+static pthread_mutex_t awe__mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t awe__once = PTHREAD_ONCE_INIT;
+static struct awe__ctx *awe__cur;
+static bool awe__forked;
+
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&awe__mu);
+}
+
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&awe__mu);
+}
+
+/* A fork() child gets none of the windows or frames (they are MADV_DONTFORK,
+ * as Windows does not inherit AWE regions), only our bookkeeping. Only mark
+ * it here, which is async-signal-safe; the next call throws it away. */
+static void atfork_child(void)
+{
+	awe__forked = awe__cur != NULL;
+	pthread_mutex_unlock(&awe__mu);
+}
+
+static void register_atfork(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+static bool has_cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	int e = errno;
+	long r = syscall(SYS_capget, &hdr, data);
+
+	errno = e;
+	if (r != 0)
+		return false;
+	return data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
+}
+
+uint64_t awe__memlock_limit(void)
+{
+	struct rlimit rl;
+
+	if (has_cap_ipc_lock())
+		return UINT64_MAX;
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	return rl.rlim_cur;
+}
+
+/* What the kernel already counts against RLIMIT_MEMLOCK, including memory
+ * the program locked itself. */
+uint64_t awe__memlock_used(void)
+{
+	int e = errno;
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+	unsigned long long kb = 0;
+
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "VmLck: %llu kB", &kb) == 1)
+				break;
+		fclose(f);
+	}
+	errno = e;
+	return (uint64_t)kb * 1024;
+}
+
+static unsigned int env_flags(void)
+{
+	const char *v = getenv("LIBAWE_UNLOCKED");
+
+	return v && strcmp(v, "1") == 0 ? AWE_INIT_UNLOCKED : 0;
+}
+
+static void ctx_destroy(struct awe__ctx *c, bool forked)
+{
+	c->eng->fini(c, forked);
+	awe__windows_fini(c);
+	awe__frames_fini(c);
+	free(c);
+}
+
+static int ctx_create(unsigned int flags, struct awe__ctx **out)
+{
+	struct awe__ctx *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	c->flags = flags;
+	c->locked = !(flags & AWE_INIT_UNLOCKED);
+	c->memlock_limit = awe__memlock_limit();
+	c->page = (size_t)sysconf(_SC_PAGESIZE);
+	c->page_shift = (unsigned int)__builtin_ctzl(c->page);
+	r = awe__engine_select(c);
+	if (r) {
+		free(c);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+/* Take the lock; on a fork child drop the parent's state first. */
+static void lock_fresh(void)
+{
+	pthread_once(&awe__once, register_atfork);
+	pthread_mutex_lock(&awe__mu);
+	if (awe__forked) {
+		ctx_destroy(awe__cur, true);
+		awe__cur = NULL;
+		awe__forked = false;
+	}
+}
+
+int awe__enter(struct awe__ctx **c)
+{
+	int r = 0;
+
+	lock_fresh();
+	if (!awe__cur)
+		r = ctx_create(env_flags(), &awe__cur);
+	if (r) {
+		pthread_mutex_unlock(&awe__mu);
+		return r;
+	}
+	*c = awe__cur;
+	return 0;
+}
+
+void awe__leave(void)
+{
+	pthread_mutex_unlock(&awe__mu);
+}
+
+int awe__ret(int r)
+{
+	if (r < 0)
+		errno = -r;
+	return r;
+}
+
+int awe_init(unsigned int flags)
+{
+	int r = 0;
+
+	if (flags & ~(unsigned int)AWE_INIT_UNLOCKED)
+		return awe__ret(-EINVAL);
+	flags |= env_flags();
+	lock_fresh();
+	if (awe__cur)
+		r = awe__cur->flags == flags ? 0 : -EBUSY;
+	else
+		r = ctx_create(flags, &awe__cur);
+	pthread_mutex_unlock(&awe__mu);
+	return awe__ret(r);
+}
+
+int awe_stats(struct awe_stats *st)
+{
+	struct awe__ctx *c;
+	int r;
+
+	if (!st)
+		return awe__ret(-EFAULT);
+	r = awe__enter(&c);
+	if (r)
+		return awe__ret(r);
+	memset(st, 0, sizeof(*st));
+	st->frames_allocated = c->allocated;
+	st->frames_mapped = c->mapped;
+	st->windows = c->nwin;
+	st->window_bytes = c->window_bytes;
+	st->parking_bytes = c->eng->parking_bytes(c);
+	st->memlock_limit = awe__memlock_limit();
+	st->engine = c->eng->name;
+	st->locked = c->locked;
+	awe__leave();
+	return 0;
+}
+
+size_t awe_page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}

@@ -1,0 +1,746 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The UFFDIO_MOVE engine (Linux 6.8+).
+ *
+ * Frames are private anonymous pages with no fixed home: a page sits either
+ * in a window slot or in parking space, and mapping or unmapping moves the
+ * page table entry with UFFDIO_MOVE, without copying and without creating
+ * VMAs, so vm.max_map_count never limits how scattered mappings are.
+ *
+ * What the kernel requires (mm/userfaultfd.c) and how it is met:
+ *  - both ranges private anonymous, writable, equally protected, and the
+ *    destination registered with our userfaultfd: windows and parking are
+ *    all plain read-write mappings registered with one descriptor, and
+ *    protection is done without mprotect (write-protect bits for read-only,
+ *    parking the page for no-access);
+ *  - the page exclusive to the process: MADV_DONTFORK everywhere;
+ *  - both VMAs mlocked or neither: locked mode locks every range with
+ *    MLOCK_ONFAULT, which does not populate (plain mlock would fill the
+ *    windows and make every later move fail with EEXIST);
+ *  - an empty destination: replacing is "move out, then move in".
+ * With UFFD_FEATURE_SIGBUS a touch of an empty window slot raises SIGBUS
+ * instead of waiting for a handler, so nobody reads the descriptor.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mempolicy.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "park.h"
+#include "sys.h"
+
+#define NEED_FEATURES (UFFD_FEATURE_MOVE | UFFD_FEATURE_SIGBUS | UFFD_FEATURE_PAGEFAULT_FLAG_WP)
+#define ZERO_LEN (2u << 20)	    /* source of zero pages for UFFDIO_COPY */
+#define ARENA_MIN_PAGES 4096u	    /* 16 MiB of 4 KiB pages */
+#define CHUNK_PAGES 512u	    /* arenas are whole 2 MiB page-table spans */
+#define GAP_PAGES 16u		    /* empty slots a bulk move may carry along */
+#define EAGAIN_RETRIES 1000
+
+struct uffd {
+	int fd;
+	size_t page;
+	struct awe__park park;
+	uintptr_t zero;
+	size_t zero_len;
+};
+
+enum { ACT_MOVE, ACT_WP, ACT_UNWP };
+
+struct act {
+	int type;
+	uintptr_t dst, src; /* ACT_WP/ACT_UNWP use dst only */
+	size_t len;	    /* bytes */
+	bool reserved;	    /* dst is parking reserved by this call */
+};
+
+struct plan {
+	struct awe__ctx *c;
+	struct uffd *u;
+	struct act *log;
+	size_t nlog, cap;
+	uintptr_t *newloc; /* per op: parking address of a frame moved out */
+};
+
+static struct uffd *U(struct awe__ctx *c)
+{
+	return c->edata;
+}
+
+/* Kernel errors other than running out of memory mean the kernel refused a
+ * page (pinned, shared, ...): one documented code for all of them. */
+static int kerr(int r)
+{
+	return r == -ENOMEM ? -ENOMEM : -EIO;
+}
+
+/* Test hook (tests link the static library): when it counts down to zero,
+ * that move stops half-way with ENOMEM, as the kernel may when it cannot
+ * allocate a page table, so that rollback can be tested. */
+AWE__HIDDEN int awe__test_fail_move;
+
+static int move_pages(struct uffd *u, uintptr_t dst, uintptr_t src, size_t len, bool holes,
+		      size_t *done)
+{
+	int tries = 0;
+
+	*done = 0;
+	if (awe__test_fail_move > 0 && --awe__test_fail_move == 0) {
+		size_t half = (len / 2) & ~(u->page - 1);
+		int r = half ? move_pages(u, dst, src, half, holes, done) : 0;
+
+		return r ? r : -ENOMEM;
+	}
+	while (*done < len) {
+		struct uffdio_move m = {
+			.dst = dst + *done,
+			.src = src + *done,
+			.len = len - *done,
+			.mode = holes ? UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES : 0,
+		};
+		int r = awe__sys_ioctl(u->fd, UFFDIO_MOVE, &m);
+
+		if (r == 0) {
+			*done = len;
+			break;
+		}
+		if (m.move > 0)
+			*done += (size_t)m.move;
+		/* EAGAIN: a page was busy (its folio lock was contended). */
+		if (r != -EAGAIN || ++tries > EAGAIN_RETRIES)
+			return r;
+		sched_yield();
+	}
+	return 0;
+}
+
+static int write_protect(struct uffd *u, uintptr_t va, size_t len, bool on)
+{
+	struct uffdio_writeprotect wp = {
+		.range = {.start = va, .len = len},
+		.mode = on ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+	};
+
+	return awe__sys_ioctl(u->fd, UFFDIO_WRITEPROTECT, &wp);
+}
+
+/* Make a fresh range usable as a window (@wp) or as parking. */
+static int setup_range(struct awe__ctx *c, uintptr_t base, size_t len, bool wp)
+{
+	struct uffd *u = U(c);
+	struct uffdio_register reg = {
+		.range = {.start = base, .len = len},
+		.mode = UFFDIO_REGISTER_MODE_MISSING | (wp ? UFFDIO_REGISTER_MODE_WP : 0),
+	};
+	int r;
+
+	r = awe__sys_madvise(base, len, MADV_DONTFORK);
+	if (r)
+		return r;
+	/* Huge pages would have to be split by every single-page move, and KSM
+	 * merging (prctl PR_SET_MEMORY_MERGE) would make pages shared, which
+	 * UFFDIO_MOVE refuses. Both are only hints, so errors do not matter. */
+	awe__sys_madvise(base, len, MADV_NOHUGEPAGE);
+	awe__sys_madvise(base, len, MADV_UNMERGEABLE);
+	r = awe__sys_ioctl(u->fd, UFFDIO_REGISTER, &reg);
+	if (r)
+		return r;
+	if (c->locked) {
+		r = awe__sys_mlock2(base, len, MLOCK_ONFAULT);
+		/* Over RLIMIT_MEMLOCK the kernel says ENOMEM (EPERM when the limit
+		 * is 0); both mean "not allowed to lock", not "out of memory". */
+		if (r == -ENOMEM || r == -EPERM || r == -EAGAIN)
+			r = -EPERM;
+	}
+	return r;
+}
+
+static int uffd_window_reserve(struct awe__ctx *c, uintptr_t hint, size_t len, bool fixed,
+			       uintptr_t *base)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	int r;
+
+	if (fixed)
+		flags |= MAP_FIXED_NOREPLACE;
+	r = awe__sys_mmap(hint, len, PROT_READ | PROT_WRITE, flags, base);
+	if (r)
+		return r == -EEXIST ? r : -ENOMEM;
+	/* Kernels before 4.17 ignore MAP_FIXED_NOREPLACE and treat it as a hint. */
+	if (fixed && *base != hint) {
+		awe__sys_munmap(*base, len);
+		return -EEXIST;
+	}
+	r = setup_range(c, *base, len, true);
+	if (r) {
+		awe__sys_munmap(*base, len);
+		return r == -EPERM ? r : -ENOMEM;
+	}
+	return 0;
+}
+
+static void uffd_window_release(struct awe__ctx *c, uintptr_t base, size_t len)
+{
+	(void)c;
+	awe__sys_munmap(base, len);
+}
+
+static int add_arena(struct awe__ctx *c, size_t pages)
+{
+	struct uffd *u = U(c);
+	size_t len = pages << c->page_shift;
+	uintptr_t base;
+	int r;
+
+	r = awe__sys_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			  &base);
+	if (r)
+		return -ENOMEM;
+	r = setup_range(c, base, len, false);
+	if (!r)
+		r = awe__park_add(&u->park, base, pages);
+	if (r)
+		awe__sys_munmap(base, len);
+	return r;
+}
+
+/* Add parking for at least @need more pages, as much as allowed. Arenas grow
+ * geometrically so that their number stays small; under a finite
+ * RLIMIT_MEMLOCK only what the limit still allows is taken. */
+static int grow_parking(struct awe__ctx *c, size_t need)
+{
+	struct uffd *u = U(c);
+	size_t pages = u->park.total > need ? u->park.total : need;
+	int r;
+
+	if (pages < ARENA_MIN_PAGES)
+		pages = ARENA_MIN_PAGES;
+	pages = (pages + CHUNK_PAGES - 1) & ~(size_t)(CHUNK_PAGES - 1);
+	r = add_arena(c, pages);
+	if (r != -EPERM)
+		return r;
+	r = add_arena(c, need);
+	if (r == -EPERM && c->memlock_limit != UINT64_MAX) {
+		uint64_t used = awe__memlock_used();
+		uint64_t room = c->memlock_limit > used ? c->memlock_limit - used : 0;
+		size_t fit = (size_t)(room >> c->page_shift);
+
+		if (fit && fit < need)
+			r = add_arena(c, fit);
+	}
+	return r;
+}
+
+/* Prefer node @node for the pages the kernel allocates from now on; returns
+ * whether the thread's policy must be restored. */
+static bool prefer_node(int node, int *mode, unsigned long *mask)
+{
+	unsigned long want[1024 / (8 * sizeof(unsigned long))] = {0};
+
+	if (node < 0 || (size_t)node >= 8 * sizeof(want))
+		return false;
+	if (awe__sys_get_mempolicy(mode, mask, 1024) != 0)
+		return false;
+	want[node / (8 * sizeof(long))] = 1UL << (node % (8 * sizeof(long)));
+	return awe__sys_set_mempolicy(MPOL_PREFERRED, want, 1024) == 0;
+}
+
+static ssize_t fill_zero(struct awe__ctx *c, uintptr_t dst, size_t pages)
+{
+	struct uffd *u = U(c);
+	size_t len = pages << c->page_shift, done = 0;
+
+	while (done < len) {
+		size_t n = len - done < u->zero_len ? len - done : u->zero_len;
+		struct uffdio_copy cp = {.dst = dst + done, .src = u->zero, .len = n};
+		int r = awe__sys_ioctl(u->fd, UFFDIO_COPY, &cp);
+
+		if (cp.copy > 0)
+			done += (size_t)cp.copy;
+		else if (r == 0)
+			done += n;
+		if (r && r != -EAGAIN)
+			break;
+	}
+	return (ssize_t)(done >> c->page_shift);
+}
+
+static ssize_t uffd_alloc(struct awe__ctx *c, const uint32_t *idx, size_t n, int node)
+{
+	struct uffd *u = U(c);
+	unsigned long oldmask[1024 / (8 * sizeof(unsigned long))];
+	int oldmode = 0, err = 0;
+	bool restore;
+	size_t done = 0;
+
+	if (awe__park_free(&u->park) < n)
+		err = grow_parking(c, n - awe__park_free(&u->park));
+	if (awe__park_free(&u->park) < n)
+		n = awe__park_free(&u->park);
+	restore = prefer_node(node, &oldmode, oldmask);
+	while (done < n) {
+		uintptr_t at;
+		size_t run = awe__park_take(&u->park, n - done, 1, &at);
+		size_t got = (size_t)fill_zero(c, at, run);
+
+		for (size_t i = 0; i < got; i++)
+			c->frames[idx[done + i]].loc = at + (i << c->page_shift);
+		done += got;
+		if (got < run) {
+			awe__park_release(&u->park, at + (got << c->page_shift), run - got);
+			err = -ENOMEM;
+			break;
+		}
+	}
+	if (restore)
+		awe__sys_set_mempolicy(oldmode, oldmask, 1024);
+	if (done == 0)
+		return err ? err : -ENOMEM;
+	return (ssize_t)done;
+}
+
+static void uffd_discard(struct awe__ctx *c, const uint32_t *idx, size_t n)
+{
+	struct uffd *u = U(c);
+	uintptr_t start = 0, len = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		uintptr_t at = 0;
+
+		if (i < n) {
+			struct awe__frame *f = &c->frames[idx[i]];
+
+			at = awe__frame_present(f) ? f->va : f->loc;
+			if (!awe__frame_present(f))
+				awe__park_release(&u->park, at, 1);
+			if (len && at == start + len) {
+				len += c->page;
+				continue;
+			}
+		}
+		/* DONTNEED_LOCKED (5.18) also drops pages of mlocked ranges, which
+		 * plain DONTNEED refuses; every kernel with UFFDIO_MOVE has it. */
+		if (len)
+			awe__sys_madvise(start, len, MADV_DONTNEED_LOCKED);
+		start = at;
+		len = c->page;
+	}
+}
+
+static uint64_t uffd_parking_bytes(struct awe__ctx *c)
+{
+	return (uint64_t)U(c)->park.total << c->page_shift;
+}
+
+static int log_act(struct plan *p, struct act a)
+{
+	if (p->nlog == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		struct act *l = realloc(p->log, cap * sizeof(*l));
+
+		if (!l)
+			return -ENOMEM;
+		p->log = l;
+		p->cap = cap;
+	}
+	p->log[p->nlog++] = a;
+	return 0;
+}
+
+static bool goes_out(const struct awe__op *o);
+
+/* Put everything back as it was before the plan started: undo the logged
+ * actions newest first and return the parking this call reserved. */
+static void rollback(struct plan *p, const struct awe__op *ops, size_t n)
+{
+	struct uffd *u = p->u;
+
+	while (p->nlog) {
+		struct act *a = &p->log[--p->nlog];
+		size_t done;
+
+		if (a->type == ACT_MOVE)
+			move_pages(u, a->src, a->dst, a->len, true, &done);
+		else
+			write_protect(u, a->dst, a->len, a->type == ACT_UNWP);
+		if (a->reserved)
+			awe__park_release(&u->park, a->dst, a->len >> p->c->page_shift);
+	}
+	/* A move gives the page a fresh writable entry, so read-only pages that
+	 * went out and came back need their write-protection again. */
+	for (size_t i = 0; i < n; i++)
+		if (goes_out(&ops[i]) && ops[i].oldprot == AWE_PROT_READ)
+			write_protect(u, ops[i].va, p->c->page, true);
+}
+
+/* Move, logging what moved even when the kernel stops part of the way. */
+static int logged_move(struct plan *p, uintptr_t dst, uintptr_t src, size_t len, bool holes,
+		       bool reserved)
+{
+	size_t done;
+	int r = move_pages(p->u, dst, src, len, holes, &done);
+
+	if (reserved && done < len)
+		awe__park_release(&p->u->park, dst + done, (len - done) >> p->c->page_shift);
+	if (done && log_act(p, (struct act){ACT_MOVE, dst, src, done, reserved})) {
+		/* Cannot record it, so undo it right away. */
+		size_t back;
+
+		move_pages(p->u, src, dst, done, true, &back);
+		if (reserved)
+			awe__park_release(&p->u->park, dst, done >> p->c->page_shift);
+		return -ENOMEM;
+	}
+	return r ? kerr(r) : 0;
+}
+
+static bool physically_empty(struct awe__ctx *c, struct awe__window *w, uintptr_t va)
+{
+	uint32_t k = w->slot[awe__slot_of(c, w, va)];
+
+	return !k || !awe__frame_present(&c->frames[k - 1]);
+}
+
+/* Whether op @o takes a page off its slot: an unmap or replace of a visible
+ * frame, or hiding one behind AWE_PROT_NONE. */
+static bool goes_out(const struct awe__op *o)
+{
+	if (o->old == o->new)
+		return o->oldprot != AWE_PROT_NONE && o->newprot == AWE_PROT_NONE;
+	return o->old && o->oldprot != AWE_PROT_NONE;
+}
+
+/* Whether op @o puts a parked page on its slot. */
+static bool comes_in(const struct awe__op *o)
+{
+	if (o->old == o->new)
+		return o->oldprot == AWE_PROT_NONE && o->newprot != AWE_PROT_NONE;
+	return o->new != 0;
+}
+
+/* Can the bulk move that ends at @a carry on to @b, moving the empty slots in
+ * between along with it? One ioctl costs about as much as moving a dozen
+ * pages, so short gaps are cheaper to carry than to skip, while parking is
+ * plentiful. */
+static bool out_joins(struct plan *p, const struct awe__op *a, const struct awe__op *b,
+		      size_t nops)
+{
+	struct awe__ctx *c = p->c;
+	size_t gap;
+
+	if (a->win != b->win)
+		return false;
+	gap = ((b->va - a->va) >> c->page_shift) - 1;
+	if (gap == 0)
+		return true;
+	if (gap > GAP_PAGES || awe__park_free(&p->u->park) < 2 * nops + 4 * GAP_PAGES)
+		return false;
+	for (uintptr_t va = a->va + c->page; va < b->va; va += c->page)
+		if (!physically_empty(c, a->win, va))
+			return false;
+	return true;
+}
+
+/* Phase 1: every page leaving its slot goes to parking, a span of slots
+ * per ioctl whatever holes the span has. */
+static int move_out(struct plan *p, const struct awe__op *ops, size_t n)
+{
+	struct awe__ctx *c = p->c;
+	size_t i = 0, k;
+
+	while (i < n) {
+		size_t first, last, pages;
+		uintptr_t s;
+
+		if (!goes_out(&ops[i])) {
+			i++;
+			continue;
+		}
+		first = last = i;
+		for (i++; i < n; i++) {
+			if (!goes_out(&ops[i]))
+				continue;
+			if (!out_joins(p, &ops[last], &ops[i], n))
+				break;
+			last = i;
+		}
+		s = ops[first].va;
+		pages = ((ops[last].va - s) >> c->page_shift) + 1;
+		k = first;
+		while (pages) {
+			uintptr_t dst, end;
+			size_t got = awe__park_take(&p->u->park, pages, 1, &dst);
+			int r;
+
+			/* Parking never holds fewer slots than there are frames. */
+			if (!got)
+				return -ENOMEM;
+			r = logged_move(p, dst, s, got << c->page_shift, true, true);
+			if (r)
+				return r;
+			end = s + (got << c->page_shift);
+			for (; k <= last && ops[k].va < end; k++)
+				if (goes_out(&ops[k]))
+					p->newloc[k] = dst + (ops[k].va - s);
+			s = end;
+			pages -= got;
+		}
+	}
+	return 0;
+}
+
+static uintptr_t in_src(struct awe__ctx *c, const struct awe__op *o)
+{
+	return c->frames[(o->old == o->new ? o->old : o->new) - 1].loc;
+}
+
+/* Phase 2: parked pages go to their slots; slots and sources both
+ * consecutive move in one ioctl, which is the common "map what I allocated"
+ * and "remap what I unmapped" case. */
+static int move_in(struct plan *p, const struct awe__op *ops, size_t n)
+{
+	struct awe__ctx *c = p->c;
+	size_t i = 0, j;
+
+	while (i < n) {
+		const struct awe__arena *a;
+
+		if (!comes_in(&ops[i])) {
+			i++;
+			continue;
+		}
+		a = awe__park_arena(&p->u->park, in_src(c, &ops[i]));
+		for (j = i + 1; j < n && comes_in(&ops[j]) && ops[j].win == ops[i].win; j++) {
+			size_t d = j - i;
+
+			if (ops[j].va != ops[i].va + (d << c->page_shift) ||
+			    in_src(c, &ops[j]) != in_src(c, &ops[i]) + (d << c->page_shift) ||
+			    awe__park_arena(&p->u->park, in_src(c, &ops[j])) != a)
+				break;
+		}
+		int r = logged_move(p, ops[i].va, in_src(c, &ops[i]), (j - i) << c->page_shift,
+				    false, false);
+		if (r)
+			return r;
+		i = j;
+	}
+	return 0;
+}
+
+/* +1: write-protect, -1: lift it, 0: nothing. Read-only is the uffd
+ * write-protect bit rather than mprotect, which would split the window's VMA
+ * and leave it unfit for moves. */
+static int wp_change(const struct awe__op *o)
+{
+	if (o->old != o->new || o->oldprot == o->newprot)
+		return 0;
+	if (o->newprot == AWE_PROT_READ)
+		return 1;
+	return o->oldprot == AWE_PROT_READ && o->newprot == AWE_PROT_READWRITE ? -1 : 0;
+}
+
+/* Phase 3: read-only on and off, a run of slots per ioctl. */
+static int protect(struct plan *p, const struct awe__op *ops, size_t n)
+{
+	struct awe__ctx *c = p->c;
+	size_t i = 0, j;
+
+	while (i < n) {
+		int w = wp_change(&ops[i]), r;
+
+		if (!w) {
+			i++;
+			continue;
+		}
+		for (j = i + 1; j < n && wp_change(&ops[j]) == w && ops[j].win == ops[i].win &&
+				ops[j].va == ops[i].va + ((j - i) << c->page_shift);
+		     j++)
+			;
+		r = write_protect(p->u, ops[i].va, (j - i) << c->page_shift, w > 0);
+		if (!r)
+			r = log_act(p, (struct act){w > 0 ? ACT_WP : ACT_UNWP, ops[i].va, 0,
+						     (j - i) << c->page_shift, false});
+		if (r) {
+			write_protect(p->u, ops[i].va, (j - i) << c->page_shift, w < 0);
+			return kerr(r);
+		}
+		i = j;
+	}
+	return 0;
+}
+
+/* Everything moved: record where each page is now. */
+static void settle(struct plan *p, const struct awe__op *ops, size_t n)
+{
+	struct awe__ctx *c = p->c;
+	struct awe__park *park = &p->u->park;
+
+	/* Bulk moves reserved whole spans; only the pages that arrived keep
+	 * their parking slot. */
+	for (size_t i = 0; i < p->nlog; i++)
+		if (p->log[i].reserved)
+			awe__park_release(park, p->log[i].dst, p->log[i].len >> c->page_shift);
+	for (size_t i = 0; i < n; i++) {
+		const struct awe__op *o = &ops[i];
+
+		if (comes_in(o)) {
+			struct awe__frame *f = &c->frames[(o->old == o->new ? o->old : o->new) - 1];
+
+			awe__park_release(park, f->loc, 1);
+			f->loc = o->va;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (goes_out(&ops[i])) {
+			c->frames[ops[i].old - 1].loc = p->newloc[i];
+			awe__park_mark(park, p->newloc[i], 1);
+		}
+	}
+}
+
+static int uffd_apply(struct awe__ctx *c, const struct awe__op *ops, size_t n)
+{
+	struct plan p = {.c = c, .u = U(c)};
+	int r;
+
+	p.newloc = malloc(n * sizeof(*p.newloc));
+	if (!p.newloc)
+		return -ENOMEM;
+	r = move_out(&p, ops, n);
+	if (!r)
+		r = move_in(&p, ops, n);
+	if (!r)
+		r = protect(&p, ops, n);
+	if (r)
+		rollback(&p, ops, n);
+	else
+		settle(&p, ops, n);
+	free(p.log);
+	free(p.newloc);
+	return r;
+}
+
+static const char *missing_feature(uint64_t have)
+{
+	if (!(have & UFFD_FEATURE_MOVE))
+		return "the kernel's userfaultfd lacks UFFDIO_MOVE (UFFD_FEATURE_MOVE, Linux 6.8 or "
+		       "later); run awe-info for details";
+	if (!(have & UFFD_FEATURE_SIGBUS))
+		return "the kernel's userfaultfd lacks UFFD_FEATURE_SIGBUS (Linux 4.14 or later)";
+	return "the kernel's userfaultfd lacks write-protection of anonymous memory "
+	       "(UFFD_FEATURE_PAGEFAULT_FLAG_WP, Linux 5.7 or later on x86-64)";
+}
+
+/* Which of the features we need does the kernel lack? Asking needs a fresh
+ * descriptor: the UFFDIO_API handshake can be done only once per descriptor. */
+static int probe_features(uint64_t *have)
+{
+	struct uffdio_api api = {.api = UFFD_API};
+	int fd = awe__sys_userfaultfd(O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = awe__sys_ioctl(fd, UFFDIO_API, &api);
+	awe__sys_close(fd);
+	*have = api.features;
+	return r;
+}
+
+static int open_uffd(int *out)
+{
+	struct uffdio_api api = {.api = UFFD_API, .features = NEED_FEATURES};
+	uint64_t have = 0;
+	int fd, r;
+
+	/* UFFD_USER_MODE_ONLY needs no privilege, even with
+	 * vm.unprivileged_userfaultfd=0, and makes a system call that touches an
+	 * empty slot fail with EFAULT instead of waiting for a handler. */
+	fd = awe__sys_userfaultfd(O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (fd == -ENOSYS) {
+		awe__set_detail(ENOSYS, "userfaultfd(2) is not implemented by this kernel "
+					"(CONFIG_USERFAULTFD is off) or is blocked by seccomp");
+		return -ENOSYS;
+	}
+	if (fd == -EPERM) {
+		awe__set_detail(ENOSYS, "userfaultfd(2) was refused with EPERM: a seccomp filter "
+					"or security policy blocks it");
+		return -ENOSYS;
+	}
+	if (fd == -EINVAL) {
+		awe__set_detail(EOPNOTSUPP, "userfaultfd(2) rejects UFFD_USER_MODE_ONLY "
+					    "(Linux 5.11 or later); UFFDIO_MOVE needs Linux 6.8");
+		return -EOPNOTSUPP;
+	}
+	if (fd < 0)
+		return fd;
+	r = awe__sys_ioctl(fd, UFFDIO_API, &api);
+	if (r == 0 && (api.features & NEED_FEATURES) == NEED_FEATURES) {
+		*out = fd;
+		return 0;
+	}
+	awe__sys_close(fd);
+	if (r != 0 && r != -EINVAL)
+		return r;
+	probe_features(&have);
+	awe__set_detail(EOPNOTSUPP, missing_feature(have));
+	return -EOPNOTSUPP;
+}
+
+static int uffd_init(struct awe__ctx *c)
+{
+	struct uffd *u = calloc(1, sizeof(*u));
+	int r;
+
+	if (!u)
+		return -ENOMEM;
+	r = open_uffd(&u->fd);
+	if (r) {
+		free(u);
+		return r;
+	}
+	/* Reading untouched anonymous memory yields the shared zero page, so
+	 * this costs no memory and is always a valid UFFDIO_COPY source. */
+	u->zero_len = ZERO_LEN;
+	r = awe__sys_mmap(0, u->zero_len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			  &u->zero);
+	if (r) {
+		awe__sys_close(u->fd);
+		free(u);
+		return -ENOMEM;
+	}
+	awe__park_init(&u->park, c->page_shift);
+	u->page = c->page;
+	c->edata = u;
+	return 0;
+}
+
+static void uffd_fini(struct awe__ctx *c, bool forked)
+{
+	struct uffd *u = U(c);
+
+	/* A fork child has none of the parent's windows or parking (they are
+	 * MADV_DONTFORK), but does have the zero source. */
+	if (!forked)
+		for (size_t i = 0; i < u->park.n; i++)
+			awe__sys_munmap(u->park.a[i].base, u->park.a[i].npages << c->page_shift);
+	awe__sys_munmap(u->zero, u->zero_len);
+	awe__sys_close(u->fd);
+	awe__park_fini(&u->park);
+	free(u);
+	c->edata = NULL;
+}
+
+const struct awe__engine awe__engine_uffd = {
+	.name = "uffd-move",
+	.init = uffd_init,
+	.fini = uffd_fini,
+	.window_reserve = uffd_window_reserve,
+	.window_release = uffd_window_release,
+	.alloc = uffd_alloc,
+	.discard = uffd_discard,
+	.parking_bytes = uffd_parking_bytes,
+	.apply = uffd_apply,
+};

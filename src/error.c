@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Errors whose cause depends on the machine keep the precise reason found
+ * when they were raised, so awe_strerror() can name the missing feature. */
+static _Atomic(const char *) detail_nosys;
+static _Atomic(const char *) detail_notsup;
+
+void awe__set_detail(int err, const char *detail)
+{
+	if (err == ENOSYS)
+		atomic_store(&detail_nosys, detail);
+	else if (err == EOPNOTSUPP)
+		atomic_store(&detail_notsup, detail);
+}
+
+const char *awe_strerror(int err)
+{
+	const char *d;
+
+	if (err < 0)
+		err = -err;
+	switch (err) {
+	case 0:
+		return "success";
+	case EINVAL:
+		return "invalid argument: a bad flag, protection or count, or an address range that "
+		       "is not inside a single window";
+	case EFAULT:
+		return "a required pointer argument is NULL";
+	case ENOENT:
+		return "not a frame of this process: never allocated, already freed, or 0";
+	case EBUSY:
+		return "the frame is already mapped (or listed twice), or libawe was already "
+		       "initialised with other flags";
+	case EEXIST:
+		return "the requested window address range is already in use";
+	case ENOMEM:
+		return "out of memory or address space (or vm.max_map_count reached)";
+	case EPERM:
+		return "frames must be locked but this process may not lock more memory: it has "
+		       "neither CAP_IPC_LOCK nor room under RLIMIT_MEMLOCK; raise the limit, or opt "
+		       "in to unlocked frames with AWE_INIT_UNLOCKED or LIBAWE_UNLOCKED=1";
+	case EIO:
+		return "the kernel refused to move a page (for example one pinned by in-flight "
+		       "I/O); nothing was changed";
+	case ENOSYS:
+		d = atomic_load(&detail_nosys);
+		return d ? d
+			 : "userfaultfd(2) is not available: kernel built without it, or blocked "
+			   "by seccomp or policy";
+	case EOPNOTSUPP:
+		d = atomic_load(&detail_notsup);
+		return d ? d
+			 : "the kernel's userfaultfd lacks a feature libawe needs (UFFDIO_MOVE "
+			   "needs Linux 6.8 or later)";
+	case EMFILE:
+	case ENFILE:
+		return "no file descriptor left for the userfaultfd";
+	default:
+		return "unknown error";
+	}
+}

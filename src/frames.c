@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The frame pool: frame numbers, the frame table, allocation and freeing.
+ *
+ * A frame number is (generation << 32) | (table index + 1): never 0, cheap to
+ * check, dense in its low half, and a freed number stays invalid because the
+ * slot's generation moves on. A slot whose generation would wrap is retired
+ * rather than reused, so numbers are never reused for another frame.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "internal.h"
+
+#define MAX_FRAMES 0xfffffffeu /* index + 1 must fit the low 32 bits */
+#define BATCH 4096u	       /* frames per engine call */
+#define DYING 3		       /* being freed in the current awe_free() call */
+
+struct awe__frame *awe__frame_get(struct awe__ctx *c, awe_frame_t f, uint32_t *idx)
+{
+	uint32_t lo = (uint32_t)f;
+	struct awe__frame *fr;
+
+	if (lo == 0 || lo > c->nframes)
+		return NULL;
+	fr = &c->frames[lo - 1];
+	if (fr->state != AWE__FRAME_OWNED || fr->gen != (uint32_t)(f >> 32))
+		return NULL;
+	if (idx)
+		*idx = lo - 1;
+	return fr;
+}
+
+awe_frame_t awe__frame_number(const struct awe__ctx *c, uint32_t idx)
+{
+	return ((awe_frame_t)c->frames[idx].gen << 32) | (idx + 1);
+}
+
+void awe__frames_fini(struct awe__ctx *c)
+{
+	free(c->frames);
+}
+
+static int grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
+{
+	uint32_t n = *cap ? *cap : 1024;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n = n > MAX_FRAMES / 2 ? MAX_FRAMES : n * 2;
+	q = realloc(*p, (size_t)n * elem);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+/* Pick up to @n unused table slots into @idx; returns how many. Free slots
+ * are chained through their loc field, so freeing never allocates. */
+static uint32_t take_slots(struct awe__ctx *c, uint32_t *idx, uint32_t n)
+{
+	uint32_t got = 0;
+
+	while (got < n && c->free_head) {
+		uint32_t i = c->free_head - 1;
+
+		c->free_head = (uint32_t)c->frames[i].loc;
+		idx[got++] = i;
+	}
+	if (got < n) {
+		uint32_t more = n - got;
+
+		if (more > MAX_FRAMES - c->nframes)
+			more = MAX_FRAMES - c->nframes;
+		if (grow((void **)&c->frames, &c->frames_cap, c->nframes + more,
+			 sizeof(*c->frames)))
+			more = c->frames_cap - c->nframes;
+		for (uint32_t i = 0; i < more; i++) {
+			memset(&c->frames[c->nframes], 0, sizeof(*c->frames));
+			idx[got++] = c->nframes++;
+		}
+	}
+	return got;
+}
+
+static void push_free(struct awe__ctx *c, uint32_t i)
+{
+	c->frames[i].state = AWE__FRAME_FREE;
+	c->frames[i].loc = c->free_head;
+	c->free_head = i + 1;
+}
+
+/* Put a freed frame's table slot back for reuse, or retire it for good. */
+static void put_slot(struct awe__ctx *c, uint32_t i)
+{
+	struct awe__frame *f = &c->frames[i];
+
+	if (f->gen == UINT32_MAX) {
+		f->state = AWE__FRAME_RETIRED;
+		return;
+	}
+	f->gen++;
+	push_free(c, i);
+}
+
+/* Pages the kernel can still hand out without pushing the system into the
+ * OOM killer: Windows answers a request it cannot meet with fewer pages, and
+ * Linux would rather kill someone than fail an allocation. */
+static uint64_t mem_available_pages(const struct awe__ctx *c)
+{
+	int e = errno;
+	FILE *f = fopen("/proc/meminfo", "re");
+	unsigned long long total = 0, avail = 0, v;
+	char line[128];
+	uint64_t keep;
+
+	if (!f) {
+		errno = e;
+		return UINT64_MAX;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemTotal: %llu kB", &v) == 1)
+			total = v;
+		else if (sscanf(line, "MemAvailable: %llu kB", &v) == 1)
+			avail = v;
+	}
+	fclose(f);
+	errno = e;
+	/* Leave the rest of the system 1/32 of RAM, at least 128 MiB. */
+	keep = total / 32 > 131072 ? total / 32 : 131072;
+	return avail > keep ? ((avail - keep) * 1024) >> c->page_shift : 0;
+}
+
+/* mem_available_pages() reads /proc, far slower than a small allocation:
+ * trust a recent reading, less what was allocated since, unless the request
+ * does not fit in it. */
+static uint64_t available(struct awe__ctx *c, size_t want)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	if (want > c->avail_pages || now.tv_sec != c->avail_stamp) {
+		c->avail_pages = mem_available_pages(c);
+		c->avail_stamp = now.tv_sec;
+	}
+	return c->avail_pages;
+}
+
+static bool node_online(int node)
+{
+	char path[64];
+	DIR *d;
+	int e = errno;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", node);
+	d = opendir(path);
+	if (d)
+		closedir(d);
+	errno = e;
+	/* Without sysfs (or NUMA support) there is exactly one node. */
+	if (!d && node == 0) {
+		d = opendir("/sys/devices/system/node");
+		if (d)
+			closedir(d);
+		errno = e;
+		return d == NULL;
+	}
+	return d != NULL;
+}
+
+ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node)
+{
+	struct awe__ctx *c;
+	uint32_t idx[BATCH];
+	size_t done = 0, want;
+	uint64_t avail;
+	ssize_t err = 0;
+	int r;
+
+	if (count == 0)
+		return 0;
+	if (!frames)
+		return awe__ret(-EFAULT);
+	if (node < -1 || (node >= 0 && !node_online(node)))
+		return awe__ret(-EINVAL);
+	r = awe__enter(&c);
+	if (r)
+		return awe__ret(r);
+	if (count > (SIZE_MAX >> c->page_shift)) {
+		awe__leave();
+		return awe__ret(-EINVAL);
+	}
+	avail = available(c, count);
+	want = count < avail ? count : (size_t)avail;
+	while (done < want) {
+		uint32_t n = want - done > BATCH ? BATCH : (uint32_t)(want - done);
+		uint32_t got = take_slots(c, idx, n);
+		ssize_t k = got ? c->eng->alloc(c, idx, got, node) : -ENOMEM;
+
+		if (k < 0) {
+			err = k;
+			k = 0;
+		}
+		for (uint32_t i = 0; i < got; i++) {
+			struct awe__frame *f = &c->frames[idx[i]];
+
+			if (i < (uint32_t)k) {
+				f->state = AWE__FRAME_OWNED;
+				f->va = 0;
+				f->prot = 0;
+				frames[done + i] = awe__frame_number(c, idx[i]);
+			} else {
+				/* Never handed out: keep its generation. */
+				push_free(c, idx[i]);
+			}
+		}
+		done += (size_t)k;
+		c->allocated += (uint64_t)k;
+		c->avail_pages -= (uint64_t)k;
+		if ((uint32_t)k < n)
+			break;
+	}
+	awe__leave();
+	if (done == 0)
+		return awe__ret(err ? (int)err : -ENOMEM);
+	return (ssize_t)done;
+}
+
+ssize_t awe_alloc(awe_frame_t *frames, size_t count)
+{
+	return awe_alloc_node(frames, count, -1);
+}
+
+/* Release a batch the engine has discarded and forget where it was mapped. */
+static void drop_batch(struct awe__ctx *c, const uint32_t *idx, size_t n)
+{
+	c->eng->discard(c, idx, n);
+	for (size_t i = 0; i < n; i++) {
+		struct awe__frame *f = &c->frames[idx[i]];
+
+		if (f->va) {
+			struct awe__window *w = awe__window_find(c, f->va);
+
+			w->slot[awe__slot_of(c, w, f->va)] = 0;
+			w->nmapped--;
+			c->mapped--;
+		}
+		f->va = 0;
+		c->allocated--;
+		put_slot(c, idx[i]);
+	}
+}
+
+int awe_free(const awe_frame_t *frames, size_t count, size_t *freed)
+{
+	struct awe__ctx *c;
+	uint32_t idx[256];
+	size_t n = 0, i;
+	int r;
+
+	if (freed)
+		*freed = 0;
+	if (count == 0)
+		return awe__ret(-EINVAL);
+	if (!frames)
+		return awe__ret(-EFAULT);
+	r = awe__enter(&c);
+	if (r)
+		return awe__ret(r);
+	for (i = 0; i < count; i++) {
+		uint32_t k;
+
+		if (!awe__frame_get(c, frames[i], &k)) {
+			r = -ENOENT;
+			break;
+		}
+		/* Marked now so that a second listing of it is rejected. */
+		c->frames[k].state = DYING;
+		idx[n++] = k;
+		if (n == sizeof(idx) / sizeof(idx[0])) {
+			drop_batch(c, idx, n);
+			n = 0;
+		}
+	}
+	if (n)
+		drop_batch(c, idx, n);
+	awe__leave();
+	if (freed)
+		*freed = i;
+	return awe__ret(r);
+}
+
+int awe_frame_addr(awe_frame_t frame, void **addr)
+{
+	struct awe__ctx *c;
+	struct awe__frame *f;
+	int r;
+
+	if (!addr)
+		return awe__ret(-EFAULT);
+	r = awe__enter(&c);
+	if (r)
+		return awe__ret(r);
+	f = awe__frame_get(c, frame, NULL);
+	if (f)
+		*addr = (void *)f->va;
+	awe__leave();
+	return awe__ret(f ? 0 : -ENOENT);
+}

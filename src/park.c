@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+#include "park.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void awe__park_init(struct awe__park *p, unsigned int page_shift)
+{
+	memset(p, 0, sizeof(*p));
+	p->page_shift = page_shift;
+}
+
+void awe__park_fini(struct awe__park *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->a[i].bits);
+	free(p->a);
+	memset(p, 0, sizeof(*p));
+}
+
+int awe__park_add(struct awe__park *p, uintptr_t base, size_t npages)
+{
+	uint64_t *bits = calloc((npages + 63) / 64, sizeof(*bits));
+	size_t i;
+
+	if (!bits)
+		return -ENOMEM;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 8;
+		struct awe__arena *a = realloc(p->a, cap * sizeof(*a));
+
+		if (!a) {
+			free(bits);
+			return -ENOMEM;
+		}
+		p->a = a;
+		p->cap = cap;
+	}
+	for (i = p->n; i > 0 && p->a[i - 1].base > base; i--)
+		p->a[i] = p->a[i - 1];
+	p->a[i] = (struct awe__arena){base, npages, bits};
+	p->n++;
+	p->total += npages;
+	/* Fill the new arena next: it is where the longest runs are. */
+	p->cur_arena = i;
+	p->cur_bit = 0;
+	return 0;
+}
+
+const struct awe__arena *awe__park_arena(const struct awe__park *p, uintptr_t addr)
+{
+	size_t lo = 0, hi = p->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->a[mid].base <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	const struct awe__arena *a = &p->a[lo - 1];
+	return ((addr - a->base) >> p->page_shift) < a->npages ? a : NULL;
+}
+
+/* First bit equal to @val in [from, nbits), or nbits. */
+static size_t next_bit(const uint64_t *bm, size_t from, size_t nbits, int val)
+{
+	while (from < nbits) {
+		uint64_t w = bm[from / 64];
+
+		if (!val)
+			w = ~w;
+		w &= ~0ULL << (from % 64);
+		if (w) {
+			size_t b = (from & ~(size_t)63) + (size_t)__builtin_ctzll(w);
+			return b < nbits ? b : nbits;
+		}
+		from = (from & ~(size_t)63) + 64;
+	}
+	return nbits;
+}
+
+static void set_bits(uint64_t *bm, size_t start, size_t n, int val)
+{
+	while (n) {
+		size_t off = start % 64, k = 64 - off < n ? 64 - off : n;
+		uint64_t m = (k == 64 ? ~0ULL : ((1ULL << k) - 1)) << off;
+
+		if (val)
+			bm[start / 64] |= m;
+		else
+			bm[start / 64] &= ~m;
+		start += k;
+		n -= k;
+	}
+}
+
+/* Search arena @i between bits @from and @to for a run of >= @min. */
+static size_t search(struct awe__park *p, size_t i, size_t from, size_t to, size_t want,
+		     size_t min, uintptr_t *addr)
+{
+	struct awe__arena *a = &p->a[i];
+
+	while (from < to) {
+		size_t z = next_bit(a->bits, from, to, 0), e, len;
+
+		if (z >= to)
+			break;
+		/* Look no further than needed: the run may reach the arena's end. */
+		e = next_bit(a->bits, z, a->npages - z > want ? z + want : a->npages, 1);
+		len = e - z;
+		if (len >= min) {
+			set_bits(a->bits, z, len, 1);
+			p->used += len;
+			p->cur_arena = i;
+			p->cur_bit = z + len;
+			*addr = a->base + (z << p->page_shift);
+			return len;
+		}
+		from = e;
+	}
+	return 0;
+}
+
+size_t awe__park_take(struct awe__park *p, size_t want, size_t min, uintptr_t *addr)
+{
+	size_t got;
+
+	if (min == 0)
+		min = 1;
+	if (want < min || awe__park_free(p) < min)
+		return 0;
+	/* Next fit: from the cursor to the end, through the other arenas, then
+	 * the start of the cursor's arena. Consecutive requests thus get
+	 * consecutive addresses, which is what keeps later moves coalesced. */
+	for (size_t k = 0; k <= p->n; k++) {
+		size_t i = (p->cur_arena + k) % p->n;
+		size_t from = k == 0 ? p->cur_bit : 0;
+		size_t to = k == p->n ? p->cur_bit : p->a[i].npages;
+
+		got = search(p, i, from, to, want, min, addr);
+		if (got)
+			return got;
+	}
+	return 0;
+}
+
+void awe__park_mark(struct awe__park *p, uintptr_t addr, size_t n)
+{
+	struct awe__arena *a = (struct awe__arena *)awe__park_arena(p, addr);
+
+	if (!a || !n)
+		return;
+	set_bits(a->bits, (addr - a->base) >> p->page_shift, n, 1);
+	p->used += n;
+}
+
+void awe__park_release(struct awe__park *p, uintptr_t addr, size_t n)
+{
+	struct awe__arena *a = (struct awe__arena *)awe__park_arena(p, addr);
+
+	if (!a || !n)
+		return;
+	set_bits(a->bits, (addr - a->base) >> p->page_shift, n, 0);
+	p->used -= n;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Parking: address space that holds the pages of frames not shown in any
+ * window. It is pure bookkeeping (one bit per page slot, set while a page
+ * sits there); the engine creates the arenas and moves the pages.
+ */
+#ifndef AWE_PARK_H
+#define AWE_PARK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+struct awe__arena {
+	uintptr_t base;
+	size_t npages;
+	uint64_t *bits;
+};
+
+struct awe__park {
+	struct awe__arena *a; /* sorted by base */
+	size_t n, cap;
+	size_t cur_arena, cur_bit; /* next-fit cursor */
+	size_t total, used;	   /* pages */
+	unsigned int page_shift;
+};
+
+AWE__HIDDEN void awe__park_init(struct awe__park *p, unsigned int page_shift);
+AWE__HIDDEN void awe__park_fini(struct awe__park *p);
+/* Add an arena of @npages empty slots at @base. */
+AWE__HIDDEN int awe__park_add(struct awe__park *p, uintptr_t base, size_t npages);
+/* Reserve the first run of at least @min (at most @want) free consecutive
+ * slots at or after the cursor; returns its length (0: none) and its
+ * address in *@addr. */
+AWE__HIDDEN size_t awe__park_take(struct awe__park *p, size_t want, size_t min, uintptr_t *addr);
+/* Give back @n slots starting at @addr (all inside one arena). */
+AWE__HIDDEN void awe__park_release(struct awe__park *p, uintptr_t addr, size_t n);
+/* Mark @n slots starting at @addr as holding pages. */
+AWE__HIDDEN void awe__park_mark(struct awe__park *p, uintptr_t addr, size_t n);
+/* The arena holding @addr, or NULL. */
+AWE__HIDDEN const struct awe__arena *awe__park_arena(const struct awe__park *p, uintptr_t addr);
+
+static inline size_t awe__park_free(const struct awe__park *p)
+{
+	return p->total - p->used;
+}
+
+#endif

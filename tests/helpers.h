@@ -1,0 +1,623 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared helpers for the libawe Criterion tests. Header-only because every
+ * test program is a single translation unit; everything is static inline so
+ * that programs using only part of it still build with -Werror.
+ */
+#ifndef AWE_TEST_HELPERS_H
+#define AWE_TEST_HELPERS_H
+
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <awe.h>
+
+/* Built with AddressSanitizer (gcc or clang)? */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
+/* A value no library code would ever store in errno: proves "untouched". */
+#define ERRNO_CANARY 31337
+
+/* A frame number no test ever receives from awe_alloc(). */
+#define BOGUS_FRAME UINT64_MAX
+
+/*
+ * Call @call, which must succeed (>= 0) and leave errno alone; yields its
+ * result. The contract promises errno is untouched on success.
+ */
+#define AWE_OK(call)                                                                               \
+	({                                                                                         \
+		errno = ERRNO_CANARY;                                                              \
+		__typeof__(call) r_ = (call);                                                      \
+		int e_ = errno;                                                                    \
+		cr_assert((long long)r_ >= 0, "%s failed: %lld (%s)", #call, (long long)r_,        \
+			  awe_strerror((int)r_));                                                  \
+		cr_assert_eq(e_, ERRNO_CANARY, "%s succeeded but changed errno to %d (%s)", #call, \
+			     e_, strerror(e_));                                                    \
+		r_;                                                                                \
+	})
+
+/* Call @call, which must fail with -@code and set errno to @code. */
+#define AWE_ERR(call, code)                                                                        \
+	do {                                                                                       \
+		errno = 0;                                                                         \
+		long long r_ = (long long)(call);                                                  \
+		int e_ = errno;                                                                    \
+		cr_assert_eq(r_, -(long long)(code), "%s returned %lld (%s), expected -%s", #call, \
+			     r_, r_ < 0 ? awe_strerror((int)r_) : "success", #code);               \
+		cr_assert_eq(e_, (code), "%s: errno is %d (%s), expected %s", #call, e_,           \
+			     strerror(e_), #code);                                                 \
+	} while (0)
+
+static inline size_t pg(void)
+{
+	return awe_page_size();
+}
+
+/* Address of page slot @i of the window at @base. */
+static inline char *slot(void *base, size_t i)
+{
+	return (char *)base + i * pg();
+}
+
+static inline void skip_unless_root(const char *why)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root: %s", why);
+}
+
+static inline struct awe_stats get_stats(void)
+{
+	struct awe_stats st;
+
+	memset(&st, 0xa5, sizeof(st));
+	AWE_OK(awe_stats(&st));
+	return st;
+}
+
+/* Allocates exactly @n frames into @f (which must hold @n entries). */
+static inline void alloc_exact(awe_frame_t *f, size_t n)
+{
+	ssize_t got = AWE_OK(awe_alloc(f, n));
+
+	cr_assert_eq((size_t)got, n, "awe_alloc(%zu) allocated only %zd frames", n, got);
+}
+
+/* Heap array of @n freshly allocated frames; free() it when done. */
+static inline awe_frame_t *alloc_array(size_t n)
+{
+	awe_frame_t *f = calloc(n ? n : 1, sizeof(*f));
+
+	cr_assert_not_null(f);
+	alloc_exact(f, n);
+	return f;
+}
+
+static inline char *window_new(size_t pages)
+{
+	void *base = NULL;
+
+	AWE_OK(awe_window_create(pages * pg(), NULL, 0, &base));
+	cr_assert_not_null(base);
+	cr_assert_eq((uintptr_t)base % pg(), 0, "window base %p is not page aligned", base);
+	return base;
+}
+
+/* An address range of @pages pages that is free right now. */
+static inline char *free_range(size_t pages)
+{
+	void *p = mmap(NULL, pages * pg(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	cr_assert_neq(p, MAP_FAILED);
+	cr_assert_eq(munmap(p, pages * pg()), 0);
+	return p;
+}
+
+static inline void map1(void *addr, awe_frame_t f)
+{
+	AWE_OK(awe_map(addr, 1, &f));
+}
+
+static inline void unmap_range(void *addr, size_t count)
+{
+	AWE_OK(awe_map(addr, count, NULL));
+}
+
+static inline struct awe_page_info query(const void *addr)
+{
+	struct awe_page_info pi;
+
+	memset(&pi, 0xa5, sizeof(pi));
+	AWE_OK(awe_query(addr, &pi));
+	return pi;
+}
+
+/* Where @f is mapped (NULL when unmapped); fails the test if @f is invalid. */
+static inline void *frame_where(awe_frame_t f)
+{
+	void *a = (void *)1;
+
+	AWE_OK(awe_frame_addr(f, &a));
+	return a;
+}
+
+static inline void assert_frame_invalid(awe_frame_t f)
+{
+	void *a = (void *)1;
+
+	AWE_ERR(awe_frame_addr(f, &a), ENOENT);
+}
+
+static inline void assert_slot(const void *addr, awe_frame_t frame, int prot)
+{
+	struct awe_page_info pi = query(addr);
+
+	cr_assert_eq(pi.frame, frame, "slot %p holds frame %#" PRIx64 ", expected %#" PRIx64, addr,
+		     pi.frame, frame);
+	cr_assert_eq(pi.prot, prot, "slot %p has prot %d, expected %d", addr, pi.prot, prot);
+}
+
+/* The slot is empty and the frame, still allocated, is parked. */
+static inline void assert_parked(awe_frame_t f)
+{
+	void *a = frame_where(f);
+
+	cr_assert_null(a, "frame %#" PRIx64 " should be unmapped but sits at %p", f, a);
+}
+
+/*
+ * Page contents. The pattern depends on the tag and the offset so that a
+ * frame showing up at the wrong place, or half-copied, is noticed.
+ */
+static inline uint64_t pattern(uint64_t tag, size_t i)
+{
+	return (tag + 1) * 0x9e3779b97f4a7c15ull ^ (i * 0xbf58476d1ce4e5b9ull);
+}
+
+static inline void fill_page(void *p, uint64_t tag)
+{
+	uint64_t *q = p;
+
+	for (size_t i = 0; i < pg() / sizeof(*q); i++)
+		q[i] = pattern(tag, i);
+}
+
+static inline void assert_page(const void *p, uint64_t tag)
+{
+	const uint64_t *q = p;
+
+	for (size_t i = 0; i < pg() / sizeof(*q); i++)
+		cr_assert_eq(q[i], pattern(tag, i),
+			     "page %p word %zu: %#" PRIx64 ", expected tag %" PRIu64, p, i, q[i],
+			     tag);
+}
+
+static inline void assert_page_zero(const void *p)
+{
+	const uint64_t *q = p;
+
+	for (size_t i = 0; i < pg() / sizeof(*q); i++)
+		cr_assert_eq(q[i], 0, "page %p word %zu is %#" PRIx64 ", expected zero", p, i,
+			     q[i]);
+}
+
+/* Maps @f[i] at slot i of @base and stamps each frame with its own number. */
+static inline void map_stamped(void *base, const awe_frame_t *f, size_t n)
+{
+	AWE_OK(awe_map(base, n, f));
+	for (size_t i = 0; i < n; i++)
+		*(uint64_t *)slot(base, i) = f[i];
+}
+
+/* Slot @addr holds @f, read-write, and @f still carries its stamp. */
+static inline void assert_stamped_at(void *addr, awe_frame_t f)
+{
+	assert_slot(addr, f, AWE_PROT_READWRITE);
+	cr_assert_eq(*(uint64_t *)addr, f, "slot %p: stamp %#" PRIx64 ", expected %#" PRIx64, addr,
+		     *(uint64_t *)addr, f);
+}
+
+static inline int cmp_frame(const void *a, const void *b)
+{
+	awe_frame_t x = *(const awe_frame_t *)a, y = *(const awe_frame_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static inline void assert_distinct_nonzero(const awe_frame_t *f, size_t n)
+{
+	awe_frame_t *s = malloc((n ? n : 1) * sizeof(*s));
+
+	cr_assert_not_null(s);
+	memcpy(s, f, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_frame);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_neq(s[i], 0, "frame number 0 handed out");
+		if (i)
+			cr_assert_neq(s[i], s[i - 1], "frame number %#" PRIx64 " handed out twice",
+				      s[i]);
+	}
+	free(s);
+}
+
+/*
+ * State of a run of slots, to prove that a failed call changed nothing:
+ * the frame, its protection and the first word of readable slots.
+ */
+struct slot_snap {
+	awe_frame_t frame;
+	int prot;
+	uint64_t word;
+};
+
+static inline void snap_slots(void *base, size_t n, struct slot_snap *s)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct awe_page_info pi = query(slot(base, i));
+
+		s[i].frame = pi.frame;
+		s[i].prot = pi.prot;
+		s[i].word = pi.frame && pi.prot != AWE_PROT_NONE ? *(uint64_t *)slot(base, i) : 0;
+	}
+}
+
+static inline void assert_snap_unchanged(void *base, size_t n, const struct slot_snap *s)
+{
+	struct slot_snap now[n];
+
+	snap_slots(base, n, now);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(now[i].frame, s[i].frame,
+			     "slot %zu changed frame %#" PRIx64 " -> %#" PRIx64 " on a failed call",
+			     i, s[i].frame, now[i].frame);
+		cr_assert_eq(now[i].prot, s[i].prot, "slot %zu changed prot %d -> %d", i, s[i].prot,
+			     now[i].prot);
+		cr_assert_eq(now[i].word, s[i].word, "slot %zu data changed", i);
+	}
+}
+
+/*
+ * All-or-nothing fixture: an 8-slot window whose slots hold a mix of states
+ * (stamped read-write frames, a read-only one, a PROT_NONE one, empty
+ * slots), spare unmapped frames, and a freed number. A failed call must
+ * leave all of it exactly as it was.
+ */
+struct aon {
+	char *w;
+	awe_frame_t a[5];  /* a[0..3] at slots 0..3, a[4] at slot 6 */
+	awe_frame_t g[8];  /* allocated, unmapped */
+	awe_frame_t freed; /* freed number */
+	struct slot_snap snap[8];
+	struct awe_stats st;
+};
+
+static inline void aon_setup(struct aon *x)
+{
+	x->w = window_new(8);
+	alloc_exact(x->a, 5);
+	alloc_exact(x->g, 8);
+	alloc_exact(&x->freed, 1);
+	AWE_OK(awe_free(&x->freed, 1, NULL));
+	map_stamped(x->w, x->a, 4);
+	map1(slot(x->w, 6), x->a[4]);
+	AWE_OK(awe_protect(slot(x->w, 1), 1, AWE_PROT_READ, NULL));
+	AWE_OK(awe_protect(slot(x->w, 3), 1, AWE_PROT_NONE, NULL));
+	snap_slots(x->w, 8, x->snap);
+	x->st = get_stats();
+}
+
+/* Entries that make a map call fail, each with its error. */
+struct aon_case {
+	awe_frame_t bad;
+	int code;
+};
+
+enum { AON_CASES = 7 };
+
+static inline void aon_cases(const struct aon *x, struct aon_case c[AON_CASES])
+{
+	const struct aon_case t[AON_CASES] = {
+		{BOGUS_FRAME, ENOENT}, /* never allocated */
+		{0, ENOENT},	       /* never a frame (but "unmap" for scatter) */
+		{x->freed, ENOENT},    /* freed */
+		{x->a[4], EBUSY},      /* mapped at slot 6 */
+		{x->a[0], EBUSY},      /* mapped at slot 0 */
+		{x->a[3], EBUSY},      /* mapped with AWE_PROT_NONE */
+		{x->g[0], EBUSY},      /* listed twice in the call */
+	};
+
+	memcpy(c, t, sizeof(t));
+}
+
+static inline void aon_assert_unchanged(struct aon *x)
+{
+	struct awe_stats st = get_stats();
+
+	assert_snap_unchanged(x->w, 8, x->snap);
+	for (size_t i = 0; i < 8; i++)
+		assert_parked(x->g[i]);
+	cr_assert_eq(st.frames_mapped, x->st.frames_mapped);
+	cr_assert_eq(st.frames_allocated, x->st.frames_allocated);
+}
+
+/*
+ * Fault probe: performs one access and reports the signal it raised, if
+ * any, with si_addr. SIGSEGV is caught too so that a wrong signal is a
+ * test failure with a message rather than a crash.
+ */
+struct fault {
+	int sig; /* 0 when the access completed */
+	int code;
+	void *addr;
+};
+
+static sigjmp_buf probe_env __attribute__((unused));
+static siginfo_t probe_info __attribute__((unused));
+
+static inline void probe_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	probe_info = *si;
+	siglongjmp(probe_env, 1);
+}
+
+/* Kept out of line so that no local lives across the sigsetjmp. */
+static __attribute__((noinline)) int probe_do(volatile char *p, bool write, char val)
+{
+	if (sigsetjmp(probe_env, 1))
+		return 1;
+	if (write)
+		*p = val;
+	else
+		(void)*p;
+	return 0;
+}
+
+static inline struct fault probe(void *p, bool write, char val)
+{
+	struct sigaction sa, obus, osegv;
+	struct fault f = {0};
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = probe_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &obus);
+	sigaction(SIGSEGV, &sa, &osegv);
+	if (probe_do(p, write, val)) {
+		f.sig = probe_info.si_signo;
+		f.code = probe_info.si_code;
+		f.addr = probe_info.si_addr;
+	}
+	sigaction(SIGBUS, &obus, NULL);
+	sigaction(SIGSEGV, &osegv, NULL);
+	return f;
+}
+
+static inline struct fault probe_read(void *p)
+{
+	return probe(p, false, 0);
+}
+
+static inline struct fault probe_write(void *p, char val)
+{
+	return probe(p, true, val);
+}
+
+static inline void assert_sigbus_at(struct fault f, void *addr, const char *what)
+{
+	cr_assert_eq(f.sig, SIGBUS, "%s at %p: got signal %d (%s), expected SIGBUS", what, addr,
+		     f.sig, f.sig ? strsignal(f.sig) : "no fault");
+	cr_assert_eq(f.addr, addr, "%s: si_addr %p, expected %p", what, f.addr, addr);
+}
+
+static inline void assert_no_fault(struct fault f, void *addr, const char *what)
+{
+	cr_assert_eq(f.sig, 0, "%s at %p raised %s (si_addr %p)", what, addr,
+		     f.sig ? strsignal(f.sig) : "", f.addr);
+}
+
+/* Unmapped, write-protected and PROT_NONE slots: every listed access faults. */
+static inline void assert_read_faults(void *addr)
+{
+	assert_sigbus_at(probe_read(addr), addr, "read");
+}
+
+static inline void assert_write_faults(void *addr)
+{
+	assert_sigbus_at(probe_write(addr, 0x5a), addr, "write");
+}
+
+/*
+ * Child processes. A child must not use Criterion's asserts (they report
+ * through the parent test's channel); it checks with CHILD_* and reports
+ * through its exit status, printing the reason on stderr.
+ */
+#define CHILD_CHECK(cond, ...)                                                                     \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: child check failed: %s: ", __FILE__, __LINE__,     \
+				#cond);                                                            \
+			fprintf(stderr, " " __VA_ARGS__);                                          \
+			fprintf(stderr, "\n");                                                     \
+			return 1;                                                                  \
+		}                                                                                  \
+	} while (0)
+
+#define CHILD_ERR(call, code)                                                                      \
+	do {                                                                                       \
+		errno = 0;                                                                         \
+		long long r_ = (long long)(call);                                                  \
+		int e_ = errno;                                                                    \
+		CHILD_CHECK(r_ == -(long long)(code) && e_ == (code),                              \
+			    "%s returned %lld errno %d, expected -%s", #call, r_, e_, #code);      \
+	} while (0)
+
+#define CHILD_OK(call)                                                                             \
+	do {                                                                                       \
+		long long r_ = (long long)(call);                                                  \
+		CHILD_CHECK(r_ >= 0, "%s failed: %lld (%s)", #call, r_, awe_strerror((int)r_));    \
+	} while (0)
+
+struct child_opts {
+	bool as_nobody;	  /* drop to uid/gid 65534 first (caller must be root) */
+	bool set_memlock; /* set RLIMIT_MEMLOCK (soft and hard) to memlock first */
+	rlim_t memlock;
+};
+
+#define NOBODY_ID 65534
+
+static inline int child_setup(const struct child_opts *o)
+{
+	if (o && o->set_memlock) {
+		struct rlimit rl = {o->memlock, o->memlock};
+
+		if (setrlimit(RLIMIT_MEMLOCK, &rl)) {
+			perror("setrlimit(RLIMIT_MEMLOCK)");
+			return -1;
+		}
+	}
+	if (o && o->as_nobody) {
+		/* Groups first: after setuid we may no longer change them. */
+		if (setgroups(0, NULL) || setgid(NOBODY_ID) || setuid(NOBODY_ID)) {
+			perror("dropping to nobody");
+			return -1;
+		}
+		if (geteuid() == 0 || setuid(0) == 0) {
+			fprintf(stderr, "privileges were not dropped\n");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Runs @fn(@arg) in a forked child and fails the test unless it exits 0.
+ * The child leaves with _exit() so that no Criterion or atexit state of the
+ * test process runs twice.
+ */
+static inline void run_in_child(int (*fn)(void *), void *arg, const struct child_opts *o)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
+	if (pid == 0)
+		_exit(child_setup(o) ? 100 : fn(arg));
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(!WIFSIGNALED(status), "child killed by signal %d (%s)", WTERMSIG(status),
+		  strsignal(WTERMSIG(status)));
+	cr_assert_eq(WEXITSTATUS(status), 0,
+		     "child exited with %d (100: setup failed; otherwise see its stderr)",
+		     WEXITSTATUS(status));
+}
+
+/*
+ * Number of VMAs of this process (lines of /proc/self/maps) that overlap
+ * [lo, hi); all of them when hi is NULL.
+ */
+static inline long count_maps_in(const void *lo, const void *hi)
+{
+	FILE *fp = fopen("/proc/self/maps", "r");
+	unsigned long start, end;
+	char line[512];
+	long n = 0;
+
+	cr_assert_not_null(fp, "/proc/self/maps: %s", strerror(errno));
+	while (fgets(line, sizeof(line), fp)) {
+		/* Long lines (paths) arrive in pieces: count line starts only. */
+		bool whole = strchr(line, '\n') != NULL;
+
+		if (sscanf(line, "%lx-%lx", &start, &end) == 2 &&
+		    (!hi || (start < (uintptr_t)hi && end > (uintptr_t)lo)))
+			n++;
+		while (!whole && fgets(line, sizeof(line), fp))
+			whole = strchr(line, '\n') != NULL;
+	}
+	fclose(fp);
+	return n;
+}
+
+static inline long count_maps(void)
+{
+	return count_maps_in(NULL, NULL);
+}
+
+/* A "Key:   N kB" field of /proc/self/status, or -1 when missing. */
+static inline long status_kb(const char *key)
+{
+	FILE *fp = fopen("/proc/self/status", "r");
+	size_t klen = strlen(key);
+	char line[256];
+	long kb = -1;
+
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp)) {
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			kb = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(fp);
+	return kb;
+}
+
+static inline long vmlck_kb(void)
+{
+	return status_kb("VmLck");
+}
+
+/* A small deterministic PRNG (splitmix64) so that failures reproduce. */
+static inline uint64_t rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Fisher-Yates: @perm becomes a random permutation of 0..n-1. */
+static inline void shuffle(size_t *perm, size_t n, uint64_t seed)
+{
+	for (size_t i = 0; i < n; i++)
+		perm[i] = i;
+	for (size_t i = n; i > 1; i--) {
+		size_t j = rng_next(&seed) % i;
+		size_t t = perm[i - 1];
+
+		perm[i - 1] = perm[j];
+		perm[j] = t;
+	}
+}
+
+#endif /* AWE_TEST_HELPERS_H */

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rollback: a kernel failure part of the way through a multi-ioctl request
+ * must leave everything as it was. The kernel cannot be made to fail on
+ * demand, so this program links the static library and uses its test hook,
+ * which makes the Nth page move stop half-way with ENOMEM.
+ */
+#include "helpers.h"
+
+extern int awe__test_fail_move;
+
+#define SLOTS 32
+
+/* Every slot of @w holds frame want[i] (0: unmapped) with its tag intact. */
+static void expect_slots(char *w, const awe_frame_t *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct awe_page_info pi = query(slot(w, i));
+
+		cr_assert_eq(pi.frame, want[i], "slot %zu holds %#" PRIx64 ", expected %#" PRIx64,
+			     i, pi.frame, want[i]);
+		if (want[i])
+			cr_assert_eq(*(awe_frame_t *)slot(w, i), want[i], "slot %zu lost its data",
+				     i);
+	}
+}
+
+Test(rollback, scatter_replace_fails_at_every_move)
+{
+	awe_frame_t a[SLOTS], b[SLOTS];
+	char *w = window_new(SLOTS), *tmp = window_new(SLOTS);
+	void *addrs[SLOTS];
+	int n;
+
+	alloc_exact(a, SLOTS);
+	alloc_exact(b, SLOTS);
+	/* Tag b's frames through a scratch window, then park them again. */
+	map_stamped(tmp, b, SLOTS);
+	unmap_range(tmp, SLOTS);
+	map_stamped(w, a, SLOTS);
+	/* Reversed order: one bulk move out, then one move per page in. */
+	for (size_t i = 0; i < SLOTS; i++)
+		addrs[i] = slot(w, SLOTS - 1 - i);
+	struct awe_stats before = get_stats();
+
+	for (n = 1; n <= SLOTS + 1; n++) {
+		awe__test_fail_move = n;
+		AWE_ERR(awe_map_scatter(addrs, SLOTS, b), ENOMEM);
+		expect_slots(w, a, SLOTS);
+		for (size_t i = 0; i < SLOTS; i++)
+			cr_assert_null(frame_where(b[i]), "b[%zu] stayed mapped after rollback", i);
+		struct awe_stats now = get_stats();
+		cr_assert_eq(now.frames_mapped, before.frames_mapped);
+		cr_assert_eq(now.frames_allocated, before.frames_allocated);
+	}
+	awe__test_fail_move = 0;
+	AWE_OK(awe_map_scatter(addrs, SLOTS, b));
+	for (size_t i = 0; i < SLOTS; i++) {
+		cr_assert_eq(query(addrs[i]).frame, b[i]);
+		cr_assert_eq(*(awe_frame_t *)addrs[i], b[i], "b[%zu] lost its data", i);
+		cr_assert_null(frame_where(a[i]));
+	}
+	/* The parked a frames are intact too. */
+	AWE_OK(awe_map(tmp, SLOTS, a));
+	expect_slots(tmp, a, SLOTS);
+}
+
+Test(rollback, bulk_unmap_fails_half_way)
+{
+	awe_frame_t f[SLOTS];
+	char *w = window_new(SLOTS);
+
+	alloc_exact(f, SLOTS);
+	map_stamped(w, f, SLOTS);
+	awe__test_fail_move = 1;
+	AWE_ERR(awe_map(w, SLOTS, NULL), ENOMEM);
+	expect_slots(w, f, SLOTS);
+	cr_assert_eq(get_stats().frames_mapped, SLOTS);
+	AWE_OK(awe_map(w, SLOTS, NULL));
+	cr_assert_eq(get_stats().frames_mapped, 0);
+	AWE_OK(awe_map(w, SLOTS, f));
+	expect_slots(w, f, SLOTS);
+}
+
+Test(rollback, protect_none_fails)
+{
+	awe_frame_t f[SLOTS];
+	char *w = window_new(SLOTS);
+
+	alloc_exact(f, SLOTS);
+	map_stamped(w, f, SLOTS);
+	AWE_OK(awe_protect(slot(w, 4), 4, AWE_PROT_READ, NULL));
+	awe__test_fail_move = 1;
+	AWE_ERR(awe_protect(w, SLOTS, AWE_PROT_NONE, NULL), ENOMEM);
+	expect_slots(w, f, SLOTS);
+	/* Read-only pages that went out and came back are read-only still. */
+	for (size_t i = 0; i < SLOTS; i++) {
+		bool ro = i >= 4 && i < 8;
+
+		cr_assert_eq(query(slot(w, i)).prot, ro ? AWE_PROT_READ : AWE_PROT_READWRITE);
+		if (ro)
+			assert_write_faults(slot(w, i));
+	}
+	/* Unhiding fails part of the way: still hidden, still the same frames. */
+	AWE_OK(awe_protect(w, SLOTS, AWE_PROT_NONE, NULL));
+	awe__test_fail_move = 1;
+	AWE_ERR(awe_protect(w, SLOTS, AWE_PROT_READWRITE, NULL), ENOMEM);
+	for (size_t i = 0; i < SLOTS; i++) {
+		cr_assert_eq(query(slot(w, i)).prot, AWE_PROT_NONE);
+		cr_assert_eq(frame_where(f[i]), slot(w, i));
+	}
+	AWE_OK(awe_protect(w, SLOTS, AWE_PROT_READWRITE, NULL));
+	expect_slots(w, f, SLOTS);
+}
+
+Test(rollback, destroy_fails_window_stays)
+{
+	awe_frame_t f[SLOTS];
+	char *w = window_new(SLOTS);
+
+	alloc_exact(f, SLOTS);
+	map_stamped(w, f, SLOTS);
+	awe__test_fail_move = 1;
+	AWE_ERR(awe_window_destroy(w), ENOMEM);
+	expect_slots(w, f, SLOTS);
+	cr_assert_eq(get_stats().windows, 1);
+	AWE_OK(awe_window_destroy(w));
+	cr_assert_eq(get_stats().windows, 0);
+	for (size_t i = 0; i < SLOTS; i++)
+		cr_assert_null(frame_where(f[i]));
+}
+
+/* After many failed calls the parking bookkeeping must still be right:
+ * churn through it and check every frame's data. */
+Test(rollback, parking_consistent_after_failures)
+{
+	enum { N = 256 };
+	awe_frame_t f[N];
+	char *w = window_new(N);
+
+	alloc_exact(f, N);
+	map_stamped(w, f, N);
+	for (int round = 0; round < 50; round++) {
+		size_t at = (size_t)(round * 37) % (N - 16);
+		void *addrs[16];
+
+		awe__test_fail_move = 1;
+		AWE_ERR(awe_map(slot(w, at), 16, NULL), ENOMEM);
+		AWE_OK(awe_map(slot(w, at), 16, NULL));
+		/* Back in reverse: one move per page, the k-th of which fails. */
+		for (size_t i = 0; i < 16; i++)
+			addrs[i] = slot(w, at + 15 - i);
+		awe__test_fail_move = 1 + round % 16;
+		AWE_ERR(awe_map_scatter(addrs, 16, &f[at]), ENOMEM);
+		awe__test_fail_move = 0;
+		AWE_OK(awe_map(slot(w, at), 16, &f[at]));
+	}
+	expect_slots(w, f, N);
+	AWE_OK(awe_map(w, N, NULL));
+	AWE_OK(awe_map(w, N, f));
+	expect_slots(w, f, N);
+}

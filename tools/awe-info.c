@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: MIT
+/*
+ * awe-info - tell why libawe does or does not work on this machine.
+ *
+ * It checks, independently of libawe, everything the library depends on
+ * (userfaultfd and its features, the sysctls and limits that matter), then
+ * asks libawe itself and moves one frame in and out of a window. The raw
+ * facts come first so that a report pasted into a bug is useful even when
+ * libawe's own answer is only an error code.
+ *
+ * Exit status: 0 when libawe works here, 1 when it does not, 2 on bad usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/userfaultfd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <awe.h>
+
+/* Debian 12's linux-libc-dev (6.1) predates some of what we probe. */
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+#ifndef UFFD_FEATURE_PAGEFAULT_FLAG_WP
+#define UFFD_FEATURE_PAGEFAULT_FLAG_WP (1ull << 0)
+#endif
+#ifndef UFFD_FEATURE_SIGBUS
+#define UFFD_FEATURE_SIGBUS (1ull << 7)
+#endif
+#ifndef UFFD_FEATURE_MOVE
+#define UFFD_FEATURE_MOVE (1ull << 16)
+#endif
+
+#define CAP_IPC_LOCK_BIT 14
+
+struct probe {
+	struct utsname uts;
+
+	int uffd_err;	     /* errno of userfaultfd(2), 0 when it worked */
+	bool user_mode_only; /* ... and it accepted UFFD_USER_MODE_ONLY */
+	int api_err;	     /* errno of UFFDIO_API, 0 when it worked */
+	uint64_t features;
+
+	long unprivileged_uffd; /* -1: unknown */
+	long max_map_count;	/* -1: unknown */
+	long map_count;		/* mappings this process has now, -1: unknown */
+	int cap_ipc_lock;	/* -1: unknown */
+	struct rlimit memlock;
+	const char *env_unlocked;
+
+	int init_rc;
+	int stats_rc;
+	struct awe_stats st;
+	const char *smoke_call; /* the libawe call that failed, NULL when all worked */
+	int smoke_rc;
+};
+
+static const struct {
+	const char *name;
+	uint64_t bit;
+	const char *why;
+} features[] = {
+	{"UFFD_FEATURE_MOVE", UFFD_FEATURE_MOVE, "UFFDIO_MOVE, Linux 6.8"},
+	{"UFFD_FEATURE_SIGBUS", UFFD_FEATURE_SIGBUS, "SIGBUS on unmapped slots"},
+	{"UFFD_FEATURE_PAGEFAULT_FLAG_WP", UFFD_FEATURE_PAGEFAULT_FLAG_WP,
+	 "write-protection of anonymous pages"},
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static long count_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	long n = 0;
+	int c;
+
+	if (!f)
+		return -1;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static int cap_ipc_lock(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	unsigned long long eff;
+	char line[256];
+	int r = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1) {
+			r = (eff >> CAP_IPC_LOCK_BIT) & 1;
+			break;
+		}
+	fclose(f);
+	return r;
+}
+
+static void probe_uffd(struct probe *p)
+{
+	struct uffdio_api api = {.api = UFFD_API};
+	long fd = syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+
+	p->user_mode_only = fd >= 0;
+	/* Kernels before 5.11 reject the flag; say so rather than "no userfaultfd". */
+	if (fd < 0 && errno == EINVAL)
+		fd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (fd < 0) {
+		p->uffd_err = errno;
+		return;
+	}
+	/* Asking for no feature makes the kernel answer with all it supports. */
+	if (ioctl((int)fd, UFFDIO_API, &api) != 0)
+		p->api_err = errno;
+	else
+		p->features = api.features;
+	close((int)fd);
+}
+
+/* One frame into a one-page window and back: what every program does first. */
+static void probe_libawe(struct probe *p)
+{
+	size_t page = awe_page_size();
+	awe_frame_t frame = 0;
+	void *win = NULL;
+	ssize_t n;
+	int rc;
+
+	p->init_rc = awe_init(0);
+	p->stats_rc = awe_stats(&p->st);
+	if (p->init_rc || p->stats_rc) {
+		p->smoke_call = p->init_rc ? "awe_init" : "awe_stats";
+		p->smoke_rc = p->init_rc ? p->init_rc : p->stats_rc;
+		return;
+	}
+
+	n = awe_alloc(&frame, 1);
+	if (n != 1) {
+		p->smoke_call = "awe_alloc";
+		p->smoke_rc = n < 0 ? (int)n : -ENOMEM;
+		return;
+	}
+	rc = awe_window_create(page, NULL, 0, &win);
+	if (rc) {
+		p->smoke_call = "awe_window_create";
+	} else if ((rc = awe_map(win, 1, &frame)) != 0) {
+		p->smoke_call = "awe_map";
+	} else {
+		volatile unsigned char *b = win;
+
+		b[page - 1] = 0xa5;
+		if (b[page - 1] != 0xa5) {
+			p->smoke_call = "a write through the window";
+			rc = -EIO;
+		} else if ((rc = awe_map(win, 1, NULL)) != 0) {
+			p->smoke_call = "awe_map (unmap)";
+		}
+	}
+	p->smoke_rc = rc;
+	if (win)
+		awe_window_destroy(win);
+	awe_free(&frame, 1, NULL);
+}
+
+static void probe_all(struct probe *p)
+{
+	memset(p, 0, sizeof(*p));
+	uname(&p->uts);
+	probe_uffd(p);
+	p->unprivileged_uffd = read_long("/proc/sys/vm/unprivileged_userfaultfd");
+	p->max_map_count = read_long("/proc/sys/vm/max_map_count");
+	p->map_count = count_maps();
+	p->cap_ipc_lock = cap_ipc_lock();
+	if (getrlimit(RLIMIT_MEMLOCK, &p->memlock) != 0)
+		p->memlock.rlim_cur = p->memlock.rlim_max = 0;
+	p->env_unlocked = getenv("LIBAWE_UNLOCKED");
+	probe_libawe(p);
+}
+
+static bool has(const struct probe *p, uint64_t bit)
+{
+	return !p->uffd_err && !p->api_err && (p->features & bit);
+}
+
+/* 1 or 0 when the kernel said whether it has the feature, -1 when it could not be asked. */
+static int feature(const struct probe *p, uint64_t bit)
+{
+	return p->uffd_err || p->api_err ? -1 : has(p, bit);
+}
+
+/*
+ * The one-line verdict names the first thing that stops libawe, in the order
+ * a user has to fix them.
+ */
+static const char *verdict(const struct probe *p, char *buf, size_t len)
+{
+	if (!p->smoke_call) {
+		snprintf(buf, len, "libawe works here (engine %s, frames %s)", p->st.engine,
+			 p->st.locked ? "locked" : "NOT locked: LIBAWE_UNLOCKED is set");
+		return buf;
+	}
+	if (p->uffd_err == ENOSYS)
+		return "libawe cannot work: userfaultfd(2) is missing from this kernel or blocked by a"
+		       " seccomp filter (container runtimes often block it)";
+	if (p->uffd_err)
+		return "libawe cannot work: userfaultfd(2) is refused here (seccomp, an LSM or"
+		       " vm.unprivileged_userfaultfd)";
+	if (p->api_err)
+		return "libawe cannot work: the kernel rejects the UFFDIO_API handshake";
+	if (!has(p, UFFD_FEATURE_MOVE))
+		return "libawe cannot work: the kernel lacks UFFDIO_MOVE; Linux 6.8 or later is needed";
+	if (!has(p, UFFD_FEATURE_SIGBUS) || !has(p, UFFD_FEATURE_PAGEFAULT_FLAG_WP))
+		return "libawe cannot work: the kernel's userfaultfd lacks a feature listed above";
+	if (p->smoke_rc == -EPERM)
+		return "libawe cannot lock frames: run as root (CAP_IPC_LOCK), raise RLIMIT_MEMLOCK,"
+		       " or set LIBAWE_UNLOCKED=1";
+	snprintf(buf, len, "libawe fails here: %s: %s", p->smoke_call, awe_strerror(p->smoke_rc));
+	return buf;
+}
+
+static void fmt_limit(rlim_t v, char *buf, size_t len)
+{
+	if (v == RLIM_INFINITY)
+		snprintf(buf, len, "unlimited");
+	else if (v >= 1024 * 1024 && v % (1024 * 1024) == 0)
+		snprintf(buf, len, "%llu MiB", (unsigned long long)v / (1024 * 1024));
+	else if (v >= 1024 && v % 1024 == 0)
+		snprintf(buf, len, "%llu KiB", (unsigned long long)v / 1024);
+	else
+		snprintf(buf, len, "%llu bytes", (unsigned long long)v);
+}
+
+static const char *errno_text(int e)
+{
+	const char *name = strerrorname_np(e);
+
+	return name ? name : "?";
+}
+
+/* One "label: value" line, values aligned in one column. */
+static void field(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void field(const char *label, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%-34s", label);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static void print_text(const struct probe *p)
+{
+	char a[32], b[32], buf[256];
+
+	field("kernel:", "%s %s %s", p->uts.sysname, p->uts.release, p->uts.machine);
+	if (p->uffd_err)
+		field("userfaultfd:", "no (%s: %s)", errno_text(p->uffd_err),
+		      strerror(p->uffd_err));
+	else
+		field("userfaultfd:", "yes%s",
+		      p->user_mode_only ? " (UFFD_USER_MODE_ONLY)"
+					: ", but UFFD_USER_MODE_ONLY is refused (kernel < 5.11)");
+	if (p->api_err)
+		field("UFFDIO_API:", "failed (%s: %s)", errno_text(p->api_err),
+		      strerror(p->api_err));
+	for (size_t i = 0; i < ARRAY_SIZE(features); i++) {
+		snprintf(buf, sizeof(buf), "  %s:", features[i].name);
+		field(buf, "%s (%s)",
+		      (const char *[]){"unknown", "no", "yes"}[feature(p, features[i].bit) + 1],
+		      features[i].why);
+	}
+	if (p->unprivileged_uffd == 0 && p->user_mode_only)
+		field("vm.unprivileged_userfaultfd:",
+		      "0 (fine: UFFD_USER_MODE_ONLY needs no privilege)");
+	else if (p->unprivileged_uffd >= 0)
+		field("vm.unprivileged_userfaultfd:", "%ld", p->unprivileged_uffd);
+	else
+		field("vm.unprivileged_userfaultfd:", "unknown");
+	if (p->max_map_count >= 0)
+		field("vm.max_map_count:", "%ld (this process has %ld mappings)", p->max_map_count,
+		      p->map_count);
+	else
+		field("vm.max_map_count:", "unknown");
+	field("CAP_IPC_LOCK:", "%s",
+	      p->cap_ipc_lock < 0 ? "unknown"
+	      : p->cap_ipc_lock	  ? "yes"
+				  : "no");
+	fmt_limit(p->memlock.rlim_cur, a, sizeof(a));
+	fmt_limit(p->memlock.rlim_max, b, sizeof(b));
+	field("RLIMIT_MEMLOCK:", "soft %s, hard %s", a, b);
+	field("LIBAWE_UNLOCKED:", "%s", p->env_unlocked ? p->env_unlocked : "(unset)");
+
+	if (p->init_rc)
+		field("awe_init(0):", "%d: %s", p->init_rc, awe_strerror(p->init_rc));
+	else
+		field("awe_init(0):", "0 (ok)");
+	if (!p->stats_rc) {
+		if (p->st.memlock_limit == UINT64_MAX)
+			snprintf(a, sizeof(a), "unlimited");
+		else
+			fmt_limit((rlim_t)p->st.memlock_limit, a, sizeof(a));
+		field("awe_stats:", "engine %s, locked %u, memlock_limit %s", p->st.engine,
+		      p->st.locked, a);
+	}
+	if (p->smoke_call)
+		field("map/unmap one frame:", "failed in %s: %s", p->smoke_call,
+		      awe_strerror(p->smoke_rc));
+	else
+		field("map/unmap one frame:", "ok");
+	field("verdict:", "%s", verdict(p, buf, sizeof(buf)));
+}
+
+static void json_str(const char *key, const char *s, bool last)
+{
+	printf("  \"%s\": ", key);
+	if (!s) {
+		printf("null");
+	} else {
+		putchar('"');
+		for (; *s; s++) {
+			unsigned char c = (unsigned char)*s;
+
+			if (c == '"' || c == '\\')
+				printf("\\%c", c);
+			else if (c < 0x20)
+				printf("\\u%04x", c);
+			else
+				putchar(c);
+		}
+		putchar('"');
+	}
+	printf("%s\n", last ? "" : ",");
+}
+
+static void json_num(const char *key, long long v, bool known)
+{
+	if (known)
+		printf("  \"%s\": %lld,\n", key, v);
+	else
+		printf("  \"%s\": null,\n", key);
+}
+
+static void json_limit(const char *key, uint64_t v, bool infinite)
+{
+	if (infinite)
+		printf("  \"%s\": \"unlimited\",\n", key);
+	else
+		printf("  \"%s\": %" PRIu64 ",\n", key, v);
+}
+
+static void print_json(const struct probe *p)
+{
+	char buf[256];
+
+	printf("{\n");
+	json_str("kernel_release", p->uts.release, false);
+	json_str("machine", p->uts.machine, false);
+	printf("  \"userfaultfd\": %s,\n", p->uffd_err ? "false" : "true");
+	json_str("userfaultfd_error", p->uffd_err ? errno_text(p->uffd_err) : NULL, false);
+	printf("  \"uffd_user_mode_only\": %s,\n", p->user_mode_only ? "true" : "false");
+	json_str("uffdio_api_error", p->api_err ? errno_text(p->api_err) : NULL, false);
+	printf("  \"uffd_features\": %" PRIu64 ",\n", p->features);
+	for (size_t i = 0; i < ARRAY_SIZE(features); i++)
+		printf("  \"%s\": %s,\n", features[i].name,
+		       (const char *[]){"null", "false", "true"}[feature(p, features[i].bit) + 1]);
+	json_num("unprivileged_userfaultfd", p->unprivileged_uffd, p->unprivileged_uffd >= 0);
+	json_num("max_map_count", p->max_map_count, p->max_map_count >= 0);
+	json_num("map_count", p->map_count, p->map_count >= 0);
+	if (p->cap_ipc_lock < 0)
+		printf("  \"cap_ipc_lock\": null,\n");
+	else
+		printf("  \"cap_ipc_lock\": %s,\n", p->cap_ipc_lock ? "true" : "false");
+	json_limit("rlimit_memlock_soft", p->memlock.rlim_cur,
+		   p->memlock.rlim_cur == RLIM_INFINITY);
+	json_limit("rlimit_memlock_hard", p->memlock.rlim_max,
+		   p->memlock.rlim_max == RLIM_INFINITY);
+	json_str("libawe_unlocked_env", p->env_unlocked, false);
+	printf("  \"awe_init\": %d,\n", p->init_rc);
+	json_str("awe_init_error", p->init_rc ? awe_strerror(p->init_rc) : NULL, false);
+	if (!p->stats_rc) {
+		json_str("engine", p->st.engine, false);
+		printf("  \"locked\": %s,\n", p->st.locked ? "true" : "false");
+		json_limit("memlock_limit", p->st.memlock_limit, p->st.memlock_limit == UINT64_MAX);
+	}
+	printf("  \"works\": %s,\n", p->smoke_call ? "false" : "true");
+	json_str("failed_call", p->smoke_call, false);
+	json_str("failed_error", p->smoke_call ? awe_strerror(p->smoke_rc) : NULL, false);
+	json_str("verdict", verdict(p, buf, sizeof(buf)), true);
+	printf("}\n");
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: awe-info [--json]\n"
+		   "Check whether libawe can run on this machine, and why not.\n"
+		   "Exit status: 0 when it works, 1 when it does not.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static struct probe p;
+	bool json = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	probe_all(&p);
+	if (json)
+		print_json(&p);
+	else
+		print_text(&p);
+	return p.smoke_call ? 1 : 0;
+}
