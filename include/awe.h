@@ -239,7 +239,8 @@ AWE_API int awe_map_scatter(void *const *addrs, size_t count, const awe_frame_t 
  * every access to it faults. All-or-nothing like awe_map().
  *
  * If @old is not NULL it receives the protection the first slot had
- * (AWE_PROT_NONE when unmapped), as VirtualProtect() reports it.
+ * (AWE_PROT_NONE when unmapped), as VirtualProtect() reports it. @count == 0
+ * returns 0 (after @prot is checked) and leaves *@old alone.
  *
  * Errors:
  *   -EFAULT  @addr is NULL (while @count > 0).

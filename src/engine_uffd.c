@@ -275,10 +275,13 @@ static ssize_t uffd_alloc(struct awe__ctx *c, const uint32_t *idx, size_t n, int
 	bool restore;
 	size_t done = 0;
 
-	if (awe__park_free(&u->park) < n)
-		err = grow_parking(c, n - awe__park_free(&u->park));
-	if (awe__park_free(&u->park) < n)
-		n = awe__park_free(&u->park);
+	/* Parking must be able to hold every frame at once, mapped ones too:
+	 * unmapping must never need more of it. Slots that mapped frames left
+	 * free do not count. */
+	if (u->park.total < c->allocated + n)
+		err = grow_parking(c, c->allocated + n - u->park.total);
+	if (u->park.total < c->allocated + n)
+		n = u->park.total > c->allocated ? u->park.total - c->allocated : 0;
 	restore = prefer_node(node, &oldmode, oldmask);
 	while (done < n) {
 		uintptr_t at;

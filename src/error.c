@@ -20,11 +20,10 @@ void awe__set_detail(int err, const char *detail)
 
 const char *awe_strerror(int err)
 {
+	long e = err < 0 ? -(long)err : err;
 	const char *d;
 
-	if (err < 0)
-		err = -err;
-	switch (err) {
+	switch (e) {
 	case 0:
 		return "success";
 	case EINVAL:

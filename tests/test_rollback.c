@@ -25,6 +25,16 @@ static void expect_slots(char *w, const awe_frame_t *want, size_t n)
 	}
 }
 
+/* A window with SLOTS fresh frames @f mapped in order, each stamped. */
+static char *stamped_window(awe_frame_t *f)
+{
+	char *w = window_new(SLOTS);
+
+	alloc_exact(f, SLOTS);
+	map_stamped(w, f, SLOTS);
+	return w;
+}
+
 Test(rollback, scatter_replace_fails_at_every_move)
 {
 	awe_frame_t a[SLOTS], b[SLOTS];
@@ -68,10 +78,8 @@ Test(rollback, scatter_replace_fails_at_every_move)
 Test(rollback, bulk_unmap_fails_half_way)
 {
 	awe_frame_t f[SLOTS];
-	char *w = window_new(SLOTS);
+	char *w = stamped_window(f);
 
-	alloc_exact(f, SLOTS);
-	map_stamped(w, f, SLOTS);
 	awe__test_fail_move = 1;
 	AWE_ERR(awe_map(w, SLOTS, NULL), ENOMEM);
 	expect_slots(w, f, SLOTS);
@@ -85,10 +93,8 @@ Test(rollback, bulk_unmap_fails_half_way)
 Test(rollback, protect_none_fails)
 {
 	awe_frame_t f[SLOTS];
-	char *w = window_new(SLOTS);
+	char *w = stamped_window(f);
 
-	alloc_exact(f, SLOTS);
-	map_stamped(w, f, SLOTS);
 	AWE_OK(awe_protect(slot(w, 4), 4, AWE_PROT_READ, NULL));
 	awe__test_fail_move = 1;
 	AWE_ERR(awe_protect(w, SLOTS, AWE_PROT_NONE, NULL), ENOMEM);
@@ -116,10 +122,8 @@ Test(rollback, protect_none_fails)
 Test(rollback, destroy_fails_window_stays)
 {
 	awe_frame_t f[SLOTS];
-	char *w = window_new(SLOTS);
+	char *w = stamped_window(f);
 
-	alloc_exact(f, SLOTS);
-	map_stamped(w, f, SLOTS);
 	awe__test_fail_move = 1;
 	AWE_ERR(awe_window_destroy(w), ENOMEM);
 	expect_slots(w, f, SLOTS);
