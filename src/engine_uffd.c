@@ -33,10 +33,10 @@
 #include "sys.h"
 
 #define NEED_FEATURES (UFFD_FEATURE_MOVE | UFFD_FEATURE_SIGBUS | UFFD_FEATURE_PAGEFAULT_FLAG_WP)
-#define ZERO_LEN (2u << 20)	    /* source of zero pages for UFFDIO_COPY */
-#define ARENA_MIN_PAGES 4096u	    /* 16 MiB of 4 KiB pages */
-#define CHUNK_PAGES 512u	    /* arenas are whole 2 MiB page-table spans */
-#define GAP_PAGES 16u		    /* empty slots a bulk move may carry along */
+#define ZERO_LEN (2u << 20)   /* source of zero pages for UFFDIO_COPY */
+#define ARENA_MIN_PAGES 4096u /* 16 MiB of 4 KiB pages */
+#define CHUNK_PAGES 512u      /* arenas are whole 2 MiB page-table spans */
+#define GAP_PAGES 16u	      /* empty slots a bulk move may carry along */
 #define EAGAIN_RETRIES 1000
 
 struct uffd {
@@ -194,8 +194,8 @@ static int add_arena(struct awe__ctx *c, size_t pages)
 	uintptr_t base;
 	int r;
 
-	r = awe__sys_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-			  &base);
+	r = awe__sys_mmap(0, len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, &base);
 	if (r)
 		return -ENOMEM;
 	r = setup_range(c, base, len, false);
@@ -427,8 +427,7 @@ static bool comes_in(const struct awe__op *o)
  * between along with it? One ioctl costs about as much as moving a dozen
  * pages, so short gaps are cheaper to carry than to skip, while parking is
  * plentiful. */
-static bool out_joins(struct plan *p, const struct awe__op *a, const struct awe__op *b,
-		      size_t nops)
+static bool out_joins(struct plan *p, const struct awe__op *a, const struct awe__op *b, size_t nops)
 {
 	struct awe__ctx *c = p->c;
 	size_t gap;
@@ -564,7 +563,7 @@ static int protect(struct plan *p, const struct awe__op *ops, size_t n)
 		r = write_protect(p->u, ops[i].va, (j - i) << c->page_shift, w > 0);
 		if (!r)
 			r = log_act(p, (struct act){w > 0 ? ACT_WP : ACT_UNWP, ops[i].va, 0,
-						     (j - i) << c->page_shift, false});
+						    (j - i) << c->page_shift, false});
 		if (r) {
 			write_protect(p->u, ops[i].va, (j - i) << c->page_shift, w < 0);
 			return kerr(r);

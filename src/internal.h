@@ -27,8 +27,8 @@ enum {
  * mapped at or a parking address. */
 struct awe__frame {
 	uintptr_t loc; /* on the free list: index + 1 of the next free slot */
-	uintptr_t va; /* slot address while mapped, 0 otherwise */
-	uint32_t gen; /* upper half of the frame number */
+	uintptr_t va;  /* slot address while mapped, 0 otherwise */
+	uint32_t gen;  /* upper half of the frame number */
 	uint8_t state;
 	uint8_t prot; /* AWE_PROT_* while mapped */
 	uint8_t mark; /* claimed by the map call being checked */

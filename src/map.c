@@ -97,8 +97,7 @@ static uint32_t frame_key(struct awe__ctx *c, awe_frame_t f)
 	return f && awe__frame_get(c, f, &k) ? k + 1 : 0;
 }
 
-static struct awe__op slot_op(struct awe__ctx *c, struct awe__window *w, uintptr_t va,
-			      uint32_t new)
+static struct awe__op slot_op(struct awe__ctx *c, struct awe__window *w, uintptr_t va, uint32_t new)
 {
 	uint32_t old = w->slot[awe__slot_of(c, w, va)];
 

@@ -100,8 +100,8 @@ static void set_bits(uint64_t *bm, size_t start, size_t n, int val)
 }
 
 /* Search arena @i between bits @from and @to for a run of >= @min. */
-static size_t search(struct awe__park *p, size_t i, size_t from, size_t to, size_t want,
-		     size_t min, uintptr_t *addr)
+static size_t search(struct awe__park *p, size_t i, size_t from, size_t to, size_t want, size_t min,
+		     uintptr_t *addr)
 {
 	struct awe__arena *a = &p->a[i];
 

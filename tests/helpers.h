@@ -84,8 +84,8 @@ __attribute__((constructor)) static void unlocked_unless_privileged(void)
 {
 	struct rlimit rl;
 
-	if (geteuid() == 0 || getrlimit(RLIMIT_MEMLOCK, &rl) != 0 ||
-	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (8ull << 30))
+	if (geteuid() == 0 || getrlimit(RLIMIT_MEMLOCK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= (8ull << 30))
 		return;
 	setenv("LIBAWE_UNLOCKED", "1", 0);
 }

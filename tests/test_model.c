@@ -302,10 +302,9 @@ static void op_protect(struct model *m)
 
 static void run_model(uint64_t seed)
 {
-	static void (*const ops[])(struct model *) = {op_alloc,	  op_alloc, op_free,
-						       op_map,	  op_map,   op_map,
-						       op_unmap,  op_scatter, op_scatter,
-						       op_protect};
+	static void (*const ops[])(struct model *) = {op_alloc,	  op_alloc,  op_free,  op_map,
+						      op_map,	  op_map,    op_unmap, op_scatter,
+						      op_scatter, op_protect};
 	struct model *m = calloc(1, sizeof(*m));
 
 	cr_assert_not_null(m);
