@@ -62,6 +62,7 @@ struct plan {
 	struct act *log;
 	size_t nlog, cap;
 	uintptr_t *newloc; /* per op: parking address of a frame moved out */
+	size_t spare;	   /* parking slots bulk moves may spend on holes */
 };
 
 static struct uffd *U(struct awe__ctx *c)
@@ -425,9 +426,10 @@ static bool comes_in(const struct awe__op *o)
 
 /* Can the bulk move that ends at @a carry on to @b, moving the empty slots in
  * between along with it? One ioctl costs about as much as moving a dozen
- * pages, so short gaps are cheaper to carry than to skip, while parking is
- * plentiful. */
-static bool out_joins(struct plan *p, const struct awe__op *a, const struct awe__op *b, size_t nops)
+ * pages, so short gaps are cheaper to carry than to skip. The holes take
+ * parking slots, paid from a budget so that the pages themselves always
+ * find room. */
+static bool out_joins(struct plan *p, const struct awe__op *a, const struct awe__op *b)
 {
 	struct awe__ctx *c = p->c;
 	size_t gap;
@@ -437,11 +439,12 @@ static bool out_joins(struct plan *p, const struct awe__op *a, const struct awe_
 	gap = ((b->va - a->va) >> c->page_shift) - 1;
 	if (gap == 0)
 		return true;
-	if (gap > GAP_PAGES || awe__park_free(&p->u->park) < 2 * nops + 4 * GAP_PAGES)
+	if (gap > GAP_PAGES || gap > p->spare)
 		return false;
 	for (uintptr_t va = a->va + c->page; va < b->va; va += c->page)
 		if (!physically_empty(c, a->win, va))
 			return false;
+	p->spare -= gap;
 	return true;
 }
 
@@ -464,7 +467,7 @@ static int move_out(struct plan *p, const struct awe__op *ops, size_t n)
 		for (i++; i < n; i++) {
 			if (!goes_out(&ops[i]))
 				continue;
-			if (!out_joins(p, &ops[last], &ops[i], n))
+			if (!out_joins(p, &ops[last], &ops[i]))
 				break;
 			last = i;
 		}
@@ -476,7 +479,8 @@ static int move_out(struct plan *p, const struct awe__op *ops, size_t n)
 			size_t got = awe__park_take(&p->u->park, pages, 1, &dst);
 			int r;
 
-			/* Parking never holds fewer slots than there are frames. */
+			/* Cannot happen: parking has a slot for every frame and
+			 * holes are paid from the spare budget. */
 			if (!got)
 				return -ENOMEM;
 			r = logged_move(p, dst, s, got << c->page_shift, true, true);
@@ -605,11 +609,17 @@ static void settle(struct plan *p, const struct awe__op *ops, size_t n)
 static int uffd_apply(struct awe__ctx *c, const struct awe__op *ops, size_t n)
 {
 	struct plan p = {.c = c, .u = U(c)};
+	size_t out = 0;
 	int r;
 
 	p.newloc = malloc(n * sizeof(*p.newloc));
 	if (!p.newloc)
 		return -ENOMEM;
+	/* Parking holds a slot for every frame (uffd_alloc sees to it), so at
+	 * least as many are free as there are visible frames to take out. */
+	for (size_t i = 0; i < n; i++)
+		out += goes_out(&ops[i]);
+	p.spare = awe__park_free(&p.u->park) > out ? awe__park_free(&p.u->park) - out : 0;
 	r = move_out(&p, ops, n);
 	if (!r)
 		r = move_in(&p, ops, n);
