@@ -111,6 +111,20 @@ static struct awe__op slot_op(struct awe__ctx *c, struct awe__window *w, uintptr
 	};
 }
 
+/* One map, scatter or protect request. */
+struct req {
+	uintptr_t va;	    /* awe_map(), awe_protect() */
+	void *const *addrs; /* awe_map_scatter() */
+	size_t count;
+	const awe_frame_t *frames;
+	int prot;
+	int first; /* awe_protect(): the first slot's protection before the call */
+};
+
+/* Turn a request into ops in *@ops (allocated; address order, one per slot)
+ * after checking it, or fail without having changed anything. */
+typedef int planner(struct awe__ctx *c, struct req *q, struct awe__op **ops, size_t *n);
+
 /* Room for @n ops; never a zero-size request, whose NULL would look like
  * a failure. */
 static struct awe__op *ops_alloc(size_t n)
@@ -118,45 +132,58 @@ static struct awe__op *ops_alloc(size_t n)
 	return malloc((n ? n : 1) * sizeof(struct awe__op));
 }
 
-int awe_map(void *addr, size_t count, const awe_frame_t *frames)
+/* Plan under the lock, then let the engine carry it out. */
+static int run(planner *plan, struct req *q)
 {
 	struct awe__ctx *c;
-	struct awe__window *w;
 	struct awe__op *ops = NULL;
-	uintptr_t va;
 	size_t n = 0;
-	int r;
+	int r = awe__enter(&c);
+
+	if (r)
+		return awe__ret(r);
+	r = plan(c, q, &ops, &n);
+	if (!r)
+		r = awe__commit(c, ops, n);
+	awe__leave();
+	free(ops);
+	return awe__ret(r);
+}
+
+static int plan_map(struct awe__ctx *c, struct req *q, struct awe__op **ops, size_t *n)
+{
+	uintptr_t va = awe__page_down(c, q->va);
+	struct awe__window *w;
+	int r = range_window(c, va, q->count, &w);
+
+	if (!r && q->frames)
+		r = claim(c, q->frames, q->count, false);
+	if (r)
+		return r;
+	/* An unmap needs an op only per mapped slot. */
+	*ops = ops_alloc(q->frames || q->count < w->nmapped ? q->count : w->nmapped);
+	if (!*ops)
+		return -ENOMEM;
+	for (size_t i = 0; i < q->count; i++) {
+		uintptr_t s = va + (i << c->page_shift);
+
+		if (q->frames)
+			(*ops)[(*n)++] = slot_op(c, w, s, frame_key(c, q->frames[i]));
+		else if (w->slot[awe__slot_of(c, w, s)])
+			(*ops)[(*n)++] = slot_op(c, w, s, 0);
+	}
+	return 0;
+}
+
+int awe_map(void *addr, size_t count, const awe_frame_t *frames)
+{
+	struct req q = {.va = (uintptr_t)addr, .count = count, .frames = frames};
 
 	if (count == 0)
 		return 0;
 	if (!addr)
 		return awe__ret(-EFAULT);
-	r = awe__enter(&c);
-	if (r)
-		return awe__ret(r);
-	va = awe__page_down(c, (uintptr_t)addr);
-	r = range_window(c, va, count, &w);
-	if (!r && frames)
-		r = claim(c, frames, count, false);
-	if (r)
-		goto out;
-	r = -ENOMEM;
-	ops = ops_alloc(frames || count < w->nmapped ? count : w->nmapped);
-	if (!ops)
-		goto out;
-	for (size_t i = 0; i < count; i++) {
-		uintptr_t s = va + (i << c->page_shift);
-
-		if (frames)
-			ops[n++] = slot_op(c, w, s, frame_key(c, frames[i]));
-		else if (w->slot[awe__slot_of(c, w, s)])
-			ops[n++] = slot_op(c, w, s, 0);
-	}
-	r = awe__commit(c, ops, n);
-out:
-	awe__leave();
-	free(ops);
-	return awe__ret(r);
+	return run(plan_map, &q);
 }
 
 static int op_cmp(const void *a, const void *b)
@@ -168,68 +195,89 @@ static int op_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int awe_map_scatter(void *const *addrs, size_t count, const awe_frame_t *frames)
+static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops, size_t *n)
 {
-	struct awe__ctx *c;
-	struct awe__op *ops = NULL;
-	size_t i, n = 0;
-	int r;
+	size_t i;
 
-	if (count == 0)
-		return 0;
-	if (!addrs)
-		return awe__ret(-EFAULT);
-	r = awe__enter(&c);
-	if (r)
-		return awe__ret(r);
 	/* Windows checks every address before it looks at any frame. */
-	for (i = 0; i < count && !r; i++) {
-		if (!addrs[i])
-			r = -EFAULT;
-		else if (!awe__window_find(c, (uintptr_t)addrs[i]))
-			r = -EINVAL;
+	for (i = 0; i < q->count; i++) {
+		if (!q->addrs[i])
+			return -EFAULT;
+		if (!awe__window_find(c, (uintptr_t)q->addrs[i]))
+			return -EINVAL;
 	}
-	if (!r && frames)
-		r = claim(c, frames, count, true);
-	if (r)
-		goto out;
-	r = -ENOMEM;
-	ops = ops_alloc(count);
-	if (!ops)
-		goto out;
-	for (i = 0; i < count; i++) {
-		uintptr_t va = awe__page_down(c, (uintptr_t)addrs[i]);
+	if (q->frames) {
+		int r = claim(c, q->frames, q->count, true);
 
-		ops[i] = slot_op(c, awe__window_find(c, va), va,
-				 frames ? frame_key(c, frames[i]) : 0);
-		ops[i].seq = i;
+		if (r)
+			return r;
+	}
+	*ops = ops_alloc(q->count);
+	if (!*ops)
+		return -ENOMEM;
+	for (i = 0; i < q->count; i++) {
+		uintptr_t va = awe__page_down(c, (uintptr_t)q->addrs[i]);
+
+		(*ops)[i] = slot_op(c, awe__window_find(c, va), va,
+				    q->frames ? frame_key(c, q->frames[i]) : 0);
+		(*ops)[i].seq = i;
 	}
 	/* Applying in array order leaves each slot with its last entry, and a
 	 * frame an earlier entry put there unmapped again; so keep only the last
 	 * entry per slot, drop no-ops, and hand the engine address order, which
 	 * is what lets it coalesce runs. */
-	qsort(ops, count, sizeof(*ops), op_cmp);
-	for (i = 0; i < count; i++) {
-		if (i + 1 < count && ops[i + 1].va == ops[i].va)
+	qsort(*ops, q->count, sizeof(**ops), op_cmp);
+	for (i = 0; i < q->count; i++) {
+		struct awe__op *o = &(*ops)[i];
+
+		if (i + 1 < q->count && o[1].va == o->va)
 			continue;
-		if (ops[i].old || ops[i].new)
-			ops[n++] = ops[i];
+		if (o->old || o->new)
+			(*ops)[(*n)++] = *o;
 	}
-	r = awe__commit(c, ops, n);
-out:
-	awe__leave();
-	free(ops);
-	return awe__ret(r);
+	return 0;
+}
+
+int awe_map_scatter(void *const *addrs, size_t count, const awe_frame_t *frames)
+{
+	struct req q = {.addrs = addrs, .count = count, .frames = frames};
+
+	if (count == 0)
+		return 0;
+	if (!addrs)
+		return awe__ret(-EFAULT);
+	return run(plan_scatter, &q);
+}
+
+static int plan_protect(struct awe__ctx *c, struct req *q, struct awe__op **ops, size_t *n)
+{
+	uintptr_t va = awe__page_down(c, q->va);
+	struct awe__window *w;
+	uint32_t first;
+	int r = range_window(c, va, q->count, &w);
+
+	if (r)
+		return r;
+	*ops = ops_alloc(q->count < w->nmapped ? q->count : w->nmapped);
+	if (!*ops)
+		return -ENOMEM;
+	for (size_t i = 0; i < q->count; i++) {
+		uintptr_t s = va + (i << c->page_shift);
+		uint32_t k = w->slot[awe__slot_of(c, w, s)];
+
+		if (k && c->frames[k - 1].prot != q->prot) {
+			(*ops)[*n] = slot_op(c, w, s, k);
+			(*ops)[(*n)++].newprot = (uint8_t)q->prot;
+		}
+	}
+	first = w->slot[awe__slot_of(c, w, va)];
+	q->first = first ? c->frames[first - 1].prot : AWE_PROT_NONE;
+	return 0;
 }
 
 int awe_protect(void *addr, size_t count, int prot, int *old)
 {
-	struct awe__ctx *c;
-	struct awe__window *w;
-	struct awe__op *ops = NULL;
-	uintptr_t va;
-	uint32_t first;
-	size_t n = 0;
+	struct req q = {.va = (uintptr_t)addr, .count = count, .prot = prot};
 	int r;
 
 	if (prot != AWE_PROT_NONE && prot != AWE_PROT_READ && prot != AWE_PROT_READWRITE)
@@ -238,33 +286,9 @@ int awe_protect(void *addr, size_t count, int prot, int *old)
 		return 0;
 	if (!addr)
 		return awe__ret(-EFAULT);
-	r = awe__enter(&c);
-	if (r)
-		return awe__ret(r);
-	va = awe__page_down(c, (uintptr_t)addr);
-	r = range_window(c, va, count, &w);
-	if (r)
-		goto out;
-	r = -ENOMEM;
-	ops = ops_alloc(count < w->nmapped ? count : w->nmapped);
-	if (!ops)
-		goto out;
-	for (size_t i = 0; i < count; i++) {
-		uintptr_t s = va + (i << c->page_shift);
-		uint32_t k = w->slot[awe__slot_of(c, w, s)];
-
-		if (k && c->frames[k - 1].prot != prot) {
-			ops[n] = slot_op(c, w, s, k);
-			ops[n++].newprot = (uint8_t)prot;
-		}
-	}
-	first = w->slot[awe__slot_of(c, w, va)];
-	first = first ? c->frames[first - 1].prot : AWE_PROT_NONE;
-	r = awe__commit(c, ops, n);
+	r = run(plan_protect, &q);
+	/* Reported only on success: a failed call leaves everything alone. */
 	if (!r && old)
-		*old = (int)first;
-out:
-	awe__leave();
-	free(ops);
-	return awe__ret(r);
+		*old = q.first;
+	return r;
 }
