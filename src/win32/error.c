@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The last error. Windows keeps it per thread; so does this file. Failures
+ * also store it in errno because that is where .NET (SetLastError = true on
+ * Unix) and Python's ctypes (use_errno) look for it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "w32.h"
+
+static __thread DWORD last_error;
+
+void w32__set_error(DWORD code)
+{
+	last_error = code;
+	errno = (int)code;
+}
+
+BOOL w32__fail(DWORD code)
+{
+	w32__set_error(code);
+	return FALSE;
+}
+
+void *w32__fail_ptr(DWORD code)
+{
+	w32__set_error(code);
+	return NULL;
+}
+
+DWORD GetLastError(void)
+{
+	return last_error;
+}
+
+void SetLastError(DWORD dwErrCode)
+{
+	last_error = dwErrCode;
+}
+
+static bool wrk_mode;
+static pthread_once_t wrk_once = PTHREAD_ONCE_INIT;
+
+static void read_mode(void)
+{
+	const char *v = getenv("LIBAWE_WIN32_ERRORS");
+
+	wrk_mode = v && strcmp(v, "wrk") == 0;
+}
+
+bool w32__wrk(void)
+{
+	pthread_once(&wrk_once, read_mode);
+	return wrk_mode;
+}
+
+DWORD w32__map_error(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case EINVAL:
+	case EFAULT: /* a NULL address in a scatter list: in no region */
+		return ERROR_INVALID_PARAMETER;
+	case ENOENT:
+		return ERROR_INVALID_ADDRESS;
+	case EBUSY:
+		/* Server 2003 said INVALID_PARAMETER_3; Windows 10 says
+		 * CONFLICTING_ADDRESSES (the frame's map count is already > 1). */
+		return w32__wrk() ? ERROR_INVALID_PARAMETER : ERROR_INVALID_ADDRESS;
+	case EPERM:
+		return ERROR_COMMITMENT_LIMIT;
+	case ENOSYS:
+	case EOPNOTSUPP:
+		return ERROR_NOT_SUPPORTED;
+	default: /* ENOMEM, EIO, EMFILE: the kernel is out of something */
+		return ERROR_NO_SYSTEM_RESOURCES;
+	}
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The four AWE services: argument checks in Windows' order, then one call
+ * into libawe. A PFN is an awe_frame_t; the checks the kernel makes with
+ * ProbeForRead/Write become NULL and alignment checks, all Linux allows.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "w32.h"
+
+_Static_assert(sizeof(ULONG_PTR) == sizeof(awe_frame_t), "a PFN must hold a frame number");
+
+#define WIN10_MAX_PAGES 0xFFFFFFFFFFFFFull /* Win10's limit on a map count */
+
+/* Windows creates the process's AWE info on the first MEM_PHYSICAL reserve
+ * or allocation, and its owned-frame bitmap on the first allocation that
+ * gets past the privilege check. Some error codes depend on them. */
+static atomic_bool awe_info, frame_bitmap;
+
+void w32__awe_info_created(void)
+{
+	atomic_store(&awe_info, true);
+}
+
+static DWORD check_array(const void *a)
+{
+	return !a || (uintptr_t)a % sizeof(ULONG_PTR) ? ERROR_NOACCESS : 0;
+}
+
+static size_t page(void)
+{
+	return awe_page_size();
+}
+
+/* Steps 1-10 of AllocateUserPhysicalPages, after any extended parameters. */
+static BOOL allocate(HANDLE h, PULONG_PTR n, PULONG_PTR pfns, int node)
+{
+	int e = errno;
+	DWORD r;
+	ssize_t got;
+
+	if (!n)
+		return w32__fail(ERROR_NOACCESS);
+	if (*n == 0)
+		return TRUE;
+	if (*n > UINTPTR_MAX / sizeof(ULONG_PTR))
+		return w32__fail(ERROR_INVALID_PARAMETER);
+	r = check_array(pfns);
+	if (!r)
+		r = w32__check_process(h, PROCESS_VM_OPERATION);
+	if (!r && !w32__lock_privilege_enabled())
+		r = ERROR_PRIVILEGE_NOT_HELD;
+	if (r)
+		return w32__fail(r);
+	atomic_store(&awe_info, true);
+	atomic_store(&frame_bitmap, true);
+	got = awe_alloc_node((awe_frame_t *)pfns, *n, node);
+	if (got < 0)
+		return w32__fail(w32__map_error((int)got));
+	*n = (ULONG_PTR)got;
+	errno = e;
+	return TRUE;
+}
+
+BOOL AllocateUserPhysicalPages(HANDLE hProcess, PULONG_PTR NumberOfPages, PULONG_PTR PageArray)
+{
+	return allocate(hProcess, NumberOfPages, PageArray, -1);
+}
+
+BOOL AllocateUserPhysicalPagesNuma(HANDLE hProcess, PULONG_PTR NumberOfPages,
+				   PULONG_PTR PageArray, DWORD nndPreferred)
+{
+	if (nndPreferred >= w32__numa_nodes())
+		return w32__fail(ERROR_INVALID_PARAMETER);
+	return allocate(hProcess, NumberOfPages, PageArray, (int)nndPreferred);
+}
+
+/* The extended parameters of AllocateUserPhysicalPages2, as Windows 10
+ * checks them: only NumaNode and AttributeFlags, each at most once. */
+static DWORD check_alloc_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, int *node)
+{
+	unsigned int seen = 0;
+	bool large = false;
+
+	if ((p && !count) || (!p && count))
+		return ERROR_INVALID_PARAMETER;
+	for (ULONG i = 0; i < count; i++) {
+		unsigned int type = (unsigned int)p[i].Type;
+		DWORD64 v = p[i].ULong64;
+
+		if (p[i].Reserved || type == MemExtendedParameterInvalidType ||
+		    type >= MemExtendedParameterMax || (seen & (1u << type)))
+			return ERROR_INVALID_PARAMETER;
+		seen |= 1u << type;
+		if (type == MemExtendedParameterNumaNode) {
+			v &= ~MEM_EXTENDED_PARAMETER_NUMA_NODE_MANDATORY;
+			if (v >= 0xFFFFFFFFull || v >= w32__numa_nodes())
+				return ERROR_INVALID_PARAMETER;
+			*node = (int)v;
+		} else if (type == MemExtendedParameterAttributeFlags) {
+			/* The generic capture allows 0x3f|0x200; AWE then only
+			 * NONPAGED or NONPAGED_LARGE, not both. */
+			DWORD64 awe = MEM_EXTENDED_PARAMETER_NONPAGED |
+				      MEM_EXTENDED_PARAMETER_NONPAGED_LARGE;
+
+			if ((v & ~awe) || (v & awe) == awe)
+				return ERROR_INVALID_PARAMETER;
+			large = v & MEM_EXTENDED_PARAMETER_NONPAGED_LARGE;
+		} else {
+			return ERROR_INVALID_PARAMETER;
+		}
+	}
+	/* Frames are 4 KiB pages; 2 MiB AWE units are not implemented. */
+	return large ? ERROR_NOT_SUPPORTED : 0;
+}
+
+BOOL AllocateUserPhysicalPages2(HANDLE ObjectHandle, PULONG_PTR NumberOfPages,
+				PULONG_PTR PageArray, PMEM_EXTENDED_PARAMETER ExtendedParameters,
+				ULONG ExtendedParameterCount)
+{
+	int node = -1;
+	DWORD r = check_alloc_params(ExtendedParameters, ExtendedParameterCount, &node);
+
+	if (r)
+		return w32__fail(r);
+	return allocate(ObjectHandle, NumberOfPages, PageArray, node);
+}
+
+BOOL FreeUserPhysicalPages(HANDLE hProcess, PULONG_PTR NumberOfPages, PULONG_PTR PageArray)
+{
+	int e = errno;
+	size_t freed = 0;
+	ULONG_PTR n;
+	DWORD r;
+	int rc;
+
+	if (!NumberOfPages)
+		return w32__fail(ERROR_NOACCESS);
+	n = *NumberOfPages;
+	*NumberOfPages = 0;
+	if (n == 0)
+		return w32__fail(ERROR_INVALID_PARAMETER);
+	r = w32__check_process(hProcess, PROCESS_VM_OPERATION);
+	if (!r && !atomic_load(w32__wrk() ? &frame_bitmap : &awe_info))
+		r = ERROR_INVALID_PARAMETER;
+	if (!r)
+		r = check_array(PageArray);
+	if (r)
+		return w32__fail(r);
+	rc = awe_free((const awe_frame_t *)PageArray, n, &freed);
+	*NumberOfPages = freed;
+	if (rc)
+		return w32__fail(rc == -ENOENT ? ERROR_INVALID_ADDRESS : w32__map_error(rc));
+	errno = e;
+	return TRUE;
+}
+
+/* [WRK] refuses map calls of a process that never allocated. */
+static bool wrk_no_bitmap(void)
+{
+	return w32__wrk() && !atomic_load(&frame_bitmap);
+}
+
+BOOL MapUserPhysicalPages(PVOID VirtualAddress, ULONG_PTR NumberOfPages, PULONG_PTR PageArray)
+{
+	int e = errno;
+	uintptr_t va = (uintptr_t)VirtualAddress & ~(uintptr_t)(page() - 1);
+	int rc;
+
+	if (w32__wrk()) {
+		if (NumberOfPages > UINTPTR_MAX / page())
+			return w32__fail(ERROR_INVALID_PARAMETER);
+		/* Server 2003 let a zero count through at address 0 when a
+		 * PFN array was given: an empty capture, then success. */
+		if (NumberOfPages == 0 && va == 0 && PageArray)
+			return TRUE;
+	} else if (NumberOfPages - 1 > WIN10_MAX_PAGES - 1) {
+		return w32__fail(ERROR_INVALID_PARAMETER); /* includes 0 */
+	}
+	if (NumberOfPages == 0 || va + NumberOfPages * page() - 1 < va)
+		return w32__fail(ERROR_INVALID_PARAMETER);
+	if (PageArray && check_array(PageArray))
+		return w32__fail(ERROR_NOACCESS);
+	if (wrk_no_bitmap())
+		return w32__fail(ERROR_INVALID_PARAMETER);
+	rc = awe_map((void *)va, NumberOfPages, (const awe_frame_t *)PageArray);
+	if (rc)
+		return w32__fail(w32__map_error(rc));
+	errno = e;
+	return TRUE;
+}
+
+BOOL MapUserPhysicalPagesScatter(PVOID *VirtualAddresses, ULONG_PTR NumberOfPages,
+				 PULONG_PTR PageArray)
+{
+	int e = errno;
+	ULONG_PTR max = w32__wrk() ? UINTPTR_MAX / page() : WIN10_MAX_PAGES;
+	int rc;
+
+	if (NumberOfPages > max)
+		return w32__fail(ERROR_INVALID_PARAMETER);
+	if (NumberOfPages == 0)
+		return TRUE;
+	if (check_array(VirtualAddresses) || (PageArray && check_array(PageArray)))
+		return w32__fail(ERROR_NOACCESS);
+	if (wrk_no_bitmap())
+		return w32__fail(ERROR_INVALID_PARAMETER);
+	rc = awe_map_scatter((void *const *)VirtualAddresses, NumberOfPages,
+			     (const awe_frame_t *)PageArray);
+	if (rc)
+		return w32__fail(w32__map_error(rc));
+	errno = e;
+	return TRUE;
+}

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * System information and the process heap.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "w32.h"
+
+/* Not a handle of handle.c's table, nor NULL or INVALID_HANDLE_VALUE. */
+#define PROCESS_HEAP ((HANDLE)(uintptr_t)0x50000)
+
+/* The contents of a small file as a string; false when unreadable. */
+static bool read_small(const char *path, char *buf, size_t len)
+{
+	int e = errno, fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = -1;
+
+	if (fd >= 0) {
+		n = read(fd, buf, len - 1);
+		close(fd);
+	}
+	errno = e;
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
+/* Parse a sysfs list such as "0-3,8,10-11" into a mask of its first 64
+ * members; the highest member, or -1 when unreadable. */
+static long read_list(const char *path, uint64_t *mask)
+{
+	char buf[4096], *s = buf;
+	long hi = -1;
+
+	if (!read_small(path, buf, sizeof(buf)))
+		return -1;
+	*mask = 0;
+	while (*s >= '0' && *s <= '9') {
+		long a = strtol(s, &s, 10), b = a;
+
+		if (*s == '-')
+			b = strtol(s + 1, &s, 10);
+		for (long i = a; i <= b && i < 64; i++)
+			*mask |= UINT64_C(1) << i;
+		if (b > hi)
+			hi = b;
+		if (*s == ',')
+			s++;
+	}
+	return hi;
+}
+
+/* The number after "@key<blanks>:" on the first such line of @path
+ * (/proc/meminfo, /proc/cpuinfo); false when there is none. */
+static bool read_field(const char *path, const char *key, unsigned long *val)
+{
+	int e = errno;
+	FILE *f = fopen(path, "re");
+	size_t klen = strlen(key);
+	char line[256];
+	bool found = false, bol = true;
+
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		char *s = line + klen;
+		bool start = bol;
+
+		/* The rest of a long line (cpuinfo's flags) is no key. */
+		bol = strchr(line, '\n') != NULL;
+		if (!start || strncmp(line, key, klen) != 0)
+			continue;
+		s += strspn(s, " \t");
+		if (*s == ':')
+			found = sscanf(s + 1, "%lu", val) == 1;
+	}
+	if (f)
+		fclose(f);
+	errno = e;
+	return found;
+}
+
+static WORD cpu_level, cpu_revision;
+static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
+
+static void read_cpu_ident(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned long family, model, stepping;
+
+	if (read_field("/proc/cpuinfo", "cpu family", &family) &&
+	    read_field("/proc/cpuinfo", "model", &model) &&
+	    read_field("/proc/cpuinfo", "stepping", &stepping)) {
+		cpu_level = (WORD)family;
+		cpu_revision = (WORD)((model & 0xFF) << 8 | (stepping & 0xFF));
+	}
+#endif
+}
+
+void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo)
+{
+	int e = errno;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t mask = 0;
+
+	if (!lpSystemInfo)
+		return;
+	pthread_once(&cpu_once, read_cpu_ident);
+	if (n < 1)
+		n = 1;
+	if (read_list("/sys/devices/system/cpu/online", &mask) < 0 || !mask)
+		mask = n >= 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
+	*lpSystemInfo = (SYSTEM_INFO)
+	{
+#if defined(__x86_64__)
+		.wProcessorArchitecture = PROCESSOR_ARCHITECTURE_AMD64,
+		.dwProcessorType = PROCESSOR_AMD_X8664,
+#elif defined(__aarch64__)
+		.wProcessorArchitecture = PROCESSOR_ARCHITECTURE_ARM64,
+#else
+		.wProcessorArchitecture = PROCESSOR_ARCHITECTURE_UNKNOWN,
+#endif
+		.dwPageSize = (DWORD)sysconf(_SC_PAGESIZE),
+		.lpMinimumApplicationAddress = (LPVOID)(uintptr_t)0x10000,
+		.lpMaximumApplicationAddress = (LPVOID)(uintptr_t)0x7FFFFFFEFFFF,
+		.dwActiveProcessorMask = (DWORD_PTR)mask, .dwNumberOfProcessors = (DWORD)n,
+		.dwAllocationGranularity = W32__GRANULARITY, .wProcessorLevel = cpu_level,
+		.wProcessorRevision = cpu_revision,
+	};
+	errno = e;
+}
+
+void GetNativeSystemInfo(LPSYSTEM_INFO lpSystemInfo)
+{
+	GetSystemInfo(lpSystemInfo);
+}
+
+SIZE_T GetLargePageMinimum(void)
+{
+	char buf[32];
+	unsigned long kb;
+
+	if (read_small("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", buf, sizeof(buf)))
+		return (SIZE_T)strtoull(buf, NULL, 10);
+	if (read_field("/proc/meminfo", "Hugepagesize", &kb))
+		return (SIZE_T)kb * 1024;
+#if defined(__x86_64__)
+	return 2u << 20;
+#else
+	return 0;
+#endif
+}
+
+/* Highest online node, 0 when the kernel has no NUMA support. */
+static DWORD highest_node(void)
+{
+	uint64_t mask;
+	long hi = read_list("/sys/devices/system/node/online", &mask);
+
+	return hi > 0 ? (DWORD)hi : 0;
+}
+
+BOOL GetNumaHighestNodeNumber(PULONG HighestNodeNumber)
+{
+	if (!HighestNodeNumber)
+		return w32__fail(ERROR_NOACCESS);
+	*HighestNodeNumber = highest_node();
+	return TRUE;
+}
+
+/* Node numbers are dense on Windows; a hole in Linux's set still counts, so
+ * that every online node is a valid number. */
+DWORD w32__numa_nodes(void)
+{
+	return highest_node() + 1;
+}
+
+/* ---- The process heap: malloc, with the size in front of each block
+ * for HeapReAlloc's HEAP_ZERO_MEMORY. ------------------------------------------ */
+
+struct block {
+	_Alignas(16) size_t size; /* keeps malloc's 16-byte alignment */
+};
+
+static struct block *block_of(void *p)
+{
+	return (struct block *)p - 1;
+}
+
+HANDLE GetProcessHeap(void)
+{
+	return PROCESS_HEAP;
+}
+
+LPVOID HeapAlloc(HANDLE hHeap, DWORD dwFlags, SIZE_T dwBytes)
+{
+	int e = errno;
+	struct block *b;
+
+	if (hHeap != PROCESS_HEAP)
+		return w32__fail_ptr(ERROR_INVALID_HANDLE);
+	if (dwBytes > SIZE_MAX - sizeof(*b))
+		return w32__fail_ptr(ERROR_NOT_ENOUGH_MEMORY);
+	b = dwFlags & HEAP_ZERO_MEMORY ? calloc(1, sizeof(*b) + dwBytes)
+				       : malloc(sizeof(*b) + dwBytes);
+	if (!b)
+		return w32__fail_ptr(ERROR_NOT_ENOUGH_MEMORY);
+	errno = e;
+	b->size = dwBytes;
+	return b + 1;
+}
+
+LPVOID HeapReAlloc(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem, SIZE_T dwBytes)
+{
+	int e = errno;
+	struct block *b;
+	size_t old;
+
+	if (hHeap != PROCESS_HEAP)
+		return w32__fail_ptr(ERROR_INVALID_HANDLE);
+	if (!lpMem)
+		return w32__fail_ptr(ERROR_INVALID_PARAMETER);
+	b = block_of(lpMem);
+	old = b->size;
+	if (dwBytes > SIZE_MAX - sizeof(*b))
+		return w32__fail_ptr(ERROR_NOT_ENOUGH_MEMORY);
+	if (dwFlags & HEAP_REALLOC_IN_PLACE_ONLY) {
+		if (sizeof(*b) + dwBytes > malloc_usable_size(b))
+			return w32__fail_ptr(ERROR_NOT_ENOUGH_MEMORY);
+	} else {
+		b = realloc(b, sizeof(*b) + dwBytes);
+		if (!b)
+			return w32__fail_ptr(ERROR_NOT_ENOUGH_MEMORY);
+	}
+	errno = e;
+	if (dwFlags & HEAP_ZERO_MEMORY && dwBytes > old)
+		memset((char *)(b + 1) + old, 0, dwBytes - old);
+	b->size = dwBytes;
+	return b + 1;
+}
+
+BOOL HeapFree(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem)
+{
+	(void)dwFlags;
+	/* Windows returns before it looks at the heap. */
+	if (!lpMem)
+		return TRUE;
+	if (hHeap != PROCESS_HEAP)
+		return w32__fail(ERROR_INVALID_HANDLE);
+	free(block_of(lpMem));
+	return TRUE;
+}

@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VirtualAlloc family. AWE regions (MEM_PHYSICAL) are libawe windows and
+ * are handled here; ordinary memory goes to vmem.c. An address is in an AWE
+ * region exactly when awe_query() knows it.
+ */
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "w32.h"
+
+#define USER_END 0x7FFFFFFF0000ull /* end of lpMaximumApplicationAddress's page */
+#define TYPE_BITS                                                                              \
+	(MEM_COMMIT | MEM_RESERVE | MEM_RESET | MEM_RESET_UNDO | MEM_TOP_DOWN | MEM_WRITE_WATCH |   \
+	 MEM_PHYSICAL | MEM_LARGE_PAGES)
+#define ALIGN_RETRIES 16
+
+static uintptr_t page_mask(void)
+{
+	return awe_page_size() - 1;
+}
+
+static bool awe_region(const void *addr, struct awe_page_info *pi)
+{
+	struct awe_page_info tmp;
+	int e = errno;
+	bool in = awe_query(addr, pi ? pi : &tmp) == 0;
+
+	errno = e;
+	return in;
+}
+
+/* Checks 1-7 of NtAllocateVirtualMemory, in order. */
+static DWORD check_type(DWORD type, DWORD prot)
+{
+	if (type & ~(DWORD)TYPE_BITS)
+		return ERROR_INVALID_PARAMETER;
+	if (!(type & (MEM_COMMIT | MEM_RESERVE | MEM_RESET | MEM_RESET_UNDO)))
+		return ERROR_INVALID_PARAMETER;
+	if (!(type & MEM_PHYSICAL))
+		return 0;
+	if ((type & (MEM_LARGE_PAGES | MEM_WRITE_WATCH)) || !(type & MEM_RESERVE) ||
+	    (type & ~(DWORD)(MEM_RESERVE | MEM_TOP_DOWN | MEM_PHYSICAL)))
+		return ERROR_INVALID_PARAMETER;
+	return prot == PAGE_READWRITE ? 0 : ERROR_INVALID_PARAMETER;
+}
+
+static DWORD window_error(int rc)
+{
+	switch (rc) {
+	case -EEXIST:
+		return ERROR_INVALID_ADDRESS;
+	case -EPERM: /* the window could not be locked: page tables, in Windows' terms */
+		return ERROR_NO_SYSTEM_RESOURCES;
+	case -EINVAL:
+		return ERROR_INVALID_PARAMETER;
+	default:
+		return ERROR_NOT_ENOUGH_MEMORY;
+	}
+}
+
+/* A window of @len bytes at an address aligned to @align. mmap only
+ * promises page alignment, so find a free aligned spot with a larger
+ * throw-away reservation and claim it; another thread may take the spot in
+ * between, hence the retries. */
+static DWORD aligned_window(size_t len, size_t align, void **out)
+{
+	int rc = -EEXIST;
+
+	for (int i = 0; i < ALIGN_RETRIES && rc == -EEXIST; i++) {
+		void *probe = mmap(NULL, len + align, PROT_NONE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		uintptr_t at;
+
+		if (probe == MAP_FAILED)
+			return ERROR_NOT_ENOUGH_MEMORY;
+		at = ((uintptr_t)probe + align - 1) & ~(uintptr_t)(align - 1);
+		munmap(probe, len + align);
+		rc = awe_window_create(len, (void *)at, AWE_WINDOW_FIXED, out);
+	}
+	return rc ? window_error(rc) : 0;
+}
+
+/* MEM_RESERVE | MEM_PHYSICAL: an AWE region. */
+static DWORD physical_region(void *addr, SIZE_T size, SIZE_T align, void **out)
+{
+	uintptr_t a = (uintptr_t)addr, base, end;
+	DWORD r;
+	int rc;
+
+	if (size == 0 || size > USER_END)
+		return ERROR_INVALID_PARAMETER;
+	if (!addr) {
+		r = aligned_window((size + page_mask()) & ~page_mask(), align, out);
+	} else {
+		/* The region covers every page [addr, addr + size) touches,
+		 * from the allocation granule holding addr. */
+		base = a & ~(uintptr_t)(W32__GRANULARITY - 1);
+		end = (a + size + page_mask()) & ~page_mask();
+		if (a >= USER_END || end > USER_END || end < a)
+			return ERROR_INVALID_PARAMETER;
+		rc = awe_window_create(end - base, (void *)base, AWE_WINDOW_FIXED, out);
+		r = rc ? window_error(rc) : 0;
+	}
+	if (!r)
+		w32__awe_info_created();
+	return r;
+}
+
+static DWORD alloc_any(void *addr, SIZE_T size, DWORD type, DWORD prot, SIZE_T align, void **out)
+{
+	if (type & MEM_PHYSICAL)
+		return physical_region(addr, size, align, out);
+	/* Committing (or anything else) inside an AWE region conflicts. */
+	if (addr && awe_region(addr, NULL))
+		return ERROR_INVALID_ADDRESS;
+	return w32__vmem_alloc(addr, size, type, prot, align, out);
+}
+
+/* The exported functions end alike: the result, or NULL with the error. */
+static void *alloc_result(DWORD r, void *out, int saved_errno)
+{
+	if (r)
+		return w32__fail_ptr(r);
+	errno = saved_errno;
+	return out;
+}
+
+LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType, DWORD flProtect)
+{
+	int e = errno;
+	void *out = NULL;
+	DWORD r = check_type(flAllocationType, flProtect);
+
+	if (!r)
+		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY, &out);
+	return alloc_result(r, out, e);
+}
+
+LPVOID VirtualAllocExNuma(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
+			  DWORD flAllocationType, DWORD flProtect, DWORD nndPreferred)
+{
+	int e = errno;
+	void *out = NULL;
+	DWORD r = check_type(flAllocationType, flProtect);
+
+	/* (DWORD)-1 is NUMA_NO_PREFERRED_NODE, which VirtualAllocEx passes. */
+	if (!r && nndPreferred != (DWORD)-1 && nndPreferred >= w32__numa_nodes())
+		r = ERROR_INVALID_PARAMETER;
+	if (!r)
+		r = w32__check_process(hProcess, PROCESS_VM_OPERATION);
+	if (!r)
+		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY, &out);
+	return alloc_result(r, out, e);
+}
+
+LPVOID VirtualAllocEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType,
+		      DWORD flProtect)
+{
+	return VirtualAllocExNuma(hProcess, lpAddress, dwSize, flAllocationType, flProtect,
+				  (DWORD)-1);
+}
+
+/* VirtualAlloc2's extended parameters: address requirements and a NUMA
+ * node. Tying a region to an AWE section needs sections, which come later. */
+static DWORD check_va2_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, void *base,
+			      SIZE_T *align)
+{
+	unsigned int seen = 0;
+
+	if (!p && count)
+		return ERROR_INVALID_PARAMETER;
+	for (ULONG i = 0; i < count; i++) {
+		unsigned int type = (unsigned int)p[i].Type;
+		const MEM_ADDRESS_REQUIREMENTS *req = p[i].Pointer;
+
+		if (p[i].Reserved || type == MemExtendedParameterInvalidType ||
+		    type >= MemExtendedParameterMax || (seen & (1u << type)))
+			return ERROR_INVALID_PARAMETER;
+		seen |= 1u << type;
+		switch (type) {
+		case MemExtendedParameterAddressRequirements:
+			if (!req || (req->Alignment && base) ||
+			    (req->Alignment &&
+			     (req->Alignment < W32__GRANULARITY ||
+			      (req->Alignment & (req->Alignment - 1)))))
+				return ERROR_INVALID_PARAMETER;
+			if (req->LowestStartingAddress || req->HighestEndingAddress)
+				return ERROR_NOT_SUPPORTED;
+			if (req->Alignment)
+				*align = req->Alignment;
+			break;
+		case MemExtendedParameterNumaNode:
+			if (p[i].ULong >= w32__numa_nodes())
+				return ERROR_INVALID_PARAMETER;
+			break;
+		case MemExtendedParameterUserPhysicalHandle:
+			return ERROR_NOT_SUPPORTED;
+		default:
+			return ERROR_INVALID_PARAMETER;
+		}
+	}
+	return 0;
+}
+
+PVOID VirtualAlloc2(HANDLE Process, PVOID BaseAddress, SIZE_T Size, ULONG AllocationType,
+		    ULONG PageProtection, MEM_EXTENDED_PARAMETER *ExtendedParameters,
+		    ULONG ParameterCount)
+{
+	int e = errno;
+	SIZE_T align = W32__GRANULARITY;
+	void *out = NULL;
+	DWORD r = check_va2_params(ExtendedParameters, ParameterCount, BaseAddress, &align);
+
+	if (!r)
+		r = check_type(AllocationType, PageProtection);
+	if (!r && Process)
+		r = w32__check_process(Process, PROCESS_VM_OPERATION);
+	if (!r)
+		r = alloc_any(BaseAddress, Size, AllocationType, PageProtection, align, &out);
+	return alloc_result(r, out, e);
+}
+
+/* The exported BOOL functions end alike too. */
+static BOOL bool_result(DWORD r, int saved_errno)
+{
+	if (r)
+		return w32__fail(r);
+	errno = saved_errno;
+	return TRUE;
+}
+
+static DWORD free_any(void *addr, SIZE_T size, DWORD type)
+{
+	struct awe_page_info pi;
+	int rc;
+
+	if (type != MEM_RELEASE && type != MEM_DECOMMIT)
+		return ERROR_INVALID_PARAMETER;
+	if (!awe_region(addr, &pi))
+		return w32__vmem_free(addr, size, type);
+	/* AWE regions cannot be decommitted or split, only released whole;
+	 * their frames are unmapped, never freed. */
+	if (type != MEM_RELEASE || addr != pi.window || (size && size != pi.window_size))
+		return ERROR_INVALID_ADDRESS;
+	rc = awe_window_destroy(pi.window);
+	return rc ? w32__map_error(rc) : 0;
+}
+
+BOOL VirtualFree(LPVOID lpAddress, SIZE_T dwSize, DWORD dwFreeType)
+{
+	int e = errno;
+
+	return bool_result(free_any(lpAddress, dwSize, dwFreeType), e);
+}
+
+BOOL VirtualFreeEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD dwFreeType)
+{
+	int e = errno;
+	DWORD r = w32__check_process(hProcess, PROCESS_VM_OPERATION);
+
+	return bool_result(r ? r : free_any(lpAddress, dwSize, dwFreeType), e);
+}
+
+/* Is @prot a protection at all: exactly one base protection, at most one of
+ * the modifiers (MiMakeProtectionMask's rule)? */
+static bool prot_valid(DWORD prot)
+{
+	DWORD base = prot & 0xFF, mods = prot & ~(DWORD)0xFF;
+
+	if (!base || (base & (base - 1)))
+		return false;
+	if (mods & ~(DWORD)(PAGE_GUARD | PAGE_NOCACHE | PAGE_WRITECOMBINE))
+		return false;
+	return !(mods & (mods - 1));
+}
+
+static int awe_prot(DWORD prot)
+{
+	switch (prot) {
+	case PAGE_NOACCESS:
+		return AWE_PROT_NONE;
+	case PAGE_READONLY:
+		return AWE_PROT_READ;
+	case PAGE_READWRITE:
+		return AWE_PROT_READWRITE;
+	default:
+		return -1;
+	}
+}
+
+static DWORD win_prot(int prot)
+{
+	return prot == AWE_PROT_READWRITE ? PAGE_READWRITE
+	       : prot == AWE_PROT_READ	  ? PAGE_READONLY
+					  : PAGE_NOACCESS;
+}
+
+static DWORD protect_any(void *addr, SIZE_T size, DWORD prot, PDWORD old)
+{
+	uintptr_t start = (uintptr_t)addr & ~page_mask();
+	uintptr_t end = ((uintptr_t)addr + size + page_mask()) & ~page_mask();
+	struct awe_page_info pi;
+	int oldp = 0, rc;
+
+	if (!old)
+		return ERROR_NOACCESS;
+	if (!prot_valid(prot) || end <= start || end < (uintptr_t)addr)
+		return ERROR_INVALID_PARAMETER;
+	if (!awe_region((void *)start, &pi))
+		return w32__vmem_protect(addr, size, prot, old);
+	/* AWE pages take only no-access, read-only and read-write, and the
+	 * range may not leave its region. */
+	if (awe_prot(prot) < 0 || end - (uintptr_t)pi.window > pi.window_size)
+		return ERROR_INVALID_ADDRESS;
+	rc = awe_protect((void *)start, (end - start) / awe_page_size(), awe_prot(prot), &oldp);
+	if (rc)
+		return w32__map_error(rc);
+	*old = win_prot(oldp);
+	return 0;
+}
+
+BOOL VirtualProtect(LPVOID lpAddress, SIZE_T dwSize, DWORD flNewProtect, PDWORD lpflOldProtect)
+{
+	int e = errno;
+
+	return bool_result(protect_any(lpAddress, dwSize, flNewProtect, lpflOldProtect), e);
+}
+
+BOOL VirtualProtectEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD flNewProtect,
+		      PDWORD lpflOldProtect)
+{
+	int e = errno;
+	DWORD r = w32__check_process(hProcess, PROCESS_VM_OPERATION);
+
+	return bool_result(r ? r : protect_any(lpAddress, dwSize, flNewProtect, lpflOldProtect), e);
+}
+
+/* One page of an AWE region, as VirtualQuery reports it. */
+static void awe_page_state(const struct awe_page_info *pi, DWORD *state, DWORD *prot)
+{
+	*state = pi->frame ? MEM_COMMIT : MEM_RESERVE;
+	*prot = pi->frame ? win_prot(pi->prot) : 0;
+}
+
+static DWORD query_any(const void *addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T len)
+{
+	uintptr_t p = (uintptr_t)addr & ~page_mask(), end;
+	struct awe_page_info pi, next;
+	DWORD state, prot, s2, p2;
+
+	if (len < sizeof(*mbi))
+		return ERROR_BAD_LENGTH;
+	if (!mbi)
+		return ERROR_NOACCESS;
+	if ((uintptr_t)addr >= USER_END)
+		return ERROR_INVALID_PARAMETER;
+	if (!awe_region((void *)p, &pi))
+		return w32__vmem_query(addr, mbi);
+	awe_page_state(&pi, &state, &prot);
+	/* The run of pages with the same state, within the region. */
+	end = (uintptr_t)pi.window + pi.window_size;
+	for (uintptr_t q = p + awe_page_size(); q < end; q += awe_page_size()) {
+		awe_region((void *)q, &next);
+		awe_page_state(&next, &s2, &p2);
+		if (s2 != state || p2 != prot) {
+			end = q;
+			break;
+		}
+	}
+	*mbi = (MEMORY_BASIC_INFORMATION){
+		.BaseAddress = (void *)p,
+		.AllocationBase = pi.window,
+		.AllocationProtect = PAGE_READWRITE,
+		.RegionSize = end - p,
+		.State = state,
+		.Protect = prot,
+		.Type = MEM_PRIVATE,
+	};
+	return 0;
+}
+
+SIZE_T VirtualQuery(LPCVOID lpAddress, PMEMORY_BASIC_INFORMATION lpBuffer, SIZE_T dwLength)
+{
+	int e = errno;
+
+	return bool_result(query_any(lpAddress, lpBuffer, dwLength), e) ? sizeof(*lpBuffer) : 0;
+}
+
+SIZE_T VirtualQueryEx(HANDLE hProcess, LPCVOID lpAddress, PMEMORY_BASIC_INFORMATION lpBuffer,
+		      SIZE_T dwLength)
+{
+	int e = errno;
+	DWORD r = w32__check_process(hProcess, PROCESS_QUERY_INFORMATION);
+
+	r = r ? r : query_any(lpAddress, lpBuffer, dwLength);
+	return bool_result(r, e) ? sizeof(*lpBuffer) : 0;
+}

@@ -1,0 +1,727 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ordinary (non-AWE) virtual memory: the regions VirtualAlloc() reserves and
+ * commits, and VirtualQuery() of everything else in the address space.
+ *
+ * A region is one PROT_NONE reservation; committing a page is an mprotect()
+ * to its protection, decommitting drops its contents and makes it PROT_NONE
+ * again. The table below remembers which pages are committed, since the
+ * kernel cannot tell a committed PAGE_NOACCESS page from a reserved one.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "w32.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef MADV_FREE
+#define MADV_FREE 8
+#endif
+
+#define USER_MIN ((uintptr_t)0x10000)
+#define USER_END ((uintptr_t)0x7FFFFFFF0000) /* lpMaximumApplicationAddress + 1 */
+
+/* Pages [first, next run's first) of a region share one state. */
+struct run {
+	size_t first;
+	DWORD prot; /* 0: reserved; else committed with this protection */
+};
+
+struct region {
+	uintptr_t base;
+	size_t pages;
+	DWORD alloc_prot;
+	size_t nruns; /* adjacent runs always differ */
+	struct run *runs;
+};
+
+/* Sorted by base. Every call that changes a region, its mapping included,
+ * holds the lock, so the table and the kernel agree for other threads. */
+static struct region *regions;
+static size_t nregions, cap_regions;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static const struct {
+	DWORD win;
+	int prot;
+} prot_table[] = {
+	{PAGE_NOACCESS, PROT_NONE},
+	{PAGE_READONLY, PROT_READ},
+	{PAGE_READWRITE, PROT_READ | PROT_WRITE},
+	{PAGE_EXECUTE, PROT_EXEC},
+	{PAGE_EXECUTE_READ, PROT_READ | PROT_EXEC},
+	{PAGE_EXECUTE_READWRITE, PROT_READ | PROT_WRITE | PROT_EXEC},
+};
+
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&mu);
+}
+
+static void atfork_release(void)
+{
+	pthread_mutex_unlock(&mu);
+}
+
+static void register_atfork(void)
+{
+	/* A child forked while another thread held the lock must not find it
+	 * held forever; its copy of every region stays valid. */
+	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+}
+
+static void lock(void)
+{
+	pthread_once(&atfork_once, register_atfork);
+	pthread_mutex_lock(&mu);
+}
+
+static void unlock(void)
+{
+	pthread_mutex_unlock(&mu);
+}
+
+static uintptr_t page_size(void)
+{
+	return (uintptr_t)sysconf(_SC_PAGESIZE);
+}
+
+static uintptr_t page_down(uintptr_t a)
+{
+	return a & ~(page_size() - 1);
+}
+
+static uintptr_t page_up(uintptr_t a)
+{
+	return page_down(a + page_size() - 1);
+}
+
+/* 0 and the mmap() protection of @prot, or why it is refused. */
+static DWORD decode_prot(DWORD prot, int *out)
+{
+	DWORD mods = prot & (PAGE_GUARD | PAGE_NOCACHE | PAGE_WRITECOMBINE);
+	DWORD base = prot & ~mods;
+
+	if (mods & (mods - 1) || (mods && base == PAGE_NOACCESS))
+		return ERROR_INVALID_PARAMETER;
+	for (size_t i = 0; i < sizeof(prot_table) / sizeof(prot_table[0]); i++) {
+		if (prot_table[i].win != base)
+			continue;
+		/* Linux has no guard pages (they would need a SIGSEGV handler
+		 * of ours) and no write-combining for ordinary memory. */
+		if (mods & (PAGE_GUARD | PAGE_WRITECOMBINE))
+			return ERROR_NOT_SUPPORTED;
+		*out = prot_table[i].prot;
+		return 0;
+	}
+	/* Unknown bits, no base or two of them, and WRITECOPY, which is only
+	 * for views of sections. */
+	return ERROR_INVALID_PARAMETER;
+}
+
+/* Windows checks the range against the user address space before anything
+ * else about the address. */
+static DWORD check_range(uintptr_t a, SIZE_T size)
+{
+	if (a >= USER_END || size > USER_END - a)
+		return ERROR_INVALID_PARAMETER;
+	return 0;
+}
+
+static DWORD mm_error(int err)
+{
+	switch (err) {
+	case ENOMEM: /* overcommit refused, or too many mappings */
+		return ERROR_COMMITMENT_LIMIT;
+	case EACCES: /* e.g. PROT_EXEC refused by a security module */
+	case EPERM:
+		return ERROR_ACCESS_DENIED;
+	default:
+		return ERROR_INVALID_PARAMETER;
+	}
+}
+
+/* Index of the first region ending after @a (nregions if none). */
+static size_t region_after(uintptr_t a)
+{
+	size_t lo = 0, hi = nregions;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (regions[mid].base + regions[mid].pages * page_size() <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct region *region_of(uintptr_t a)
+{
+	size_t i = region_after(a);
+
+	return i < nregions && regions[i].base <= a ? &regions[i] : NULL;
+}
+
+static size_t run_of(const struct region *r, size_t page)
+{
+	size_t lo = 0, hi = r->nruns - 1;
+
+	while (lo < hi) {
+		size_t mid = hi - (hi - lo) / 2;
+
+		if (r->runs[mid].first <= page)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+static size_t run_end(const struct region *r, size_t i)
+{
+	return i + 1 < r->nruns ? r->runs[i + 1].first : r->pages;
+}
+
+/* The region holding all of [page_down(a), page_up(a + size)), and that
+ * range as page indexes in it. */
+static DWORD locate(uintptr_t a, SIZE_T size, struct region **rp, size_t *first, size_t *end)
+{
+	struct region *r = region_of(a);
+	uintptr_t stop = page_up(a + size);
+
+	if (!r || stop > r->base + r->pages * page_size())
+		return ERROR_INVALID_ADDRESS;
+	*rp = r;
+	*first = (page_down(a) - r->base) / page_size();
+	*end = (stop - r->base) / page_size();
+	return 0;
+}
+
+static bool all_committed(const struct region *r, size_t first, size_t end)
+{
+	for (size_t i = run_of(r, first); i < r->nruns && r->runs[i].first < end; i++) {
+		if (!r->runs[i].prot)
+			return false;
+	}
+	return true;
+}
+
+static void push_run(struct run *v, size_t *n, size_t first, DWORD prot)
+{
+	if (*n && v[*n - 1].prot == prot)
+		return;
+	v[(*n)++] = (struct run){first, prot};
+}
+
+/* Set pages [first, end) of @r to @prot (0: reserved) in the kernel and in
+ * the table; @lprot is the mmap() protection. The new runs are built first
+ * so that nothing fails after the kernel has changed. */
+static DWORD set_pages(struct region *r, size_t first, size_t end, DWORD prot, int lprot)
+{
+	struct run *v = malloc((r->nruns + 2) * sizeof(*v));
+	void *a = (void *)(r->base + first * page_size());
+	size_t len = (end - first) * page_size(), n = 0;
+
+	if (!v)
+		return ERROR_NOT_ENOUGH_MEMORY;
+	for (size_t i = 0; i < r->nruns; i++) {
+		size_t s = r->runs[i].first, e = run_end(r, i);
+
+		if (s < first)
+			push_run(v, &n, s, r->runs[i].prot);
+		if (s <= first && first < e)
+			push_run(v, &n, first, prot);
+		if (e > end)
+			push_run(v, &n, s > end ? s : end, r->runs[i].prot);
+	}
+	/* A decommitted page reads as zero when committed again. */
+	if ((!prot && madvise(a, len, MADV_DONTNEED)) || mprotect(a, len, lprot)) {
+		free(v);
+		return mm_error(errno);
+	}
+	free(r->runs);
+	r->runs = v;
+	r->nruns = n;
+	return 0;
+}
+
+/* Add the reservation [base, base + len) to the table. */
+static struct region *table_add(uintptr_t base, size_t len, DWORD alloc_prot)
+{
+	size_t i = region_after(base);
+	struct run *run = malloc(sizeof(*run));
+
+	if (!run)
+		return NULL;
+	if (nregions == cap_regions) {
+		size_t cap = cap_regions ? 2 * cap_regions : 16;
+		struct region *v = realloc(regions, cap * sizeof(*v));
+
+		if (!v) {
+			free(run);
+			return NULL;
+		}
+		regions = v;
+		cap_regions = cap;
+	}
+	memmove(&regions[i + 1], &regions[i], (nregions - i) * sizeof(*regions));
+	nregions++;
+	*run = (struct run){0, 0};
+	regions[i] = (struct region){base, len / page_size(), alloc_prot, 1, run};
+	return &regions[i];
+}
+
+/* Unmap @r and forget it. */
+static void table_remove(struct region *r)
+{
+	size_t i = (size_t)(r - regions);
+
+	munmap((void *)r->base, r->pages * page_size());
+	free(r->runs);
+	memmove(&regions[i], &regions[i + 1], (nregions - i - 1) * sizeof(*regions));
+	nregions--;
+}
+
+/* mmap() a PROT_NONE reservation of @len bytes at @hint exactly, or
+ * anywhere when @hint is 0. */
+static DWORD map_reserve(uintptr_t hint, size_t len, uintptr_t *out)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	void *p;
+
+	if (hint)
+		flags |= MAP_FIXED_NOREPLACE;
+	p = mmap((void *)hint, len, PROT_NONE, flags, -1, 0);
+	if (p == MAP_FAILED) {
+		if (errno == EEXIST)
+			return ERROR_INVALID_ADDRESS;
+		return errno == ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : ERROR_INVALID_PARAMETER;
+	}
+	/* Kernels before 4.17 take MAP_FIXED_NOREPLACE as a mere hint. */
+	if (hint && (uintptr_t)p != hint) {
+		munmap(p, len);
+		return ERROR_INVALID_ADDRESS;
+	}
+	*out = (uintptr_t)p;
+	return 0;
+}
+
+/* A reservation of @len bytes anywhere, aligned to @align: over-reserve,
+ * then give back both ends. */
+static DWORD map_aligned(size_t len, size_t align, uintptr_t *out)
+{
+	size_t over = len + align - page_size();
+	uintptr_t p, base;
+	DWORD err;
+
+	if (over < len)
+		return ERROR_NOT_ENOUGH_MEMORY;
+	err = map_reserve(0, over, &p);
+	if (err)
+		return err;
+	base = (p + align - 1) & ~(uintptr_t)(align - 1);
+	if (base > p)
+		munmap((void *)p, base - p);
+	if (p + over > base + len)
+		munmap((void *)(base + len), p + over - (base + len));
+	if (base + len > USER_END) {
+		munmap((void *)base, len);
+		return ERROR_NOT_ENOUGH_MEMORY;
+	}
+	*out = base;
+	return 0;
+}
+
+/* MEM_RESERVE, with MEM_COMMIT of the whole region when asked. */
+static DWORD reserve(uintptr_t a, SIZE_T size, bool commit, DWORD prot, int lprot, SIZE_T align,
+		     void **out)
+{
+	uintptr_t base, end;
+	struct region *r;
+	DWORD err;
+
+	if (a) {
+		base = a & ~(uintptr_t)(align - 1);
+		end = page_up(a + size);
+		if (base < USER_MIN)
+			return ERROR_INVALID_PARAMETER;
+		err = map_reserve(base, end - base, &base);
+	} else {
+		end = page_up(size);
+		err = map_aligned(end, align, &base);
+		end += base;
+	}
+	if (err)
+		return err;
+	r = table_add(base, end - base, prot);
+	if (!r) {
+		munmap((void *)base, end - base);
+		return ERROR_NOT_ENOUGH_MEMORY;
+	}
+	if (commit) {
+		err = set_pages(r, 0, r->pages, prot, lprot);
+		if (err) {
+			table_remove(r);
+			return err;
+		}
+	}
+	*out = (void *)base;
+	return 0;
+}
+
+/* MEM_RESET: the data of committed pages may be discarded. */
+static DWORD reset(uintptr_t a, SIZE_T size, void **out)
+{
+	struct region *r;
+	size_t first, end;
+	DWORD err = locate(a, size, &r, &first, &end);
+	void *p = (void *)page_down(a);
+	size_t len;
+
+	if (err)
+		return err;
+	if (!all_committed(r, first, end))
+		return ERROR_INVALID_ADDRESS;
+	len = (end - first) * page_size();
+	/* MADV_FREE is Linux 4.5; without it the data goes at once. */
+	if (madvise(p, len, MADV_FREE) && madvise(p, len, MADV_DONTNEED))
+		return mm_error(errno);
+	*out = p;
+	return 0;
+}
+
+static DWORD alloc_locked(uintptr_t a, SIZE_T size, DWORD type, DWORD prot, int lprot, SIZE_T align,
+			  void **out)
+{
+	struct region *r;
+	size_t first, end;
+	DWORD err;
+
+	if (type & MEM_RESET)
+		return reset(a, size, out);
+	if (!a || type & MEM_RESERVE)
+		return reserve(a, size, type & MEM_COMMIT, prot, lprot, align, out);
+	err = locate(a, size, &r, &first, &end);
+	if (!err)
+		err = set_pages(r, first, end, prot, lprot);
+	if (!err)
+		*out = (void *)page_down(a);
+	return err;
+}
+
+DWORD w32__vmem_alloc(void *addr, SIZE_T size, DWORD type, DWORD prot, SIZE_T align, void **out)
+{
+	uintptr_t a = (uintptr_t)addr;
+	int lprot = PROT_NONE, e = errno;
+	DWORD err;
+
+	if (type & (MEM_RESET | MEM_RESET_UNDO) && type != MEM_RESET && type != MEM_RESET_UNDO)
+		return ERROR_INVALID_PARAMETER; /* each goes alone */
+	if (type & (MEM_WRITE_WATCH | MEM_LARGE_PAGES | MEM_RESET_UNDO))
+		return ERROR_NOT_SUPPORTED;
+	/* MEM_RESET ignores the protection (callers often pass 0). */
+	err = type & MEM_RESET ? 0 : decode_prot(prot, &lprot);
+	if (!err)
+		err = check_range(a, size);
+	if (err)
+		return err;
+	if (!size)
+		return ERROR_INVALID_PARAMETER;
+	if (align < W32__GRANULARITY)
+		align = W32__GRANULARITY;
+	lock();
+	err = alloc_locked(a, size, type, prot, lprot, align, out);
+	unlock();
+	errno = e;
+	return err;
+}
+
+static DWORD free_locked(uintptr_t a, SIZE_T size, DWORD type)
+{
+	struct region *r = region_of(a);
+	size_t first, end;
+	DWORD err;
+
+	if (type == MEM_RELEASE || !size) {
+		/* Both take the whole region, named by its base. */
+		if (!r || r->base != page_down(a))
+			return ERROR_INVALID_ADDRESS;
+		if (type == MEM_RELEASE) {
+			table_remove(r);
+			return 0;
+		}
+		first = 0;
+		end = r->pages;
+	} else {
+		err = locate(a, size, &r, &first, &end);
+		if (err)
+			return err;
+	}
+	return set_pages(r, first, end, 0, PROT_NONE);
+}
+
+DWORD w32__vmem_free(void *addr, SIZE_T size, DWORD type)
+{
+	uintptr_t a = (uintptr_t)addr;
+	int e = errno;
+	DWORD err;
+
+	if (type != MEM_RELEASE && type != MEM_DECOMMIT)
+		return ERROR_INVALID_PARAMETER;
+	/* VirtualFree() itself refuses a size with MEM_RELEASE. */
+	if (type == MEM_RELEASE && size)
+		return ERROR_INVALID_PARAMETER;
+	err = check_range(a, size);
+	if (err)
+		return err;
+	lock();
+	err = free_locked(a, size, type);
+	unlock();
+	errno = e;
+	return err;
+}
+
+DWORD w32__vmem_protect(void *addr, SIZE_T size, DWORD prot, DWORD *old)
+{
+	uintptr_t a = (uintptr_t)addr;
+	struct region *r;
+	size_t first, end;
+	int lprot, e = errno;
+	DWORD err = decode_prot(prot, &lprot);
+
+	if (!err)
+		err = check_range(a, size);
+	if (!err && page_up(a + size) == page_down(a))
+		err = ERROR_INVALID_PARAMETER;
+	if (err)
+		return err;
+	lock();
+	err = locate(a, size, &r, &first, &end);
+	if (!err && !all_committed(r, first, end))
+		err = ERROR_INVALID_ADDRESS;
+	if (!err) {
+		DWORD was = r->runs[run_of(r, first)].prot;
+
+		err = set_pages(r, first, end, prot, lprot);
+		if (!err && old)
+			*old = was;
+	}
+	unlock();
+	errno = e;
+	return err;
+}
+
+/* ---- VirtualQuery ------------------------------------------------------------ */
+
+/* One line of /proc/self/maps. */
+struct maps_line {
+	uintptr_t start, end;
+	char perms[5];
+	unsigned int major, minor;
+	unsigned long long inode;
+	const char *path; /* "" when anonymous */
+};
+
+static bool parse_line(char *s, struct maps_line *l)
+{
+	unsigned long start, end;
+	unsigned long long off;
+	int n = 0;
+
+	if (sscanf(s, "%lx-%lx %4s %llx %x:%x %llu %n", &start, &end, l->perms, &off, &l->major,
+		   &l->minor, &l->inode, &n) < 7 ||
+	    !n)
+		return false;
+	s[strcspn(s, "\n")] = '\0';
+	l->start = start;
+	l->end = end;
+	l->path = s + n;
+	return true;
+}
+
+static DWORD perms_protect(const char *perms)
+{
+	int p = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
+		(perms[2] == 'x' ? PROT_EXEC : 0);
+
+	if (p & PROT_WRITE) /* no write-only pages on Windows */
+		p |= PROT_READ;
+	for (size_t i = 0; i < sizeof(prot_table) / sizeof(prot_table[0]); i++) {
+		if (prot_table[i].prot == p)
+			return prot_table[i].win;
+	}
+	return PAGE_NOACCESS;
+}
+
+static bool is_image(const char *path)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *so = strstr(path, ".so");
+
+	if (n > 0 && strncmp(path, exe, (size_t)n) == 0 && (!path[n] || path[n] == ' '))
+		return true;
+	/* libfoo.so, libfoo.so.6, "libfoo.so (deleted)"; not in a directory name */
+	for (; so; so = strstr(so + 3, ".so")) {
+		if ((!so[3] || so[3] == '.' || so[3] == ' ') && !strchr(so, '/'))
+			return true;
+	}
+	return false;
+}
+
+static DWORD mapping_type(const struct maps_line *l)
+{
+	if (l->path[0] == '/')
+		return is_image(l->path) ? MEM_IMAGE : MEM_MAPPED;
+	if (strcmp(l->path, "[vdso]") == 0)
+		return MEM_IMAGE;
+	/* Shared anonymous memory is a pagefile-backed section on Windows. */
+	if (l->perms[3] == 's')
+		return MEM_MAPPED;
+	return MEM_PRIVATE;
+}
+
+/* Whether @l continues the allocation @prev belongs to: the next segment of
+ * the same file (as an image's sections share its base), or anonymous
+ * memory the kernel could not merge with @prev but that looks the same
+ * (split by mlock() or madvise(), say). Never into an AWE window. */
+static bool same_allocation(const struct maps_line *prev, const struct maps_line *l)
+{
+	struct awe_page_info info;
+	int e = errno;
+	bool window;
+
+	if (l->start != prev->end || l->inode != prev->inode || l->major != prev->major ||
+	    l->minor != prev->minor)
+		return false;
+	if (l->inode)
+		return true;
+	if (strcmp(l->perms, prev->perms) != 0 || strcmp(l->path, prev->path) != 0)
+		return false;
+	window = awe_query((const void *)l->start, &info) == 0 ||
+		 awe_query((const void *)(prev->end - 1), &info) == 0;
+	errno = e;
+	return !window;
+}
+
+/* Describe @a from /proc/self/maps, seen only between @lo and @hi (the
+ * neighbouring regions of ours, which the kernel may merge with others). */
+static DWORD query_maps(uintptr_t a, uintptr_t lo, uintptr_t hi, MEMORY_BASIC_INFORMATION *mbi)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char *buf = NULL, path[2][PATH_MAX + 32] = {""};
+	size_t cap = 0;
+	struct maps_line l, prev = {.path = path[0]}, cur = {0};
+	uintptr_t alloc = 0, end = hi;
+	DWORD alloc_prot = 0;
+	bool found = false;
+
+	if (!f)
+		return ERROR_NOT_SUPPORTED; /* no /proc: nothing to describe it with */
+	while (getline(&buf, &cap, f) > 0) {
+		bool joins;
+
+		if (!parse_line(buf, &l))
+			continue;
+		joins = same_allocation(&prev, &l);
+		if (found) {
+			/* The run: the same allocation and protection. */
+			if (!joins || strcmp(l.perms, cur.perms) != 0)
+				break;
+			end = l.end;
+		} else if (l.start > a) {
+			end = l.start;
+			break;
+		} else {
+			if (!joins) {
+				alloc = l.start;
+				alloc_prot = perms_protect(l.perms);
+			}
+			if (l.end > a) {
+				found = true;
+				cur = l;
+				cur.path = path[1];
+				snprintf(path[1], sizeof(path[1]), "%s", l.path);
+				end = l.end;
+			}
+		}
+		prev = l;
+		prev.path = path[0];
+		snprintf(path[0], sizeof(path[0]), "%s", l.path);
+	}
+	free(buf);
+	fclose(f);
+	if (end > hi)
+		end = hi;
+	if (end > USER_END)
+		end = USER_END;
+	*mbi = (MEMORY_BASIC_INFORMATION){.BaseAddress = (void *)page_down(a)};
+	mbi->RegionSize = end - page_down(a);
+	if (!found) {
+		mbi->State = MEM_FREE;
+		mbi->Protect = PAGE_NOACCESS;
+		return 0;
+	}
+	mbi->AllocationBase = (void *)(alloc > lo ? alloc : lo);
+	mbi->State = MEM_COMMIT;
+	mbi->Protect = perms_protect(cur.perms);
+	mbi->Type = mapping_type(&cur);
+	/* What Windows reports for every image section. */
+	mbi->AllocationProtect = mbi->Type == MEM_IMAGE ? PAGE_EXECUTE_WRITECOPY : alloc_prot;
+	return 0;
+}
+
+static void query_region(const struct region *r, uintptr_t a, MEMORY_BASIC_INFORMATION *mbi)
+{
+	size_t page = (a - r->base) / page_size(), i = run_of(r, page);
+
+	*mbi = (MEMORY_BASIC_INFORMATION){
+		.BaseAddress = (void *)page_down(a),
+		.AllocationBase = (void *)r->base,
+		.AllocationProtect = r->alloc_prot,
+		.RegionSize = (run_end(r, i) - page) * page_size(),
+		.State = r->runs[i].prot ? MEM_COMMIT : MEM_RESERVE,
+		.Protect = r->runs[i].prot,
+		.Type = MEM_PRIVATE,
+	};
+}
+
+DWORD w32__vmem_query(const void *addr, MEMORY_BASIC_INFORMATION *mbi)
+{
+	uintptr_t a = (uintptr_t)addr, lo = 0, hi = USER_END;
+	struct region *r;
+	size_t i;
+	int e = errno;
+	DWORD err;
+
+	if (a >= USER_END)
+		return ERROR_INVALID_PARAMETER;
+	lock();
+	r = region_of(a);
+	if (r) {
+		query_region(r, a, mbi);
+		unlock();
+		return 0;
+	}
+	/* Kernel mappings of adjacent regions may merge with others'. */
+	i = region_after(a);
+	if (i < nregions)
+		hi = regions[i].base;
+	if (i > 0)
+		lo = regions[i - 1].base + regions[i - 1].pages * page_size();
+	unlock();
+	err = query_maps(a, lo, hi, mbi);
+	errno = e;
+	return err;
+}

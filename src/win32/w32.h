@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals of libawe-win32. Internal functions report failure by returning
+ * a Win32 error code (0 for success); only the exported functions turn it
+ * into FALSE/NULL/0 plus last error and errno, through w32__fail().
+ */
+#ifndef AWE_W32_H
+#define AWE_W32_H
+
+#include <stdbool.h>
+
+#include "awe.h"
+#include "awe/win32.h"
+
+#define W32__HIDDEN __attribute__((visibility("hidden")))
+
+#define W32__GRANULARITY 0x10000u /* dwAllocationGranularity */
+
+/* error.c --------------------------------------------------------------------- */
+
+/* Set the thread's last error and errno to @code. */
+W32__HIDDEN void w32__set_error(DWORD code);
+/* Shorthands for the exported functions' failure returns. */
+W32__HIDDEN BOOL w32__fail(DWORD code);
+W32__HIDDEN void *w32__fail_ptr(DWORD code);
+/* Whether LIBAWE_WIN32_ERRORS=wrk asks for Server 2003's codes. */
+W32__HIDDEN bool w32__wrk(void);
+/* The Win32 code for a native libawe error from a map-like call. */
+W32__HIDDEN DWORD w32__map_error(int err);
+
+/* handle.c -------------------------------------------------------------------- */
+
+enum w32__htype {
+	W32__H_PROCESS = 1, /* this process, opened with OpenProcess() */
+	W32__H_TOKEN = 2,   /* this process's token */
+};
+
+/* 0 when @h is this process (the pseudo-handle or an OpenProcess() handle)
+ * opened with every right in @access; else ERROR_INVALID_HANDLE (not a
+ * process handle) or ERROR_ACCESS_DENIED. */
+W32__HIDDEN DWORD w32__check_process(HANDLE h, DWORD access);
+/* 0 and the rights @h was opened with when it names this process; else 6. */
+W32__HIDDEN DWORD w32__process_rights(HANDLE h, DWORD *access);
+/* The same for a token handle. */
+W32__HIDDEN DWORD w32__check_token(HANDLE h, DWORD access);
+/* A new handle of @type with @access, or NULL when the table is full. */
+W32__HIDDEN HANDLE w32__handle_new(enum w32__htype type, DWORD access);
+
+/* token.c --------------------------------------------------------------------- */
+
+/* Whether SeLockMemoryPrivilege is held and enabled right now. */
+W32__HIDDEN bool w32__lock_privilege_enabled(void);
+
+/* physical.c ------------------------------------------------------------------ */
+
+/* Note that the process reserved an AWE region (Windows creates its AWE
+ * info block then). */
+W32__HIDDEN void w32__awe_info_created(void);
+
+/* vmem.c: ordinary (non-AWE) memory --------------------------------------------- */
+
+/* VirtualAlloc() of ordinary memory; flags and protection already checked
+ * as far as the common part goes. @align: a power of two >= the allocation
+ * granularity for new regions. */
+W32__HIDDEN DWORD w32__vmem_alloc(void *addr, SIZE_T size, DWORD type, DWORD prot, SIZE_T align,
+				  void **out);
+W32__HIDDEN DWORD w32__vmem_free(void *addr, SIZE_T size, DWORD type);
+W32__HIDDEN DWORD w32__vmem_protect(void *addr, SIZE_T size, DWORD prot, DWORD *old);
+/* Describe any address that is not in an AWE region: a region of
+ * VirtualAlloc's, memory mapped otherwise, or free address space. */
+W32__HIDDEN DWORD w32__vmem_query(const void *addr, MEMORY_BASIC_INFORMATION *mbi);
+
+/* sysinfo.c ------------------------------------------------------------------- */
+
+/* Number of NUMA nodes (at least 1). */
+W32__HIDDEN DWORD w32__numa_nodes(void);
+
+#endif
