@@ -129,7 +129,8 @@ typedef enum MEM_EXTENDED_PARAMETER_TYPE {
 	MemExtendedParameterAttributeFlags = 5,
 	MemExtendedParameterImageMachine = 6,
 	MemExtendedParameterMax = 7,
-} MEM_EXTENDED_PARAMETER_TYPE, *PMEM_EXTENDED_PARAMETER_TYPE;
+} MEM_EXTENDED_PARAMETER_TYPE,
+	*PMEM_EXTENDED_PARAMETER_TYPE;
 
 #define MEM_EXTENDED_PARAMETER_TYPE_BITS 8
 
@@ -299,8 +300,7 @@ AWE_WIN32_API HANDLE GetCurrentProcess(void);
 AWE_WIN32_API DWORD GetCurrentProcessId(void);
 AWE_WIN32_API HANDLE OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId);
 AWE_WIN32_API BOOL CloseHandle(HANDLE hObject);
-AWE_WIN32_API BOOL OpenProcessToken(HANDLE ProcessHandle, DWORD DesiredAccess,
-				    PHANDLE TokenHandle);
+AWE_WIN32_API BOOL OpenProcessToken(HANDLE ProcessHandle, DWORD DesiredAccess, PHANDLE TokenHandle);
 AWE_WIN32_API BOOL LookupPrivilegeValueA(LPCSTR lpSystemName, LPCSTR lpName, PLUID lpLuid);
 AWE_WIN32_API BOOL LookupPrivilegeValueW(LPCWSTR lpSystemName, LPCWSTR lpName, PLUID lpLuid);
 AWE_WIN32_API BOOL AdjustTokenPrivileges(HANDLE TokenHandle, BOOL DisableAllPrivileges,

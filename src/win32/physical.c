@@ -69,8 +69,8 @@ BOOL AllocateUserPhysicalPages(HANDLE hProcess, PULONG_PTR NumberOfPages, PULONG
 	return allocate(hProcess, NumberOfPages, PageArray, -1);
 }
 
-BOOL AllocateUserPhysicalPagesNuma(HANDLE hProcess, PULONG_PTR NumberOfPages,
-				   PULONG_PTR PageArray, DWORD nndPreferred)
+BOOL AllocateUserPhysicalPagesNuma(HANDLE hProcess, PULONG_PTR NumberOfPages, PULONG_PTR PageArray,
+				   DWORD nndPreferred)
 {
 	if (nndPreferred >= w32__numa_nodes())
 		return w32__fail(ERROR_INVALID_PARAMETER);
@@ -116,8 +116,8 @@ static DWORD check_alloc_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, in
 	return large ? ERROR_NOT_SUPPORTED : 0;
 }
 
-BOOL AllocateUserPhysicalPages2(HANDLE ObjectHandle, PULONG_PTR NumberOfPages,
-				PULONG_PTR PageArray, PMEM_EXTENDED_PARAMETER ExtendedParameters,
+BOOL AllocateUserPhysicalPages2(HANDLE ObjectHandle, PULONG_PTR NumberOfPages, PULONG_PTR PageArray,
+				PMEM_EXTENDED_PARAMETER ExtendedParameters,
 				ULONG ExtendedParameterCount)
 {
 	int node = -1;

@@ -219,7 +219,8 @@ static size_t plan(BOOL disable_all, const TOKEN_PRIVILEGES *want, struct change
 			struct priv *p = held_priv(held_ids[i]);
 
 			if (p && p->enabled)
-				out[n++] = (struct change){held_ids[i], p, {false, false, p->by_default}};
+				out[n++] = (struct change){
+					held_ids[i], p, {false, false, p->by_default}};
 		}
 		return n;
 	}

@@ -10,8 +10,8 @@
 #include "w32.h"
 
 #define USER_END 0x7FFFFFFF0000ull /* end of lpMaximumApplicationAddress's page */
-#define TYPE_BITS                                                                              \
-	(MEM_COMMIT | MEM_RESERVE | MEM_RESET | MEM_RESET_UNDO | MEM_TOP_DOWN | MEM_WRITE_WATCH |   \
+#define TYPE_BITS                                                                                  \
+	(MEM_COMMIT | MEM_RESERVE | MEM_RESET | MEM_RESET_UNDO | MEM_TOP_DOWN | MEM_WRITE_WATCH |  \
 	 MEM_PHYSICAL | MEM_LARGE_PAGES)
 #define ALIGN_RETRIES 16
 
@@ -133,12 +133,13 @@ LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType, DWO
 	DWORD r = check_type(flAllocationType, flProtect);
 
 	if (!r)
-		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY, &out);
+		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY,
+			      &out);
 	return alloc_result(r, out, e);
 }
 
-LPVOID VirtualAllocExNuma(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
-			  DWORD flAllocationType, DWORD flProtect, DWORD nndPreferred)
+LPVOID VirtualAllocExNuma(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType,
+			  DWORD flProtect, DWORD nndPreferred)
 {
 	int e = errno;
 	void *out = NULL;
@@ -150,7 +151,8 @@ LPVOID VirtualAllocExNuma(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 	if (!r)
 		r = w32__check_process(hProcess, PROCESS_VM_OPERATION);
 	if (!r)
-		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY, &out);
+		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY,
+			      &out);
 	return alloc_result(r, out, e);
 }
 
@@ -181,9 +183,8 @@ static DWORD check_va2_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, void
 		switch (type) {
 		case MemExtendedParameterAddressRequirements:
 			if (!req || (req->Alignment && base) ||
-			    (req->Alignment &&
-			     (req->Alignment < W32__GRANULARITY ||
-			      (req->Alignment & (req->Alignment - 1)))))
+			    (req->Alignment && (req->Alignment < W32__GRANULARITY ||
+						(req->Alignment & (req->Alignment - 1)))))
 				return ERROR_INVALID_PARAMETER;
 			if (req->LowestStartingAddress || req->HighestEndingAddress)
 				return ERROR_NOT_SUPPORTED;

@@ -151,14 +151,14 @@ typedef const TCHAR *LPCTSTR, *PCTSTR;
 #define MAXLONGLONG INT64_MAX
 #define MAXULONG_PTR (~(ULONG_PTR)0)
 #define MAXLONG_PTR ((LONG_PTR)(MAXULONG_PTR >> 1))
-#define MAXSIZE_T ((SIZE_T)~((SIZE_T)0))
+#define MAXSIZE_T ((SIZE_T)-1)
 
 #define LOBYTE(w) ((BYTE)(((DWORD_PTR)(w)) & 0xff))
 #define HIBYTE(w) ((BYTE)((((DWORD_PTR)(w)) >> 8) & 0xff))
 #define LOWORD(l) ((WORD)(((DWORD_PTR)(l)) & 0xffff))
 #define HIWORD(l) ((WORD)((((DWORD_PTR)(l)) >> 16) & 0xffff))
-#define MAKEWORD(a, b) ((WORD)(((BYTE)(((DWORD_PTR)(a)) & 0xff)) | ((WORD)((BYTE)(((DWORD_PTR)(b)) & 0xff))) << 8))
-#define MAKELONG(a, b) ((LONG)(((WORD)(((DWORD_PTR)(a)) & 0xffff)) | ((DWORD)((WORD)(((DWORD_PTR)(b)) & 0xffff))) << 16))
+#define MAKEWORD(a, b) ((WORD)(LOBYTE(a) | ((WORD)LOBYTE(b) << 8)))
+#define MAKELONG(a, b) ((LONG)(LOWORD(a) | ((DWORD)LOWORD(b) << 16)))
 
 #define UNREFERENCED_PARAMETER(P) ((void)(P))
 
