@@ -63,6 +63,8 @@ struct plan {
 	size_t nlog, cap;
 	uintptr_t *newloc; /* per op: parking address of a frame moved out */
 	size_t spare;	   /* parking slots bulk moves may spend on holes */
+	struct act small_log[8];
+	uintptr_t small_newloc[8];
 };
 
 static struct uffd *U(struct awe__ctx *c)
@@ -341,11 +343,14 @@ static uint64_t uffd_parking_bytes(struct awe__ctx *c)
 static int log_act(struct plan *p, struct act a)
 {
 	if (p->nlog == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct act *l = realloc(p->log, cap * sizeof(*l));
+		size_t cap = p->cap * 2;
+		struct act *l = p->log == p->small_log ? malloc(cap * sizeof(*l))
+						       : realloc(p->log, cap * sizeof(*l));
 
 		if (!l)
 			return -ENOMEM;
+		if (p->log == p->small_log)
+			memcpy(l, p->small_log, sizeof(p->small_log));
 		p->log = l;
 		p->cap = cap;
 	}
@@ -612,7 +617,12 @@ static int uffd_apply(struct awe__ctx *c, const struct awe__op *ops, size_t n)
 	size_t out = 0;
 	int r;
 
-	p.newloc = malloc(n * sizeof(*p.newloc));
+	/* Small calls, the common case, stay off the heap. */
+	p.log = p.small_log;
+	p.cap = sizeof(p.small_log) / sizeof(p.small_log[0]);
+	p.newloc = n <= sizeof(p.small_newloc) / sizeof(p.small_newloc[0])
+			   ? p.small_newloc
+			   : malloc(n * sizeof(*p.newloc));
 	if (!p.newloc)
 		return -ENOMEM;
 	/* Parking holds a slot for every frame (uffd_alloc sees to it), so at
@@ -629,8 +639,10 @@ static int uffd_apply(struct awe__ctx *c, const struct awe__op *ops, size_t n)
 		rollback(&p, ops, n);
 	else
 		settle(&p, ops, n);
-	free(p.log);
-	free(p.newloc);
+	if (p.log != p.small_log)
+		free(p.log);
+	if (p.newloc != p.small_newloc)
+		free(p.newloc);
 	return r;
 }
 

@@ -119,17 +119,20 @@ struct req {
 	const awe_frame_t *frames;
 	int prot;
 	int first; /* awe_protect(): the first slot's protection before the call */
+	/* Most calls change a slot or a few: no malloc for them. */
+	struct awe__op small[8];
 };
 
 /* Turn a request into ops in *@ops (allocated; address order, one per slot)
  * after checking it, or fail without having changed anything. */
 typedef int planner(struct awe__ctx *c, struct req *q, struct awe__op **ops, size_t *n);
 
-/* Room for @n ops; never a zero-size request, whose NULL would look like
- * a failure. */
-static struct awe__op *ops_alloc(size_t n)
+/* Room for @n ops: the request's own array when it fits. */
+static struct awe__op *ops_alloc(struct req *q, size_t n)
 {
-	return malloc((n ? n : 1) * sizeof(struct awe__op));
+	if (n <= sizeof(q->small) / sizeof(q->small[0]))
+		return q->small;
+	return malloc(n * sizeof(struct awe__op));
 }
 
 /* Plan under the lock, then let the engine carry it out. */
@@ -146,7 +149,8 @@ static int run(planner *plan, struct req *q)
 	if (!r)
 		r = awe__commit(c, ops, n);
 	awe__leave();
-	free(ops);
+	if (ops != q->small)
+		free(ops);
 	return awe__ret(r);
 }
 
@@ -161,7 +165,7 @@ static int plan_map(struct awe__ctx *c, struct req *q, struct awe__op **ops, siz
 	if (r)
 		return r;
 	/* An unmap needs an op only per mapped slot. */
-	*ops = ops_alloc(q->frames || q->count < w->nmapped ? q->count : w->nmapped);
+	*ops = ops_alloc(q, q->frames || q->count < w->nmapped ? q->count : w->nmapped);
 	if (!*ops)
 		return -ENOMEM;
 	for (size_t i = 0; i < q->count; i++) {
@@ -212,7 +216,7 @@ static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops,
 		if (r)
 			return r;
 	}
-	*ops = ops_alloc(q->count);
+	*ops = ops_alloc(q, q->count);
 	if (!*ops)
 		return -ENOMEM;
 	for (i = 0; i < q->count; i++) {
@@ -258,7 +262,7 @@ static int plan_protect(struct awe__ctx *c, struct req *q, struct awe__op **ops,
 
 	if (r)
 		return r;
-	*ops = ops_alloc(q->count < w->nmapped ? q->count : w->nmapped);
+	*ops = ops_alloc(q, q->count < w->nmapped ? q->count : w->nmapped);
 	if (!*ops)
 		return -ENOMEM;
 	for (size_t i = 0; i < q->count; i++) {

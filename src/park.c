@@ -126,6 +126,22 @@ static size_t search(struct awe__park *p, size_t i, size_t from, size_t to, size
 	return 0;
 }
 
+static size_t scan(struct awe__park *p, size_t want, size_t min, uintptr_t *addr)
+{
+	/* Next fit: from the cursor to the end, through the other arenas, then
+	 * the start of the cursor's arena. */
+	for (size_t k = 0; k <= p->n; k++) {
+		size_t i = (p->cur_arena + k) % p->n;
+		size_t from = k == 0 ? p->cur_bit : 0;
+		size_t to = k == p->n ? p->cur_bit : p->a[i].npages;
+		size_t got = search(p, i, from, to, want, min, addr);
+
+		if (got)
+			return got;
+	}
+	return 0;
+}
+
 size_t awe__park_take(struct awe__park *p, size_t want, size_t min, uintptr_t *addr)
 {
 	size_t got;
@@ -134,19 +150,14 @@ size_t awe__park_take(struct awe__park *p, size_t want, size_t min, uintptr_t *a
 		min = 1;
 	if (want < min || awe__park_free(p) < min)
 		return 0;
-	/* Next fit: from the cursor to the end, through the other arenas, then
-	 * the start of the cursor's arena. Consecutive requests thus get
-	 * consecutive addresses, which is what keeps later moves coalesced. */
-	for (size_t k = 0; k <= p->n; k++) {
-		size_t i = (p->cur_arena + k) % p->n;
-		size_t from = k == 0 ? p->cur_bit : 0;
-		size_t to = k == p->n ? p->cur_bit : p->a[i].npages;
-
-		got = search(p, i, from, to, want, min, addr);
+	/* A whole run first: consecutive parking addresses are what keeps
+	 * later moves coalesced. Only then accept pieces. */
+	if (want > min && awe__park_free(p) >= want) {
+		got = scan(p, want, want, addr);
 		if (got)
 			return got;
 	}
-	return 0;
+	return scan(p, want, min, addr);
 }
 
 void awe__park_mark(struct awe__park *p, uintptr_t addr, size_t n)
@@ -167,4 +178,8 @@ void awe__park_release(struct awe__park *p, uintptr_t addr, size_t n)
 		return;
 	set_bits(a->bits, (addr - a->base) >> p->page_shift, n, 0);
 	p->used -= n;
+	/* Search from here next: a slot just vacated is found at once, which
+	 * makes a map+unmap pair O(1) however full parking is. */
+	p->cur_arena = (size_t)(a - p->a);
+	p->cur_bit = (addr - a->base) >> p->page_shift;
 }
