@@ -9,6 +9,7 @@ void awe__park_init(struct awe__park *p, unsigned int page_shift)
 {
 	memset(p, 0, sizeof(*p));
 	p->page_shift = page_shift;
+	p->no_runs = false;
 }
 
 void awe__park_fini(struct awe__park *p)
@@ -42,6 +43,7 @@ int awe__park_add(struct awe__park *p, uintptr_t base, size_t npages)
 	p->a[i] = (struct awe__arena){base, npages, bits};
 	p->n++;
 	p->total += npages;
+	p->no_runs = false;
 	/* Fill the new arena next: it is where the longest runs are. */
 	p->cur_arena = i;
 	p->cur_bit = 0;
@@ -152,10 +154,14 @@ size_t awe__park_take(struct awe__park *p, size_t want, size_t min, uintptr_t *a
 		return 0;
 	/* A whole run first: consecutive parking addresses are what keeps
 	 * later moves coalesced. Only then accept pieces. */
-	if (want > min && awe__park_free(p) >= want) {
+	if (want > min && !p->no_runs && awe__park_free(p) >= want) {
 		got = scan(p, want, want, addr);
 		if (got)
 			return got;
+		/* Remember the miss until a release can make longer runs: a bulk
+		 * move taken in pieces would otherwise rescan everything for
+		 * every piece. */
+		p->no_runs = true;
 	}
 	return scan(p, want, min, addr);
 }
@@ -178,6 +184,7 @@ void awe__park_release(struct awe__park *p, uintptr_t addr, size_t n)
 		return;
 	set_bits(a->bits, (addr - a->base) >> p->page_shift, n, 0);
 	p->used -= n;
+	p->no_runs = false;
 	/* Search from here next: a slot just vacated is found at once, which
 	 * makes a map+unmap pair O(1) however full parking is. */
 	p->cur_arena = (size_t)(a - p->a);

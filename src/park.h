@@ -23,6 +23,7 @@ struct awe__park {
 	size_t n, cap;
 	size_t cur_arena, cur_bit; /* next-fit cursor */
 	size_t total, used;	   /* pages */
+	bool no_runs;		   /* a whole-run search failed since the last release */
 	unsigned int page_shift;
 };
 

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * awe-bench: the contender interface, the workload runner and the shared
+ * helpers.
+ *
+ * A contender is one way to put "frame F at window slot S": libawe, its
+ * Win32 layer, a memfd remapper, bare UFFDIO_MOVE ioctls, a copy window.
+ * Workloads are written once against struct contender, so every contender
+ * runs exactly the same sequence of operations.
+ */
+#ifndef AWE_BENCH_H
+#define AWE_BENCH_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define BENCH_SWEEP_PAGES 512	 /* pages of a window sweep: one 2 MiB page-table span */
+#define BENCH_BATCH 64		 /* entries of a batched scatter call */
+#define BENCH_ALLOC_CHUNK 16384u /* frames per alloc call: 64 MiB */
+#define BENCH_MAX_REPS 64
+#define BENCH_MAX_THREADS 256
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- Contenders ------------------------------------------------------------ */
+
+enum {
+	/* The contender counts its own system calls in bench_syscalls. */
+	C_COUNTS_SYSCALLS = 1u << 0,
+	/* ENOMEM from a map or unmap is vm.max_map_count: a result, not a bug. */
+	C_VMA_LIMITED = 1u << 1,
+	/* Changes page tables (a copy window does not): the mapping-count run
+	 * and the churn run apply. */
+	C_MAPS = 1u << 2,
+	/* Runs the churn by default (others only when named with --contender). */
+	C_CHURN = 1u << 3,
+	/* Same engine as another contender: the mapping-count run would only
+	 * repeat it, so it runs there only when named with --contender. */
+	C_SAME_ENGINE = 1u << 4,
+};
+
+struct setup_args {
+	size_t frames;	      /* frames to allocate */
+	unsigned int windows; /* windows to reserve, one per thread */
+	size_t window_pages;  /* slots per window */
+	bool lazy;	      /* frames need not be resident yet (only memfd cares) */
+	uint64_t *handles;    /* out: the frames' handles; must outlive the state */
+	char **bases;	      /* out: the windows' base addresses */
+};
+
+/*
+ * Every operation returns 0, or a negative errno value after recording a
+ * message with bench_err(). Addresses are page-aligned slot addresses of the
+ * contender's own windows; frames are handles it returned. As in libawe,
+ * map() over a mapped slot replaces the frame there, and map() of a frame
+ * that is mapped elsewhere is not done by any workload. Threads call the
+ * operations concurrently, each on its own window and its own frames.
+ */
+struct contender {
+	const char *name;
+	const char *what;	/* one line for the report */
+	const char *alloc_what; /* what its alloc+free is; NULL: no alloc */
+	unsigned int flags;
+
+	/* NULL when the contender can run here, or why it cannot (a skip). */
+	const char *(*probe)(void);
+	int (*setup)(void **st, const struct setup_args *a);
+	void (*teardown)(void *st);
+	int (*map)(void *st, void *const *addrs, const uint64_t *frames, size_t n);
+	int (*unmap)(void *st, void *const *addrs, size_t n);
+	int (*map_range)(void *st, char *addr, const uint64_t *frames, size_t n);
+	int (*unmap_range)(void *st, char *addr, size_t n);
+	/* n <= BENCH_ALLOC_CHUNK; a thread frees what it allocated before it
+	 * allocates again. */
+	int (*alloc)(void *st, uint64_t *frames, size_t n);
+	int (*free)(void *st, uint64_t *frames, size_t n);
+	/* Optional: a remark on the state, e.g. libawe's parking size. */
+	void (*note)(void *st, char *buf, size_t len);
+};
+
+extern const struct contender contender_awe, contender_win32, contender_memfd, contender_raw,
+	contender_copy;
+
+/* System calls and ioctls issued by the calling thread, for contenders with
+ * C_COUNTS_SYSCALLS. */
+extern __thread uint64_t bench_syscalls;
+
+/* Record why the calling thread's last operation failed; returns @err. */
+int bench_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *bench_errmsg(void);
+
+/* ---- Options and results ---------------------------------------------------- */
+
+struct bench_opts {
+	bool quick;
+	unsigned int reps;
+	double rep_ns;	/* target duration of one timed repetition */
+	double warm_ns; /* warm-up before the repetitions */
+	unsigned int threads;
+	bool memfd_populate;
+	uint64_t churn_ops;
+	size_t maxmap_count;
+	size_t page;
+	long max_map_count;
+};
+
+extern struct bench_opts opts;
+
+enum mode { MODE_ONE, MODE_BUSY, MODE_THREADS };
+
+enum status { ST_OK, ST_SKIP, ST_LIMIT, ST_ERROR };
+
+struct result {
+	const struct contender *c;
+	const struct workload *w;
+	enum mode mode;
+	unsigned int nthreads;
+	size_t size; /* bytes of frames */
+	enum status status;
+	char msg[256];
+
+	double ns_page;	 /* median over repetitions, per thread */
+	double pages_s;	 /* all threads together */
+	uint64_t calls;	 /* contender operations in the timed repetitions */
+	uint64_t sys;	 /* system calls in them, when counted */
+	uint64_t pages;	 /* pages handled in them */
+	uint64_t faults; /* minor + major page faults in them */
+	long pte_kb;	 /* VmPTE growth over the case */
+	unsigned int nreps;
+	double rep[BENCH_MAX_REPS];
+};
+
+/* ---- Workloads -------------------------------------------------------------- */
+
+struct wl_thread;
+
+struct workload {
+	const char *name;
+	const char *what;
+	bool needs_alloc;
+	/* Untimed, per thread: may leave slots mapped for the op. */
+	int (*prepare)(struct wl_thread *t);
+	/* One timed unit of work; adds to t->pages and t->calls. */
+	int (*op)(struct wl_thread *t);
+	/* Untimed: leaves every slot of the thread's window empty again. */
+	int (*finish)(struct wl_thread *t);
+};
+
+extern const struct workload *const workloads[];
+extern const size_t nworkloads;
+
+/* What a case runs on: a contender set up with one window per thread. */
+struct bench_target {
+	const struct contender *c;
+	void *st;
+	uint64_t *handles;
+	size_t nframes;
+	char **bases;
+	unsigned int nwindows;
+	size_t window_pages;
+};
+
+void run_case(const struct bench_target *tg, const struct workload *w, enum mode mode,
+	      unsigned int nthreads, struct result *r);
+
+/* ---- Helpers ---------------------------------------------------------------- */
+
+/* End of the run of consecutive frames starting at @i: contenders move or
+ * copy a run in one go. */
+static inline size_t frame_run_end(const uint64_t *frames, size_t i, size_t n)
+{
+	size_t j = i + 1;
+
+	while (j < n && frames[j] == frames[j - 1] + 1)
+		j++;
+	return j;
+}
+
+/* The same over a slot table holding frame + 1 (0: empty, never in a run). */
+static inline size_t slot_run_end(const uint32_t *slot, size_t i, size_t n)
+{
+	size_t j = i + 1;
+
+	while (j < n && slot[j] && slot[j] == slot[j - 1] + 1)
+		j++;
+	return j;
+}
+
+struct proc_mem {
+	long rss_anon_kb, rss_shmem_kb, pte_kb, lck_kb;
+};
+
+uint64_t now_ns(void);
+int read_proc_mem(struct proc_mem *m);
+long count_maps(void);
+long mem_available_kb(void);
+long read_long_file(const char *path);
+void cpu_model(char *buf, size_t len);
+
+/* The CPUs this process may run on; pin_thread() pins to the i-th (mod). */
+unsigned int ncpus_allowed(void);
+void pin_thread(unsigned int i);
+
+uint64_t rng_next(uint64_t *s);
+void shuffle(uint32_t *a, size_t n, uint64_t *rng);
+uint32_t *perm_new(size_t n, uint64_t seed);
+
+/* For contenders whose frames are numbered 0..n-1 and whose windows lie
+ * back to back in one @region. */
+void index_layout(const struct setup_args *a, char *region);
+
+void fmt_size(char *buf, size_t len, size_t bytes);
+void *xcalloc(size_t n, size_t size);
+
+/* ---- Extras and reports ------------------------------------------------------ */
+
+struct maxmap_result {
+	const struct contender *c;
+	const char *pattern;
+	size_t target, mapped;
+	enum status status;
+	char msg[160];
+	long vmas;	      /* mappings the contender added, at the end */
+	double ns_mapping;    /* per mapping made */
+	char unmap_after[96]; /* after a failure: what unmapping one page did */
+};
+
+struct memory_result {
+	const struct contender *c;
+	size_t frames;
+	enum status status;
+	char msg[160];
+	double bytes_frame; /* resident bytes per frame beyond the frame's page */
+	double pte_frame;   /* page-table bytes per frame */
+	long vmas;
+	char note[128];
+};
+
+struct churn_result {
+	const struct contender *c;
+	size_t frames;
+	uint64_t ops;
+	enum status status;
+	char msg[160];
+	long pte_before_kb, pte_after_kb;
+	double ns_op;
+	char note[128];
+};
+
+struct report {
+	struct result *cases;
+	size_t ncases;
+	struct maxmap_result *maxmap;
+	size_t nmaxmap;
+	struct memory_result *memory;
+	size_t nmemory;
+	struct churn_result *churn;
+	size_t nchurn;
+	const struct contender *const *contenders; /* those that ran */
+	size_t ncontenders;
+	const char *skipped[8]; /* "name: why" of those that could not */
+	size_t nskipped;
+	char notes[8][200];
+	size_t nnotes;
+	size_t summary_size;
+	bool locked;
+	char machine[256];
+	char cpu[128];
+	char kernel[160];
+	unsigned int cpus;
+};
+
+void run_maxmap(const struct contender *c, size_t count, struct maxmap_result out[2]);
+void run_memory(const struct contender *c, size_t frames, struct memory_result *out);
+void run_churn(const struct contender *c, size_t frames, uint64_t ops, struct churn_result *out);
+
+const char *mode_name(enum mode m, unsigned int nthreads, char *buf, size_t len);
+const char *status_name(enum status s);
+void report_text(const struct report *rp, FILE *f);
+void report_markdown(const struct report *rp, FILE *f);
+void report_json(const struct report *rp, FILE *f);
+const struct result *find_result(const struct report *rp, const char *contender,
+				 const struct workload *w, enum mode mode, size_t size);
+
+int plot_check(const char *file);
+int plot_write(const struct report *rp, const char *file);
+
+#endif

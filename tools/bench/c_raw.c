@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Contender "raw": the UFFDIO_MOVE floor. The same operations as libawe,
+ * issued as bare ioctls with just enough bookkeeping to know where a frame
+ * is: frame i lives at parking page i when unmapped, and a plain array says
+ * which frame each slot holds. One ioctl per page for scatter, one per run
+ * of consecutive frames (a whole sweep in, a whole sweep out). No argument
+ * checks, no rollback, no locking, no coalescing beyond what is free: what
+ * user space cannot go below with this kernel interface.
+ *
+ * Its alloc+free is the plain mmap(MAP_POPULATE) + munmap baseline.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+/* Debian 12's linux-libc-dev (6.1) predates UFFDIO_MOVE (Linux 6.8). */
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+#ifndef UFFD_FEATURE_SIGBUS
+#define UFFD_FEATURE_SIGBUS (1 << 7)
+#endif
+#ifndef UFFD_FEATURE_MOVE
+#define UFFD_FEATURE_MOVE (1 << 16)
+#endif
+#ifndef UFFDIO_MOVE
+#define _UFFDIO_MOVE (0x05)
+#define UFFDIO_MOVE_MODE_DONTWAKE ((__u64)1 << 0)
+#define UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES ((__u64)1 << 1)
+struct uffdio_move {
+	__u64 dst;
+	__u64 src;
+	__u64 len;
+	__u64 mode;
+	__s64 move;
+};
+#define UFFDIO_MOVE _IOWR(UFFDIO, _UFFDIO_MOVE, struct uffdio_move)
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+struct raw_st {
+	int fd;
+	char *park;
+	size_t park_len;
+	char *win;
+	size_t win_len;
+	uint32_t *slot; /* frame + 1 per slot of all windows, 0 when empty */
+};
+
+#define PG (opts.page)
+
+static int open_uffd(char *why, size_t len)
+{
+	/* SIGBUS: a stray touch of an empty slot must not hang the benchmark. */
+	struct uffdio_api api = {.api = UFFD_API,
+				 .features = UFFD_FEATURE_MOVE | UFFD_FEATURE_SIGBUS};
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+
+	if (fd < 0) {
+		snprintf(why, len, "userfaultfd: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(fd, UFFDIO_API, &api) != 0) {
+		snprintf(why, len,
+			 "UFFDIO_API with UFFD_FEATURE_MOVE: %s (Linux 6.8 or later needed)",
+			 strerror(errno));
+		close(fd);
+		return -EOPNOTSUPP;
+	}
+	return fd;
+}
+
+static const char *raw_probe(void)
+{
+	static char why[160];
+	int fd = open_uffd(why, sizeof(why));
+
+	if (fd < 0)
+		return why;
+	close(fd);
+	return NULL;
+}
+
+static void raw_teardown(void *p)
+{
+	struct raw_st *s = p;
+
+	if (s->win)
+		munmap(s->win, s->win_len);
+	if (s->park)
+		munmap(s->park, s->park_len);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->slot);
+	free(s);
+}
+
+/* What the kernel requires of both ranges (see engine.md §2), nothing more. */
+static int prepare_range(struct raw_st *s, char **out, size_t len, bool populate)
+{
+	struct uffdio_register reg = {.mode = UFFDIO_REGISTER_MODE_MISSING};
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return bench_err(-errno, "mmap: %s", strerror(errno));
+	*out = p;
+	if (madvise(p, len, MADV_DONTFORK) != 0)
+		return bench_err(-errno, "madvise(MADV_DONTFORK): %s", strerror(errno));
+	/* A single-page move would split a huge page first. */
+	madvise(p, len, MADV_NOHUGEPAGE);
+	if (populate && madvise(p, len, MADV_POPULATE_WRITE) != 0)
+		for (size_t off = 0; off < len; off += PG)
+			((volatile char *)p)[off] = 0;
+	reg.range.start = (uintptr_t)p;
+	reg.range.len = len;
+	if (ioctl(s->fd, UFFDIO_REGISTER, &reg) != 0)
+		return bench_err(-errno, "UFFDIO_REGISTER: %s", strerror(errno));
+	return 0;
+}
+
+static int raw_setup(void **out, const struct setup_args *a)
+{
+	struct raw_st *s = xcalloc(1, sizeof(*s));
+	char why[160];
+	size_t slots = (size_t)a->windows * a->window_pages;
+	int rc;
+
+	s->fd = open_uffd(why, sizeof(why));
+	s->slot = xcalloc(slots, sizeof(*s->slot));
+	s->park_len = a->frames * PG;
+	s->win_len = slots * PG;
+	rc = s->fd < 0 ? bench_err(s->fd, "%s", why) : 0;
+	if (!rc)
+		rc = prepare_range(s, &s->park, s->park_len, true);
+	if (!rc)
+		rc = prepare_range(s, &s->win, s->win_len, false);
+	if (rc) {
+		raw_teardown(s);
+		return rc;
+	}
+	index_layout(a, s->win);
+	*out = s;
+	return 0;
+}
+
+static int move(struct raw_st *s, char *dst, char *src, size_t len)
+{
+	struct uffdio_move m = {.dst = (uintptr_t)dst, .src = (uintptr_t)src, .len = len};
+
+	for (;;) {
+		bench_syscalls++;
+		if (ioctl(s->fd, UFFDIO_MOVE, &m) == 0)
+			return 0;
+		if (errno != EAGAIN)
+			return bench_err(-errno, "UFFDIO_MOVE: %s", strerror(errno));
+		/* A busy page: the kernel moved what it could. */
+		if (m.move > 0) {
+			m.dst += (uint64_t)m.move;
+			m.src += (uint64_t)m.move;
+			m.len -= (uint64_t)m.move;
+		}
+		m.move = 0;
+	}
+}
+
+static size_t slot_of(struct raw_st *s, const char *addr)
+{
+	return (size_t)(addr - s->win) / PG;
+}
+
+static char *home(struct raw_st *s, uint64_t frame)
+{
+	return s->park + frame * PG;
+}
+
+/* Move whatever is at @addr back home: the destination must be empty. */
+static int evict(struct raw_st *s, char *addr)
+{
+	size_t k = slot_of(s, addr);
+	int rc;
+
+	if (!s->slot[k])
+		return 0;
+	rc = move(s, home(s, s->slot[k] - 1), addr, PG);
+	if (!rc)
+		s->slot[k] = 0;
+	return rc;
+}
+
+static int raw_map(void *st, void *const *addrs, const uint64_t *frames, size_t n)
+{
+	struct raw_st *s = st;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		rc = evict(s, addrs[i]);
+		if (!rc)
+			rc = move(s, addrs[i], home(s, frames[i]), PG);
+		if (rc)
+			return rc;
+		s->slot[slot_of(s, addrs[i])] = (uint32_t)frames[i] + 1;
+	}
+	return 0;
+}
+
+static int raw_unmap(void *st, void *const *addrs, size_t n)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		rc = evict(st, addrs[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int raw_map_range(void *st, char *addr, const uint64_t *frames, size_t n)
+{
+	struct raw_st *s = st;
+	size_t i, j, k = slot_of(s, addr);
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		rc = evict(s, addr + i * PG);
+		if (rc)
+			return rc;
+	}
+	for (i = 0; i < n; i = j) {
+		j = frame_run_end(frames, i, n);
+		rc = move(s, addr + i * PG, home(s, frames[i]), (j - i) * PG);
+		if (rc)
+			return rc;
+		for (size_t m = i; m < j; m++)
+			s->slot[k + m] = (uint32_t)frames[m] + 1;
+	}
+	return 0;
+}
+
+static int raw_unmap_range(void *st, char *addr, size_t n)
+{
+	struct raw_st *s = st;
+	size_t i, j, k = slot_of(s, addr);
+	int rc;
+
+	for (i = 0; i < n; i = j) {
+		if (!s->slot[k + i]) {
+			j = i + 1;
+			continue;
+		}
+		j = slot_run_end(s->slot + k, i, n);
+		rc = move(s, home(s, s->slot[k + i] - 1), addr + i * PG, (j - i) * PG);
+		if (rc)
+			return rc;
+		memset(&s->slot[k + i], 0, (j - i) * sizeof(*s->slot));
+	}
+	return 0;
+}
+
+static int raw_alloc(void *st, uint64_t *frames, size_t n)
+{
+	char *p;
+
+	(void)st;
+	bench_syscalls++;
+	p = mmap(NULL, n * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return bench_err(-errno, "mmap(MAP_POPULATE): %s", strerror(errno));
+	for (size_t i = 0; i < n; i++)
+		frames[i] = (uintptr_t)(p + i * PG);
+	return 0;
+}
+
+static int raw_free(void *st, uint64_t *frames, size_t n)
+{
+	(void)st;
+	bench_syscalls++;
+	if (munmap((void *)(uintptr_t)frames[0], n * PG) != 0)
+		return bench_err(-errno, "munmap: %s", strerror(errno));
+	return 0;
+}
+
+const struct contender contender_raw = {
+	.name = "raw",
+	.what = "bare UFFDIO_MOVE ioctls, no library bookkeeping (the floor)",
+	.alloc_what = "mmap(MAP_POPULATE)+munmap",
+	.flags = C_COUNTS_SYSCALLS | C_MAPS | C_CHURN,
+	.probe = raw_probe,
+	.setup = raw_setup,
+	.teardown = raw_teardown,
+	.map = raw_map,
+	.unmap = raw_unmap,
+	.map_range = raw_map_range,
+	.unmap_range = raw_unmap_range,
+	.alloc = raw_alloc,
+	.free = raw_free,
+};

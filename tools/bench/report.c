@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: MIT
+/*
+ * awe-bench output: the full table, the summary, Markdown and JSON.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <awe.h>
+
+#include "bench.h"
+
+/* Where the report being written goes. */
+static FILE *out;
+
+static const enum mode all_modes[] = {MODE_ONE, MODE_BUSY, MODE_THREADS};
+static const char *const baselines[] = {"raw", "memfd", "copy"};
+
+const char *mode_name(enum mode m, unsigned int nthreads, char *buf, size_t len)
+{
+	if (m == MODE_ONE)
+		snprintf(buf, len, "1 thread");
+	else if (m == MODE_BUSY)
+		snprintf(buf, len, "1 + busy");
+	else
+		snprintf(buf, len, "%u threads", nthreads);
+	return buf;
+}
+
+const char *status_name(enum status s)
+{
+	static const char *const names[] = {"ok", "skipped", "limit", "error"};
+
+	return names[s];
+}
+
+const struct result *find_result(const struct report *rp, const char *contender,
+				 const struct workload *w, enum mode mode, size_t size)
+{
+	for (size_t i = 0; i < rp->ncases; i++) {
+		const struct result *r = &rp->cases[i];
+
+		if (r->w == w && r->mode == mode && r->size == size &&
+		    !strcmp(r->c->name, contender))
+			return r->status == ST_OK && r->ns_page > 0 ? r : NULL;
+	}
+	return NULL;
+}
+
+static double ratio(const struct report *rp, const struct result *r, const char *base)
+{
+	const struct result *b = find_result(rp, base, r->w, r->mode, r->size);
+
+	return b && r->status == ST_OK ? r->ns_page / b->ns_page : NAN;
+}
+
+static const char *fmt_ns(char *buf, size_t len, double ns)
+{
+	if (!(ns > 0))
+		snprintf(buf, len, "-");
+	else if (ns >= 100)
+		snprintf(buf, len, "%.0f", ns);
+	else
+		snprintf(buf, len, "%.1f", ns);
+	return buf;
+}
+
+static const char *fmt_ratio(char *buf, size_t len, double x)
+{
+	if (isnan(x))
+		snprintf(buf, len, "-");
+	else if (x >= 10)
+		snprintf(buf, len, "%.0f", x);
+	else
+		snprintf(buf, len, "%.2f", x);
+	return buf;
+}
+
+static const char *fmt_rate(char *buf, size_t len, double v)
+{
+	if (!(v > 0))
+		snprintf(buf, len, "-");
+	else if (v >= 1e6)
+		snprintf(buf, len, "%.2f M", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(buf, len, "%.0f K", v / 1e3);
+	else
+		snprintf(buf, len, "%.0f", v);
+	return buf;
+}
+
+/* Half the range of the repetitions, relative to the median: how far to
+ * trust the digits. */
+static double spread(const struct result *r)
+{
+	double lo = r->ns_page, hi = r->ns_page;
+
+	for (unsigned int i = 0; i < r->nreps; i++) {
+		lo = r->rep[i] < lo ? r->rep[i] : lo;
+		hi = r->rep[i] > hi ? r->rep[i] : hi;
+	}
+	return r->ns_page > 0 ? (hi - lo) / 2 / r->ns_page * 100 : 0;
+}
+
+static bool counts_syscalls(const struct result *r)
+{
+	return (r->c->flags & C_COUNTS_SYSCALLS) && r->calls;
+}
+
+/* Sizes in the order they ran. */
+static size_t sizes_run(const struct report *rp, size_t *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rp->ncases; i++) {
+		size_t k;
+
+		for (k = 0; k < n && out[k] != rp->cases[i].size; k++)
+			;
+		if (k == n && n < cap)
+			out[n++] = rp->cases[i].size;
+	}
+	return n;
+}
+
+static const struct result *case_of(const struct report *rp, const struct contender *c,
+				    const struct workload *w, enum mode m, size_t size)
+{
+	for (size_t i = 0; i < rp->ncases; i++) {
+		const struct result *r = &rp->cases[i];
+
+		if (r->c == c && r->w == w && r->mode == m && r->size == size)
+			return r;
+	}
+	return NULL;
+}
+
+static void header(const struct report *rp)
+{
+	char a[64];
+
+	fprintf(out, "awe-bench (libawe %d.%d.%d): %s, %u CPUs, Linux %s, vm.max_map_count %ld\n",
+		AWE_VERSION_MAJOR, AWE_VERSION_MINOR, AWE_VERSION_PATCH, rp->cpu, rp->cpus,
+		rp->kernel, opts.max_map_count);
+	fprintf(out,
+		"libawe frames %s; %u repetitions of ~%.0f ms per case, median; page %zu bytes\n",
+		rp->locked ? "locked" : "unlocked", opts.reps, opts.rep_ns / 1e6, opts.page);
+	for (size_t i = 0; i < rp->ncontenders; i++)
+		fprintf(out, "  %-6s %s\n", rp->contenders[i]->name, rp->contenders[i]->what);
+	for (size_t i = 0; i < rp->nskipped; i++)
+		fprintf(out, "  not run: %s\n", rp->skipped[i]);
+	for (size_t i = 0; i < rp->nnotes; i++)
+		fprintf(out, "  note: %s\n", rp->notes[i]);
+	fmt_size(a, sizeof(a), rp->summary_size);
+	fprintf(out,
+		"ns/page: time per page and thread (map + touch + unmap; replace: one replacement;\n"
+		"  alloc: one frame allocated and freed). pages/s: all threads together.\n"
+		"+-: half the range of the repetitions, in %% of the median.\n"
+		"/raw /memfd /copy: ns/page divided by that contender's (above 1: slower).\n"
+		"sys/call: system calls per contender call, as counted by the contender ('-':\n"
+		"  libawe does not expose its own). flt/page: page faults per page.\n"
+		"VmPTE: page-table growth over the case.\n");
+}
+
+static void text_row(const struct report *rp, const struct result *r, const char *size,
+		     const char *mode)
+{
+	char ns[24], rate[24], x[3][24], sys[24];
+
+	if (r->status != ST_OK) {
+		fprintf(out, "%-8s %-10s %-6s %s: %s\n", size, mode, r->c->name,
+			status_name(r->status), r->msg);
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(baselines); i++)
+		fmt_ratio(x[i], sizeof(x[i]), ratio(rp, r, baselines[i]));
+	if (counts_syscalls(r))
+		snprintf(sys, sizeof(sys), "%.2f", (double)r->sys / (double)r->calls);
+	else
+		snprintf(sys, sizeof(sys), "-");
+	fprintf(out, "%-8s %-10s %-6s %9s %4.0f%% %9s %6s %6s %6s %8s %8.2f %+7ld kB\n", size, mode,
+		r->c->name, fmt_ns(ns, sizeof(ns), r->ns_page), spread(r),
+		fmt_rate(rate, sizeof(rate), r->pages_s), x[0], x[1], x[2], sys,
+		r->pages ? (double)r->faults / (double)r->pages : 0.0, r->pte_kb);
+}
+
+static void text_cases(const struct report *rp)
+{
+	size_t sizes[32], ns = sizes_run(rp, sizes, ARRAY_SIZE(sizes));
+
+	for (size_t w = 0; w < nworkloads; w++) {
+		bool any = false;
+
+		for (size_t i = 0; i < rp->ncases; i++)
+			any |= rp->cases[i].w == workloads[w];
+		if (!any)
+			continue;
+		fprintf(out, "\n== %s: %s ==\n", workloads[w]->name, workloads[w]->what);
+		fprintf(out, "%-8s %-10s %-6s %9s %5s %9s %6s %6s %6s %8s %8s %10s\n", "size",
+			"threads", "who", "ns/page", "+-", "pages/s", "/raw", "/memfd", "/copy",
+			"sys/call", "flt/page", "VmPTE");
+		for (size_t s = 0; s < ns; s++)
+			for (size_t m = 0; m < ARRAY_SIZE(all_modes); m++) {
+				bool first = true;
+
+				for (size_t c = 0; c < rp->ncontenders; c++) {
+					const struct result *r = case_of(rp, rp->contenders[c],
+									 workloads[w], all_modes[m],
+									 sizes[s]);
+					char sz[32] = "", mn[32] = "";
+
+					if (!r)
+						continue;
+					if (first) {
+						fmt_size(sz, sizeof(sz), sizes[s]);
+						mode_name(r->mode, r->nthreads, mn, sizeof(mn));
+					}
+					text_row(rp, r, sz, mn);
+					first = false;
+				}
+			}
+	}
+}
+
+static bool ran(const struct report *rp, const char *name)
+{
+	for (size_t c = 0; c < rp->ncontenders; c++)
+		if (!strcmp(rp->contenders[c]->name, name))
+			return true;
+	return false;
+}
+
+/* The summary: one row per workload and mode at the summary size, with
+ * libawe's ratios to the raw floor and to the memfd remapper; a Markdown
+ * table when @md. */
+static void summary(const struct report *rp, bool md)
+{
+	const char *sep = md ? " | " : "  ", *ratios[2];
+	size_t nratios = 0;
+	char sz[32], head[32];
+
+	for (size_t b = 0; b < 2 && ran(rp, "awe"); b++)
+		if (ran(rp, baselines[b]))
+			ratios[nratios++] = baselines[b];
+	fmt_size(sz, sizeof(sz), rp->summary_size);
+	if (md)
+		fprintf(out,
+			"ns/page at %s of frames (median; lower is better):\n\n| workload | threads",
+			sz);
+	else
+		fprintf(out, "\n== summary: ns/page at %s of frames ==\n%-8s  %-10s", sz,
+			"workload", "threads");
+	for (size_t c = 0; c < rp->ncontenders; c++)
+		fprintf(out, md ? "%s%s" : "%s%7s", sep, rp->contenders[c]->name);
+	for (size_t b = 0; b < nratios; b++) {
+		snprintf(head, sizeof(head), "awe/%s", ratios[b]);
+		fprintf(out, md ? "%s%s" : "%s%9s", sep, head);
+	}
+	fprintf(out, md ? " |\n|---|---" : "\n");
+	for (size_t c = 0; md && c < rp->ncontenders + nratios; c++)
+		fprintf(out, "|--:");
+	fprintf(out, md ? "|\n" : "");
+	for (size_t w = 0; w < nworkloads; w++)
+		for (size_t m = 0; m < ARRAY_SIZE(all_modes); m++) {
+			const struct result *any = NULL, *r;
+			char mn[32], buf[24];
+
+			for (size_t c = 0; c < rp->ncontenders && !any; c++)
+				any = case_of(rp, rp->contenders[c], workloads[w], all_modes[m],
+					      rp->summary_size);
+			if (!any)
+				continue;
+			mode_name(all_modes[m], any->nthreads, mn, sizeof(mn));
+			fprintf(out, md ? "| %s | %s" : "%-8s  %-10s", workloads[w]->name, mn);
+			for (size_t c = 0; c < rp->ncontenders; c++) {
+				r = find_result(rp, rp->contenders[c]->name, workloads[w],
+						all_modes[m], rp->summary_size);
+				fprintf(out, md ? "%s%s" : "%s%7s", sep,
+					fmt_ns(buf, sizeof(buf), r ? r->ns_page : 0));
+			}
+			r = find_result(rp, "awe", workloads[w], all_modes[m], rp->summary_size);
+			for (size_t b = 0; b < nratios; b++)
+				fprintf(out, md ? "%s%s" : "%s%9s", sep,
+					fmt_ratio(buf, sizeof(buf),
+						  r ? ratio(rp, r, ratios[b]) : NAN));
+			fprintf(out, md ? " |\n" : "\n");
+		}
+}
+
+static const char *pattern_what(const char *pattern)
+{
+	return !strcmp(pattern, "isolated")
+		       ? "frame i at slot 2i: every mapping between empty slots"
+		       : "frame i*p mod n at slot i: neighbours, never "
+			 "consecutive frames";
+}
+
+/* A Markdown table cell: '|' would end it. */
+static const char *md_escape(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && n + 3 < len; s++) {
+		if (*s == '|')
+			buf[n++] = '\\';
+		buf[n++] = *s;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static void extras_text(const struct report *rp, bool md)
+{
+	const char *row = md ? "| %s | %s | %zu | %s | %ld | %s |\n"
+			     : "%-6s %-9s %9zu  %-44s %6ld %7s\n";
+	char buf[24], sz[32];
+
+	if (rp->nmaxmap) {
+		if (md)
+			fprintf(out,
+				"\nScattered single-page mappings in one window (vm.max_map_count %ld; "
+				"%zu attempted; isolated: %s; adjacent: %s):\n\n"
+				"| contender | pattern | mapped | result | mappings (VMAs) added | ns/mapping |\n"
+				"|---|---|--:|---|--:|--:|\n",
+				opts.max_map_count, rp->maxmap[0].target, pattern_what("isolated"),
+				pattern_what("adjacent"));
+		else
+			fprintf(out,
+				"\n== mapping count: %zu scattered single-page mappings in one window, "
+				"vm.max_map_count %ld ==\n  isolated: %s\n  adjacent: %s\n"
+				"%-6s %-9s %9s  %-44s %6s %7s\n",
+				rp->maxmap[0].target, opts.max_map_count, pattern_what("isolated"),
+				pattern_what("adjacent"), "who", "pattern", "mapped", "result",
+				"VMAs", "ns/map");
+		for (size_t i = 0; i < rp->nmaxmap; i++) {
+			const struct maxmap_result *m = &rp->maxmap[i];
+			char res[320], esc[400];
+
+			if (m->status == ST_OK)
+				snprintf(res, sizeof(res), "all mapped");
+			else
+				snprintf(res, sizeof(res), "%s after %zu: %s%s%s",
+					 m->status == ST_LIMIT ? "stops" : "ERROR", m->mapped,
+					 m->msg, m->unmap_after[0] ? "; " : "", m->unmap_after);
+			fprintf(out, row, m->c->name, m->pattern, m->mapped,
+				md ? md_escape(res, esc, sizeof(esc)) : res, m->vmas,
+				fmt_ns(buf, sizeof(buf), m->ns_mapping));
+		}
+	}
+	if (rp->nmemory) {
+		fmt_size(sz, sizeof(sz), rp->memory[0].frames * opts.page);
+		if (md)
+			fprintf(out,
+				"\nMemory per frame, %s of frames mapped in one window and touched, "
+				"each in a fresh process (resident bytes beyond the frame's own "
+				"page):\n\n"
+				"| contender | bytes/frame | page tables bytes/frame | mappings (VMAs) | note |\n"
+				"|---|--:|--:|--:|---|\n",
+				sz);
+		else
+			fprintf(out,
+				"\n== memory per frame: %s of frames mapped in one window and touched, "
+				"each in a fresh process ==\n"
+				"%-6s %12s %12s %6s  %s\n",
+				sz, "who", "bytes/frame", "VmPTE/frame", "VMAs", "note");
+		for (size_t i = 0; i < rp->nmemory; i++) {
+			const struct memory_result *m = &rp->memory[i];
+
+			if (m->status != ST_OK)
+				fprintf(out, md ? "| %s | %s: %s | | | |\n" : "%-6s %s: %s\n",
+					m->c->name, status_name(m->status), m->msg);
+			else
+				fprintf(out,
+					md ? "| %s | %.1f | %.1f | %ld | %s |\n"
+					   : "%-6s %12.1f %12.1f %6ld  %s\n",
+					m->c->name, m->bytes_frame, m->pte_frame, m->vmas, m->note);
+		}
+	}
+	if (rp->nchurn) {
+		fmt_size(sz, sizeof(sz), rp->churn[0].frames * opts.page);
+		if (md)
+			fprintf(out,
+				"\nChurn: %" PRIu64
+				" random single-page operations on %s of frames "
+				"(window about half full), each in a fresh process:\n\n"
+				"| contender | ns/op | VmPTE at start | VmPTE after | growth | after / frames' memory | note |\n"
+				"|---|--:|--:|--:|--:|--:|---|\n",
+				opts.churn_ops, sz);
+		else
+			fprintf(out,
+				"\n== churn: %" PRIu64
+				" random single-page operations on %s of frames "
+				"(window about half full), each in a fresh process ==\n"
+				"%-6s %8s %11s %11s %10s %13s  %s\n",
+				opts.churn_ops, sz, "who", "ns/op", "VmPTE start", "VmPTE after",
+				"growth", "after/frames", "note");
+		for (size_t i = 0; i < rp->nchurn; i++) {
+			const struct churn_result *ch = &rp->churn[i];
+			double frac = (double)ch->pte_after_kb * 1024 /
+				      (double)(ch->frames * opts.page) * 100;
+
+			if (ch->status != ST_OK)
+				fprintf(out, md ? "| %s | %s: %s | | | | | |\n" : "%-6s %s: %s\n",
+					ch->c->name, status_name(ch->status), ch->msg);
+			else
+				fprintf(out,
+					md ? "| %s | %s | %ld kB | %ld kB | %+ld kB | %.2f %% | %s |\n"
+					   : "%-6s %8s %8ld kB %8ld kB %+7ld kB %11.2f %%  %s\n",
+					ch->c->name, fmt_ns(buf, sizeof(buf), ch->ns_op),
+					ch->pte_before_kb, ch->pte_after_kb,
+					ch->pte_after_kb - ch->pte_before_kb, frac, ch->note);
+		}
+	}
+}
+
+void report_text(const struct report *rp, FILE *f)
+{
+	out = f;
+	header(rp);
+	text_cases(rp);
+	if (rp->ncases)
+		summary(rp, false);
+	extras_text(rp, false);
+}
+
+void report_markdown(const struct report *rp, FILE *f)
+{
+	out = f;
+	fprintf(out, "Machine: %s, %u CPUs, Linux %s; libawe %d.%d.%d, frames %s.\n\n", rp->cpu,
+		rp->cpus, rp->kernel, AWE_VERSION_MAJOR, AWE_VERSION_MINOR, AWE_VERSION_PATCH,
+		rp->locked ? "locked" : "unlocked");
+	if (rp->ncases)
+		summary(rp, true);
+	extras_text(rp, true);
+}
+
+/* ---- JSON --------------------------------------------------------------------- */
+
+static void json_str(const char *s)
+{
+	fputc('"', out);
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
+static void json_num(double v)
+{
+	if (isnan(v) || isinf(v))
+		fprintf(out, "null");
+	else
+		fprintf(out, "%.6g", v);
+}
+
+static void json_case(const struct report *rp, const struct result *r, bool last)
+{
+	static const char *const modes[] = {"one", "busy", "threads"};
+
+	fprintf(out, "    {\"contender\": ");
+	json_str(r->c->name);
+	fprintf(out, ", \"workload\": ");
+	json_str(r->w->name);
+	fprintf(out, ", \"mode\": \"%s\", \"threads\": %u, \"size_bytes\": %zu, \"status\": \"%s\"",
+		modes[r->mode], r->nthreads, r->size, status_name(r->status));
+	if (r->status != ST_OK) {
+		fprintf(out, ", \"message\": ");
+		json_str(r->msg);
+		fprintf(out, "}%s\n", last ? "" : ",");
+		return;
+	}
+	fprintf(out, ", \"ns_per_page\": ");
+	json_num(r->ns_page);
+	fprintf(out, ", \"spread_pct\": ");
+	json_num(spread(r));
+	fprintf(out, ", \"pages_per_s\": ");
+	json_num(r->pages_s);
+	for (size_t i = 0; i < ARRAY_SIZE(baselines); i++) {
+		fprintf(out, ", \"ratio_%s\": ", baselines[i]);
+		json_num(ratio(rp, r, baselines[i]));
+	}
+	fprintf(out, ", \"calls\": %" PRIu64 ", \"syscalls_per_call\": ", r->calls);
+	if (counts_syscalls(r))
+		json_num((double)r->sys / (double)r->calls);
+	else
+		fprintf(out, "null");
+	fprintf(out, ", \"faults_per_page\": ");
+	json_num(r->pages ? (double)r->faults / (double)r->pages : 0);
+	fprintf(out, ", \"vmpte_growth_kb\": %ld, \"reps_ns_per_page\": [", r->pte_kb);
+	for (unsigned int i = 0; i < r->nreps; i++) {
+		json_num(r->rep[i]);
+		fprintf(out, "%s", i + 1 < r->nreps ? ", " : "");
+	}
+	fprintf(out, "]}%s\n", last ? "" : ",");
+}
+
+void report_json(const struct report *rp, FILE *f)
+{
+	out = f;
+	fprintf(out, "{\n  \"tool\": \"awe-bench\",\n  \"libawe_version\": \"%d.%d.%d\",\n",
+		AWE_VERSION_MAJOR, AWE_VERSION_MINOR, AWE_VERSION_PATCH);
+	fprintf(out, "  \"machine\": {\"cpu\": ");
+	json_str(rp->cpu);
+	fprintf(out, ", \"cpus\": %u, \"kernel\": ", rp->cpus);
+	json_str(rp->kernel);
+	fprintf(out, ", \"max_map_count\": %ld, \"page_size\": %zu},\n", opts.max_map_count,
+		opts.page);
+	fprintf(out,
+		"  \"config\": {\"quick\": %s, \"reps\": %u, \"rep_ms\": %.3g, \"threads\": %u, "
+		"\"memfd_populate\": %s, \"frames_locked\": %s, \"summary_size_bytes\": %zu},\n",
+		opts.quick ? "true" : "false", opts.reps, opts.rep_ns / 1e6, opts.threads,
+		opts.memfd_populate ? "true" : "false", rp->locked ? "true" : "false",
+		rp->summary_size);
+	fprintf(out, "  \"contenders\": [");
+	for (size_t i = 0; i < rp->ncontenders; i++) {
+		fprintf(out, "%s{\"name\": ", i ? ", " : "");
+		json_str(rp->contenders[i]->name);
+		fprintf(out, ", \"description\": ");
+		json_str(rp->contenders[i]->what);
+		fprintf(out, ", \"alloc\": ");
+		if (rp->contenders[i]->alloc_what)
+			json_str(rp->contenders[i]->alloc_what);
+		else
+			fprintf(out, "null");
+		fprintf(out, "}");
+	}
+	fprintf(out, "],\n  \"workloads\": [");
+	for (size_t i = 0; i < nworkloads; i++) {
+		fprintf(out, "%s{\"name\": ", i ? ", " : "");
+		json_str(workloads[i]->name);
+		fprintf(out, ", \"description\": ");
+		json_str(workloads[i]->what);
+		fprintf(out, "}");
+	}
+	fprintf(out, "],\n  \"not_run\": [");
+	for (size_t i = 0; i < rp->nskipped; i++) {
+		fprintf(out, "%s", i ? ", " : "");
+		json_str(rp->skipped[i]);
+	}
+	fprintf(out, "],\n  \"notes\": [");
+	for (size_t i = 0; i < rp->nnotes; i++) {
+		fprintf(out, "%s", i ? ", " : "");
+		json_str(rp->notes[i]);
+	}
+	fprintf(out, "],\n  \"cases\": [\n");
+	for (size_t i = 0; i < rp->ncases; i++)
+		json_case(rp, &rp->cases[i], i + 1 == rp->ncases);
+	fprintf(out, "  ],\n  \"max_mappings\": [\n");
+	for (size_t i = 0; i < rp->nmaxmap; i++) {
+		const struct maxmap_result *m = &rp->maxmap[i];
+
+		fprintf(out, "    {\"contender\": ");
+		json_str(m->c->name);
+		fprintf(out,
+			", \"pattern\": \"%s\", \"attempted\": %zu, \"mapped\": %zu, "
+			"\"status\": \"%s\", \"message\": ",
+			m->pattern, m->target, m->mapped, status_name(m->status));
+		json_str(m->msg);
+		fprintf(out, ", \"unmap_at_limit\": ");
+		json_str(m->unmap_after);
+		fprintf(out, ", \"vmas_added\": %ld, \"ns_per_mapping\": ", m->vmas);
+		json_num(m->ns_mapping);
+		fprintf(out, "}%s\n", i + 1 < rp->nmaxmap ? "," : "");
+	}
+	fprintf(out, "  ],\n  \"memory\": [\n");
+	for (size_t i = 0; i < rp->nmemory; i++) {
+		const struct memory_result *m = &rp->memory[i];
+
+		fprintf(out, "    {\"contender\": ");
+		json_str(m->c->name);
+		fprintf(out,
+			", \"frames\": %zu, \"status\": \"%s\", \"bytes_per_frame\": ", m->frames,
+			status_name(m->status));
+		json_num(m->bytes_frame);
+		fprintf(out, ", \"vmpte_bytes_per_frame\": ");
+		json_num(m->pte_frame);
+		fprintf(out, ", \"vmas\": %ld, \"note\": ", m->vmas);
+		json_str(m->status == ST_OK ? m->note : m->msg);
+		fprintf(out, "}%s\n", i + 1 < rp->nmemory ? "," : "");
+	}
+	fprintf(out, "  ],\n  \"churn\": [\n");
+	for (size_t i = 0; i < rp->nchurn; i++) {
+		const struct churn_result *ch = &rp->churn[i];
+
+		fprintf(out, "    {\"contender\": ");
+		json_str(ch->c->name);
+		fprintf(out,
+			", \"frames\": %zu, \"operations\": %" PRIu64 ", \"status\": \"%s\", "
+			"\"ns_per_op\": ",
+			ch->frames, ch->ops, status_name(ch->status));
+		json_num(ch->ns_op);
+		fprintf(out,
+			", \"vmpte_before_kb\": %ld, \"vmpte_after_kb\": %ld, "
+			"\"vmpte_over_frames\": ",
+			ch->pte_before_kb, ch->pte_after_kb);
+		json_num((double)ch->pte_after_kb * 1024 / (double)(ch->frames * opts.page));
+		fprintf(out, ", \"note\": ");
+		json_str(ch->status == ST_OK ? ch->note : ch->msg);
+		fprintf(out, "}%s\n", i + 1 < rp->nchurn ? "," : "");
+	}
+	fprintf(out, "  ]\n}\n");
+}
