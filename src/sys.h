@@ -2,7 +2,7 @@
 /*
  * Thin system-call wrappers with one error contract: >= 0 on success,
  * -errno on failure, errno itself left as the caller's business. Kernel ABI
- * that Debian 12's headers (linux-libc-dev 6.1) lack is defined here.
+ * that Debian 12's headers lack is in linux_abi.h.
  */
 #ifndef AWE_SYS_H
 #define AWE_SYS_H
@@ -10,40 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <linux/userfaultfd.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-
 #include "internal.h"
-
-#ifndef UFFD_USER_MODE_ONLY
-#define UFFD_USER_MODE_ONLY 1
-#endif
-#ifndef UFFD_FEATURE_MOVE
-#define UFFD_FEATURE_MOVE (1 << 16)
-#endif
-#ifndef UFFDIO_MOVE
-#define _UFFDIO_MOVE (0x05)
-#define UFFDIO_MOVE_MODE_DONTWAKE ((__u64)1 << 0)
-#define UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES ((__u64)1 << 1)
-struct uffdio_move {
-	__u64 dst;
-	__u64 src;
-	__u64 len;
-	__u64 mode;
-	__s64 move;
-};
-#define UFFDIO_MOVE _IOWR(UFFDIO, _UFFDIO_MOVE, struct uffdio_move)
-#endif
-#ifndef MADV_DONTNEED_LOCKED
-#define MADV_DONTNEED_LOCKED 24
-#endif
-#ifndef MLOCK_ONFAULT
-#define MLOCK_ONFAULT 0x01
-#endif
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
+#include "linux_abi.h"
 
 AWE__HIDDEN int awe__sys_userfaultfd(int flags);
 AWE__HIDDEN int awe__sys_ioctl(int fd, unsigned long req, void *arg);

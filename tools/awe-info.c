@@ -28,19 +28,7 @@
 
 #include <awe.h>
 
-/* Debian 12's linux-libc-dev (6.1) predates some of what we probe. */
-#ifndef UFFD_USER_MODE_ONLY
-#define UFFD_USER_MODE_ONLY 1
-#endif
-#ifndef UFFD_FEATURE_PAGEFAULT_FLAG_WP
-#define UFFD_FEATURE_PAGEFAULT_FLAG_WP (1ull << 0)
-#endif
-#ifndef UFFD_FEATURE_SIGBUS
-#define UFFD_FEATURE_SIGBUS (1ull << 7)
-#endif
-#ifndef UFFD_FEATURE_MOVE
-#define UFFD_FEATURE_MOVE (1ull << 16)
-#endif
+#include "linux_abi.h"
 
 #define CAP_IPC_LOCK_BIT 14
 
