@@ -63,6 +63,7 @@ struct plan {
 	size_t nlog, cap;
 	uintptr_t *newloc; /* per op: parking address of a frame moved out */
 	size_t spare;	   /* parking slots bulk moves may spend on holes */
+	size_t nout;	   /* ops taking a page off its slot */
 	struct act small_log[8];
 	uintptr_t small_newloc[8];
 };
@@ -292,7 +293,7 @@ static ssize_t uffd_alloc(struct awe__ctx *c, const uint32_t *idx, size_t n, int
 		size_t got = (size_t)fill_zero(c, at, run);
 
 		for (size_t i = 0; i < got; i++)
-			c->frames[idx[done + i]].loc = at + (i << c->page_shift);
+			c->frames[idx[done + i]].loc = (at >> c->page_shift) + i;
 		done += got;
 		if (got < run) {
 			awe__park_release(&u->park, at + (got << c->page_shift), run - got);
@@ -307,6 +308,19 @@ static ssize_t uffd_alloc(struct awe__ctx *c, const uint32_t *idx, size_t n, int
 	return (ssize_t)done;
 }
 
+/* Where the page of frame @f is: its slot, parking, or, for a frame hidden
+ * behind AWE_PROT_NONE, the parking address its window keeps aside. */
+static uintptr_t page_addr(struct awe__ctx *c, const struct awe__frame *f)
+{
+	uintptr_t va = awe__loc_addr(c, f);
+	struct awe__window *w;
+
+	if (!f->mapped || f->prot != AWE_PROT_NONE)
+		return va;
+	w = awe__window_find(c, va);
+	return w->aside[awe__slot_of(c, w, va)];
+}
+
 static void uffd_discard(struct awe__ctx *c, const uint32_t *idx, size_t n)
 {
 	struct uffd *u = U(c);
@@ -318,7 +332,7 @@ static void uffd_discard(struct awe__ctx *c, const uint32_t *idx, size_t n)
 		if (i < n) {
 			struct awe__frame *f = &c->frames[idx[i]];
 
-			at = awe__frame_present(f) ? f->va : f->loc;
+			at = page_addr(c, f);
 			if (!awe__frame_present(f))
 				awe__park_release(&u->park, at, 1);
 			if (len && at == start + len) {
@@ -502,9 +516,17 @@ static int move_out(struct plan *p, const struct awe__op *ops, size_t n)
 	return 0;
 }
 
+static uintptr_t *aside_of(struct awe__ctx *c, const struct awe__op *o)
+{
+	return &o->win->aside[awe__slot_of(c, o->win, o->va)];
+}
+
+/* Where the page that op @o brings in is parked. */
 static uintptr_t in_src(struct awe__ctx *c, const struct awe__op *o)
 {
-	return c->frames[(o->old == o->new ? o->old : o->new) - 1].loc;
+	if (o->old == o->new)
+		return *aside_of(c, o);
+	return awe__loc_addr(c, &c->frames[o->new - 1]);
 }
 
 /* Phase 2: parked pages go to their slots; slots and sources both
@@ -517,22 +539,25 @@ static int move_in(struct plan *p, const struct awe__op *ops, size_t n)
 
 	while (i < n) {
 		const struct awe__arena *a;
+		uintptr_t src, end;
+		int r;
 
 		if (!comes_in(&ops[i])) {
 			i++;
 			continue;
 		}
-		a = awe__park_arena(&p->u->park, in_src(c, &ops[i]));
+		/* One move cannot span two arenas (two VMAs, maybe not adjacent). */
+		src = in_src(c, &ops[i]);
+		a = awe__park_arena(&p->u->park, src);
+		end = a ? a->base + (a->npages << c->page_shift) : src + c->page;
 		for (j = i + 1; j < n && comes_in(&ops[j]) && ops[j].win == ops[i].win; j++) {
-			size_t d = j - i;
+			uintptr_t d = (j - i) << c->page_shift;
 
-			if (ops[j].va != ops[i].va + (d << c->page_shift) ||
-			    in_src(c, &ops[j]) != in_src(c, &ops[i]) + (d << c->page_shift) ||
-			    awe__park_arena(&p->u->park, in_src(c, &ops[j])) != a)
+			if (ops[j].va != ops[i].va + d || in_src(c, &ops[j]) != src + d ||
+			    src + d >= end)
 				break;
 		}
-		int r = logged_move(p, ops[i].va, in_src(c, &ops[i]), (j - i) << c->page_shift,
-				    false, false);
+		r = logged_move(p, ops[i].va, src, (j - i) << c->page_shift, false, false);
 		if (r)
 			return r;
 		i = j;
@@ -582,11 +607,31 @@ static int protect(struct plan *p, const struct awe__op *ops, size_t n)
 	return 0;
 }
 
+/* Consecutive parking slots gathered into one bitmap update. */
+struct span {
+	uintptr_t start;
+	size_t n;
+};
+
+static void span_add(struct awe__park *park, struct span *s, uintptr_t at, size_t page,
+		     void (*flush)(struct awe__park *, uintptr_t, size_t))
+{
+	if (s->n && at == s->start + s->n * page) {
+		s->n++;
+		return;
+	}
+	if (s->n)
+		flush(park, s->start, s->n);
+	s->start = at;
+	s->n = 1;
+}
+
 /* Everything moved: record where each page is now. */
 static void settle(struct plan *p, const struct awe__op *ops, size_t n)
 {
 	struct awe__ctx *c = p->c;
 	struct awe__park *park = &p->u->park;
+	struct span rel = {0, 0}, mark = {0, 0};
 
 	/* Bulk moves reserved whole spans; only the pages that arrived keep
 	 * their parking slot. */
@@ -596,49 +641,91 @@ static void settle(struct plan *p, const struct awe__op *ops, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct awe__op *o = &ops[i];
 
-		if (comes_in(o)) {
-			struct awe__frame *f = &c->frames[(o->old == o->new ? o->old : o->new) - 1];
+		if (comes_in(o))
+			span_add(park, &rel, in_src(c, o), c->page, awe__park_release);
+		if (o->old != o->new) {
+			if (o->new)
+				c->frames[o->new - 1].loc = o->va >> c->page_shift;
+			/* A hidden frame leaves its window: its page is parked already. */
+			if (o->old && !goes_out(o))
+				c->frames[o->old - 1].loc = *aside_of(c, o) >> c->page_shift;
+		}
+	}
+	if (rel.n)
+		awe__park_release(park, rel.start, rel.n);
+	for (size_t i = 0; p->nout && i < n; i++) {
+		const struct awe__op *o = &ops[i];
 
-			awe__park_release(park, f->loc, 1);
-			f->loc = o->va;
-		}
+		if (!goes_out(o))
+			continue;
+		span_add(park, &mark, p->newloc[i], c->page, awe__park_mark);
+		if (o->old == o->new)
+			*aside_of(c, o) = p->newloc[i];
+		else
+			c->frames[o->old - 1].loc = p->newloc[i] >> c->page_shift;
 	}
+	if (mark.n)
+		awe__park_mark(park, mark.start, mark.n);
+}
+
+/* A frame about to be hidden needs its window's aside table: allocate it
+ * before anything moves, so that failing to is a clean failure. */
+static int need_aside(const struct awe__op *ops, size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
-		if (goes_out(&ops[i])) {
-			c->frames[ops[i].old - 1].loc = p->newloc[i];
-			awe__park_mark(park, p->newloc[i], 1);
-		}
+		struct awe__window *w = ops[i].win;
+
+		if (ops[i].old != ops[i].new || !goes_out(&ops[i]) || w->aside)
+			continue;
+		w->aside = calloc(w->npages, sizeof(*w->aside));
+		if (!w->aside)
+			return -ENOMEM;
 	}
+	return 0;
 }
 
 static int uffd_apply(struct awe__ctx *c, const struct awe__op *ops, size_t n)
 {
-	struct plan p = {.c = c, .u = U(c)};
-	size_t out = 0;
+	struct plan p; /* not cleared: the small arrays are written before read */
+	size_t out = 0, in = 0, wp = 0;
 	int r;
 
+	/* Most calls only map or only unmap: skip the phases with nothing to
+	 * do, which for a 512-page sweep is most of the bookkeeping. */
+	for (size_t i = 0; i < n; i++) {
+		out += goes_out(&ops[i]);
+		in += comes_in(&ops[i]);
+		wp += ops[i].old == ops[i].new;
+	}
+	p.c = c;
+	p.u = U(c);
+	p.nlog = 0;
+	p.nout = out;
 	/* Small calls, the common case, stay off the heap. */
 	p.log = p.small_log;
 	p.cap = sizeof(p.small_log) / sizeof(p.small_log[0]);
-	p.newloc = n <= sizeof(p.small_newloc) / sizeof(p.small_newloc[0])
+	p.newloc = !out || n <= sizeof(p.small_newloc) / sizeof(p.small_newloc[0])
 			   ? p.small_newloc
 			   : malloc(n * sizeof(*p.newloc));
 	if (!p.newloc)
 		return -ENOMEM;
 	/* Parking holds a slot for every frame (uffd_alloc sees to it), so at
 	 * least as many are free as there are visible frames to take out. */
-	for (size_t i = 0; i < n; i++)
-		out += goes_out(&ops[i]);
 	p.spare = awe__park_free(&p.u->park) > out ? awe__park_free(&p.u->park) - out : 0;
-	r = move_out(&p, ops, n);
-	if (!r)
+	r = wp ? need_aside(ops, n) : 0;
+	if (r)
+		goto out;
+	if (out)
+		r = move_out(&p, ops, n);
+	if (!r && in)
 		r = move_in(&p, ops, n);
-	if (!r)
+	if (!r && wp)
 		r = protect(&p, ops, n);
 	if (r)
 		rollback(&p, ops, n);
 	else
 		settle(&p, ops, n);
+out:
 	if (p.log != p.small_log)
 		free(p.log);
 	if (p.newloc != p.small_newloc)

@@ -4,8 +4,9 @@
  *
  * A frame number is (generation << 32) | (table index + 1): never 0, cheap to
  * check, dense in its low half, and a freed number stays invalid because the
- * slot's generation moves on. A slot whose generation would wrap is retired
- * rather than reused, so numbers are never reused for another frame.
+ * slot's generation moves on. A slot whose generation is used up (2^20 reuses)
+ * is retired rather than reused, so numbers are never reused for another
+ * frame.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,21 +21,6 @@
 #define MAX_FRAMES 0xfffffffeu /* index + 1 must fit the low 32 bits */
 #define BATCH 4096u	       /* frames per engine call */
 #define DYING 3		       /* being freed in the current awe_free() call */
-
-struct awe__frame *awe__frame_get(struct awe__ctx *c, awe_frame_t f, uint32_t *idx)
-{
-	uint32_t lo = (uint32_t)f;
-	struct awe__frame *fr;
-
-	if (lo == 0 || lo > c->nframes)
-		return NULL;
-	fr = &c->frames[lo - 1];
-	if (fr->state != AWE__FRAME_OWNED || fr->gen != (uint32_t)(f >> 32))
-		return NULL;
-	if (idx)
-		*idx = lo - 1;
-	return fr;
-}
 
 awe_frame_t awe__frame_number(const struct awe__ctx *c, uint32_t idx)
 {
@@ -103,7 +89,7 @@ static void put_slot(struct awe__ctx *c, uint32_t i)
 {
 	struct awe__frame *f = &c->frames[i];
 
-	if (f->gen == UINT32_MAX) {
+	if (f->gen == (1u << AWE__GEN_BITS) - 1) {
 		f->state = AWE__FRAME_RETIRED;
 		return;
 	}
@@ -214,7 +200,7 @@ ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node)
 
 			if (i < (uint32_t)k) {
 				f->state = AWE__FRAME_OWNED;
-				f->va = 0;
+				f->mapped = 0;
 				f->prot = 0;
 				frames[done + i] = awe__frame_number(c, idx[i]);
 			} else {
@@ -246,14 +232,15 @@ static void drop_batch(struct awe__ctx *c, const uint32_t *idx, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct awe__frame *f = &c->frames[idx[i]];
 
-		if (f->va) {
-			struct awe__window *w = awe__window_find(c, f->va);
+		if (f->mapped) {
+			uintptr_t va = awe__frame_va(c, f);
+			struct awe__window *w = awe__window_find(c, va);
 
-			w->slot[awe__slot_of(c, w, f->va)] = 0;
+			w->slot[awe__slot_of(c, w, va)] = 0;
 			w->nmapped--;
 			c->mapped--;
 		}
-		f->va = 0;
+		f->mapped = 0;
 		c->allocated--;
 		put_slot(c, idx[i]);
 	}
@@ -311,7 +298,7 @@ int awe_frame_addr(awe_frame_t frame, void **addr)
 		return awe__ret(r);
 	f = awe__frame_get(c, frame, NULL);
 	if (f)
-		*addr = (void *)f->va;
+		*addr = (void *)awe__frame_va(c, f);
 	awe__leave();
 	return awe__ret(f ? 0 : -ENOENT);
 }

@@ -22,23 +22,37 @@ enum {
 	AWE__FRAME_RETIRED = 2, /* generation exhausted: never handed out again */
 };
 
-/* One frame. A frame has no fixed home: the engine records in @loc where its
- * page is now, which for the UFFDIO_MOVE engine is either the slot it is
- * mapped at or a parking address. */
+/* Bits of a page number: addresses below 2^50 with 4 KiB pages, more than
+ * any x86-64 or arm64 user address space without 5-level tables. */
+#define AWE__LOC_BITS 38
+/* Bits of the generation, the upper half of a frame number. A table slot
+ * whose generation is used up is retired, not reused. */
+#define AWE__GEN_BITS 20
+
+/* One frame, 8 bytes: the table is the library's main memory cost and is
+ * touched at random by scatter calls, so it is kept as small as the cache
+ * likes it. A frame has no fixed home; @loc says where its page is. */
 struct awe__frame {
-	uintptr_t loc; /* on the free list: index + 1 of the next free slot */
-	uintptr_t va;  /* slot address while mapped, 0 otherwise */
-	uint32_t gen;  /* upper half of the frame number */
-	uint8_t state;
-	uint8_t prot; /* AWE_PROT_* while mapped */
-	uint8_t mark; /* claimed by the map call being checked */
-	uint8_t pad;
+	/* Page number (address >> page shift) of the slot while mapped;
+	 * otherwise where the engine keeps the page; on the free list, index + 1
+	 * of the next free table slot. */
+	uint64_t loc : AWE__LOC_BITS;
+	uint64_t gen : AWE__GEN_BITS;
+	uint64_t state : 2;  /* AWE__FRAME_* */
+	uint64_t prot : 2;   /* AWE_PROT_* while mapped */
+	uint64_t mark : 1;   /* claimed by the map call being checked */
+	uint64_t mapped : 1; /* shown in a window slot (perhaps AWE_PROT_NONE) */
 };
+_Static_assert(sizeof(struct awe__frame) == 8, "struct awe__frame must stay 8 bytes");
 
 struct awe__window {
 	uintptr_t base;
 	size_t npages;
 	uint32_t *slot; /* frame index + 1 per slot, 0 when empty */
+	/* One word per slot for the engine, allocated when it first needs one
+	 * (the UFFDIO_MOVE engine: where the page of an AWE_PROT_NONE frame is
+	 * parked). */
+	uintptr_t *aside;
 	size_t nmapped;
 };
 
@@ -84,7 +98,6 @@ AWE__HIDDEN uint64_t awe__memlock_used(void);
 AWE__HIDDEN void awe__set_detail(int err, const char *detail);
 
 /* frames.c */
-AWE__HIDDEN struct awe__frame *awe__frame_get(struct awe__ctx *c, awe_frame_t f, uint32_t *idx);
 AWE__HIDDEN awe_frame_t awe__frame_number(const struct awe__ctx *c, uint32_t idx);
 AWE__HIDDEN void awe__frames_fini(struct awe__ctx *c);
 
@@ -94,6 +107,40 @@ AWE__HIDDEN void awe__windows_fini(struct awe__ctx *c);
 
 /* map.c: apply validated ops, then update the tables. */
 AWE__HIDDEN int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n);
+
+/* The frame named @f if it is allocated (its index in *@idx), else NULL.
+ * Inline: every frame of every map call goes through here. */
+static inline struct awe__frame *awe__frame_get(struct awe__ctx *c, awe_frame_t f, uint32_t *idx)
+{
+	uint32_t lo = (uint32_t)f;
+	struct awe__frame *fr;
+
+	if (lo == 0 || lo > c->nframes)
+		return NULL;
+	fr = &c->frames[lo - 1];
+	if (fr->state != AWE__FRAME_OWNED || fr->gen != (f >> 32))
+		return NULL;
+	if (idx)
+		*idx = lo - 1;
+	return fr;
+}
+
+static inline uintptr_t awe__loc_addr(const struct awe__ctx *c, const struct awe__frame *f)
+{
+	return (uintptr_t)f->loc << c->page_shift;
+}
+
+/* The slot a frame is mapped at, 0 when it is not mapped. */
+static inline uintptr_t awe__frame_va(const struct awe__ctx *c, const struct awe__frame *f)
+{
+	return f->mapped ? awe__loc_addr(c, f) : 0;
+}
+
+/* Whether an address range fits in a frame's page number. */
+static inline bool awe__loc_fits(const struct awe__ctx *c, uintptr_t base, size_t len)
+{
+	return ((base + len - 1) >> c->page_shift) < ((uint64_t)1 << AWE__LOC_BITS);
+}
 
 static inline uintptr_t awe__page_down(const struct awe__ctx *c, uintptr_t va)
 {
@@ -111,7 +158,7 @@ static inline size_t awe__slot_of(const struct awe__ctx *c, const struct awe__wi
  * faults). */
 static inline bool awe__frame_present(const struct awe__frame *f)
 {
-	return f->va && f->prot != AWE_PROT_NONE;
+	return f->mapped && f->prot != AWE_PROT_NONE;
 }
 
 #endif

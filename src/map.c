@@ -10,29 +10,40 @@
 #include "engine.h"
 #include "internal.h"
 
+/* Frames claimed by ops carry a mark until the call ends. */
+static void unmark(struct awe__ctx *c, const struct awe__op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].new &&ops[i].new != ops[i].old)
+			c->frames[ops[i].new - 1].mark = 0;
+}
+
 int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
 {
 	int r = n ? c->eng->apply(c, ops, n) : 0;
 
-	if (r)
+	if (r) {
+		unmark(c, ops, n);
 		return r;
+	}
+	/* The engine has recorded where each page is (loc); the rest is ours. */
 	for (size_t i = 0; i < n; i++) {
 		struct awe__op *o = &ops[i];
-		uint32_t *slot = &o->win->slot[awe__slot_of(c, o->win, o->va)];
 
 		if (o->old == o->new) {
 			c->frames[o->old - 1].prot = o->newprot;
 			continue;
 		}
 		if (o->old) {
-			c->frames[o->old - 1].va = 0;
+			c->frames[o->old - 1].mapped = 0;
 			c->frames[o->old - 1].prot = 0;
 			o->win->nmapped--;
 			c->mapped--;
 		}
-		*slot = o->new;
+		o->win->slot[awe__slot_of(c, o->win, o->va)] = o->new;
 		if (o->new) {
-			c->frames[o->new - 1].va = o->va;
+			c->frames[o->new - 1].mapped = 1;
+			c->frames[o->new - 1].mark = 0;
 			c->frames[o->new - 1].prot = AWE_PROT_READWRITE;
 			o->win->nmapped++;
 			c->mapped++;
@@ -52,64 +63,56 @@ static int range_window(struct awe__ctx *c, uintptr_t va, size_t count, struct a
 	return 0;
 }
 
-static void unmark(struct awe__ctx *c, const awe_frame_t *frames, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct awe__frame *f = awe__frame_get(c, frames[i], NULL);
-
-		if (f)
-			f->mark = 0;
-	}
-}
-
 /* The claim pass: every non-zero entry must be an owned, unmapped frame,
- * listed once. Frames are marked while checked so that a duplicate is seen;
- * the marks are gone again on return. @zero_ok: 0 means "unmap" (scatter). */
-static int claim(struct awe__ctx *c, const awe_frame_t *frames, size_t n, bool zero_ok)
+ * listed once; it becomes the new frame of op i. Frames are marked so that
+ * a duplicate is seen; on failure the marks are gone again on return, on
+ * success awe__commit() clears them. @zero_ok: 0 means "unmap" (scatter). */
+static int claim(struct awe__ctx *c, struct awe__op *ops, const awe_frame_t *frames, size_t n,
+		 bool zero_ok)
 {
 	size_t i;
 	int r = 0;
 
 	for (i = 0; i < n; i++) {
 		struct awe__frame *f;
+		uint32_t k;
 
+		ops[i].new = 0;
+		ops[i].newprot = 0;
 		if (zero_ok && frames[i] == 0)
 			continue;
-		f = awe__frame_get(c, frames[i], NULL);
+		f = awe__frame_get(c, frames[i], &k);
 		if (!f) {
 			r = -ENOENT;
 			break;
 		}
-		if (f->va || f->mark) {
+		if (f->mapped || f->mark) {
 			r = -EBUSY;
 			break;
 		}
 		f->mark = 1;
+		ops[i].new = k + 1;
+		ops[i].newprot = AWE_PROT_READWRITE;
 	}
-	unmark(c, frames, i);
+	if (r)
+		unmark(c, ops, i);
 	return r;
 }
 
-static uint32_t frame_key(struct awe__ctx *c, awe_frame_t f)
-{
-	uint32_t k;
-
-	return f && awe__frame_get(c, f, &k) ? k + 1 : 0;
-}
-
-static struct awe__op slot_op(struct awe__ctx *c, struct awe__window *w, uintptr_t va, uint32_t new)
+/* An op for slot @va of @w, taking off whatever is there. */
+static void slot_op(struct awe__ctx *c, struct awe__op *o, struct awe__window *w, uintptr_t va)
 {
 	uint32_t old = w->slot[awe__slot_of(c, w, va)];
 
-	return (struct awe__op){
-		.va = va,
-		.win = w,
-		.old = old,
-		.new = new,
-		.oldprot = old ? c->frames[old - 1].prot : 0,
-		.newprot = new ? AWE_PROT_READWRITE : 0,
-	};
+	o->va = va;
+	o->win = w;
+	o->old = old;
+	o->oldprot = old ? (uint8_t)c->frames[old - 1].prot : 0;
+	o->new = 0;
+	o->newprot = 0;
 }
+
+#define SMALL_OPS 8
 
 /* One map, scatter or protect request. */
 struct req {
@@ -119,8 +122,9 @@ struct req {
 	const awe_frame_t *frames;
 	int prot;
 	int first; /* awe_protect(): the first slot's protection before the call */
-	/* Most calls change a slot or a few: no malloc for them. */
-	struct awe__op small[8];
+	/* Most calls change a slot or a few: no malloc for them. Left
+	 * uninitialised: clearing it would cost more than the call's own work. */
+	struct awe__op *small;
 };
 
 /* Turn a request into ops in *@ops (allocated; address order, one per slot)
@@ -130,7 +134,7 @@ typedef int planner(struct awe__ctx *c, struct req *q, struct awe__op **ops, siz
 /* Room for @n ops: the request's own array when it fits. */
 static struct awe__op *ops_alloc(struct req *q, size_t n)
 {
-	if (n <= sizeof(q->small) / sizeof(q->small[0]))
+	if (n <= SMALL_OPS)
 		return q->small;
 	return malloc(n * sizeof(struct awe__op));
 }
@@ -138,6 +142,7 @@ static struct awe__op *ops_alloc(struct req *q, size_t n)
 /* Plan under the lock, then let the engine carry it out. */
 static int run(planner *plan, struct req *q)
 {
+	struct awe__op small[SMALL_OPS];
 	struct awe__ctx *c;
 	struct awe__op *ops = NULL;
 	size_t n = 0;
@@ -145,11 +150,12 @@ static int run(planner *plan, struct req *q)
 
 	if (r)
 		return awe__ret(r);
+	q->small = small;
 	r = plan(c, q, &ops, &n);
 	if (!r)
 		r = awe__commit(c, ops, n);
 	awe__leave();
-	if (ops != q->small)
+	if (ops != small)
 		free(ops);
 	return awe__ret(r);
 }
@@ -160,23 +166,26 @@ static int plan_map(struct awe__ctx *c, struct req *q, struct awe__op **ops, siz
 	struct awe__window *w;
 	int r = range_window(c, va, q->count, &w);
 
-	if (!r && q->frames)
-		r = claim(c, q->frames, q->count, false);
 	if (r)
 		return r;
 	/* An unmap needs an op only per mapped slot. */
 	*ops = ops_alloc(q, q->frames || q->count < w->nmapped ? q->count : w->nmapped);
 	if (!*ops)
 		return -ENOMEM;
-	for (size_t i = 0; i < q->count; i++) {
-		uintptr_t s = va + (i << c->page_shift);
+	if (!q->frames) {
+		size_t s = awe__slot_of(c, w, va);
 
-		if (q->frames)
-			(*ops)[(*n)++] = slot_op(c, w, s, frame_key(c, q->frames[i]));
-		else if (w->slot[awe__slot_of(c, w, s)])
-			(*ops)[(*n)++] = slot_op(c, w, s, 0);
+		for (size_t i = 0; i < q->count; i++)
+			if (w->slot[s + i])
+				slot_op(c, &(*ops)[(*n)++], w, va + (i << c->page_shift));
+		return 0;
 	}
-	return 0;
+	for (size_t i = 0; i < q->count; i++)
+		slot_op(c, &(*ops)[i], w, va + (i << c->page_shift));
+	r = claim(c, *ops, q->frames, q->count, false);
+	if (!r)
+		*n = q->count;
+	return r;
 }
 
 int awe_map(void *addr, size_t count, const awe_frame_t *frames)
@@ -202,29 +211,32 @@ static int op_cmp(const void *a, const void *b)
 static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops, size_t *n)
 {
 	size_t i;
+	int r;
 
-	/* Windows checks every address before it looks at any frame. */
-	for (i = 0; i < q->count; i++) {
-		if (!q->addrs[i])
-			return -EFAULT;
-		if (!awe__window_find(c, (uintptr_t)q->addrs[i]))
-			return -EINVAL;
-	}
-	if (q->frames) {
-		int r = claim(c, q->frames, q->count, true);
-
-		if (r)
-			return r;
-	}
 	*ops = ops_alloc(q, q->count);
 	if (!*ops)
 		return -ENOMEM;
+	/* Windows checks every address before it looks at any frame. */
 	for (i = 0; i < q->count; i++) {
 		uintptr_t va = awe__page_down(c, (uintptr_t)q->addrs[i]);
+		struct awe__window *w;
 
-		(*ops)[i] = slot_op(c, awe__window_find(c, va), va,
-				    q->frames ? frame_key(c, q->frames[i]) : 0);
+		if (!q->addrs[i])
+			return -EFAULT;
+		w = awe__window_find(c, va);
+		if (!w)
+			return -EINVAL;
+		slot_op(c, &(*ops)[i], w, va);
 		(*ops)[i].seq = i;
+	}
+	if (q->frames) {
+		r = claim(c, *ops, q->frames, q->count, true);
+		if (r)
+			return r;
+	}
+	if (q->count == 1) {
+		*n = (*ops)[0].old || (*ops)[0].new;
+		return 0;
 	}
 	/* Applying in array order leaves each slot with its last entry, and a
 	 * frame an earlier entry put there unmapped again; so keep only the last
@@ -234,8 +246,10 @@ static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops,
 	for (i = 0; i < q->count; i++) {
 		struct awe__op *o = &(*ops)[i];
 
-		if (i + 1 < q->count && o[1].va == o->va)
+		if (i + 1 < q->count && o[1].va == o->va) {
+			unmark(c, o, 1);
 			continue;
+		}
 		if (o->old || o->new)
 			(*ops)[(*n)++] = *o;
 	}
@@ -270,8 +284,11 @@ static int plan_protect(struct awe__ctx *c, struct req *q, struct awe__op **ops,
 		uint32_t k = w->slot[awe__slot_of(c, w, s)];
 
 		if (k && c->frames[k - 1].prot != q->prot) {
-			(*ops)[*n] = slot_op(c, w, s, k);
-			(*ops)[(*n)++].newprot = (uint8_t)q->prot;
+			struct awe__op *o = &(*ops)[(*n)++];
+
+			slot_op(c, o, w, s);
+			o->new = k;
+			o->newprot = (uint8_t)q->prot;
 		}
 	}
 	first = w->slot[awe__slot_of(c, w, va)];

@@ -166,24 +166,40 @@ size_t awe__park_take(struct awe__park *p, size_t want, size_t min, uintptr_t *a
 	return scan(p, want, min, addr);
 }
 
+/* Set or clear @n slots from @addr: arenas the kernel placed next to each
+ * other may be covered by one span. */
+static void span_bits(struct awe__park *p, uintptr_t addr, size_t n, int val)
+{
+	while (n) {
+		struct awe__arena *a = (struct awe__arena *)awe__park_arena(p, addr);
+		size_t at, k;
+
+		if (!a)
+			return;
+		at = (addr - a->base) >> p->page_shift;
+		k = a->npages - at < n ? a->npages - at : n;
+		set_bits(a->bits, at, k, val);
+		if (val)
+			p->used += k;
+		else
+			p->used -= k;
+		addr += k << p->page_shift;
+		n -= k;
+	}
+}
+
 void awe__park_mark(struct awe__park *p, uintptr_t addr, size_t n)
 {
-	struct awe__arena *a = (struct awe__arena *)awe__park_arena(p, addr);
-
-	if (!a || !n)
-		return;
-	set_bits(a->bits, (addr - a->base) >> p->page_shift, n, 1);
-	p->used += n;
+	span_bits(p, addr, n, 1);
 }
 
 void awe__park_release(struct awe__park *p, uintptr_t addr, size_t n)
 {
 	struct awe__arena *a = (struct awe__arena *)awe__park_arena(p, addr);
 
-	if (!a || !n)
+	if (!a)
 		return;
-	set_bits(a->bits, (addr - a->base) >> p->page_shift, n, 0);
-	p->used -= n;
+	span_bits(p, addr, n, 0);
 	p->no_runs = false;
 	/* Search from here next: a slot just vacated is found at once, which
 	 * makes a map+unmap pair O(1) however full parking is. */

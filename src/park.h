@@ -35,7 +35,7 @@ AWE__HIDDEN int awe__park_add(struct awe__park *p, uintptr_t base, size_t npages
  * slots at or after the cursor; returns its length (0: none) and its
  * address in *@addr. */
 AWE__HIDDEN size_t awe__park_take(struct awe__park *p, size_t want, size_t min, uintptr_t *addr);
-/* Give back @n slots starting at @addr (all inside one arena). */
+/* Give back @n slots starting at @addr. */
 AWE__HIDDEN void awe__park_release(struct awe__park *p, uintptr_t addr, size_t n);
 /* Mark @n slots starting at @addr as holding pages. */
 AWE__HIDDEN void awe__park_mark(struct awe__park *p, uintptr_t addr, size_t n);

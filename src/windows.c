@@ -41,6 +41,7 @@ void awe__windows_fini(struct awe__ctx *c)
 {
 	for (size_t i = 0; i < c->nwin; i++) {
 		free(c->win[i]->slot);
+		free(c->win[i]->aside);
 		free(c->win[i]);
 	}
 	free(c->win);
@@ -100,7 +101,8 @@ int awe_window_create(size_t size, void *hint, unsigned int flags, void **base)
 	if (r)
 		goto out_free;
 	w->base = b;
-	r = table_insert(c, w);
+	/* Only a fixed hint far up a 5-level address space gets here. */
+	r = awe__loc_fits(c, b, len) ? table_insert(c, w) : -ENOMEM;
 	if (r) {
 		c->eng->window_release(c, b, len);
 		goto out_free;
@@ -160,6 +162,7 @@ int awe_window_destroy(void *base)
 	memmove(&c->win[i], &c->win[i + 1], (c->nwin - i - 1) * sizeof(*c->win));
 	c->nwin--;
 	free(w->slot);
+	free(w->aside);
 	free(w);
 	r = 0;
 out:

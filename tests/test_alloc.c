@@ -234,3 +234,37 @@ Test(alloc, numbers_never_reused)
 	cr_assert_eq(get_stats().frames_allocated, 2 * N);
 	free(seen);
 }
+
+/* The upper half of a frame number counts reuses of one table slot. Once it
+ * is used up the slot is retired: allocating and freeing one frame over and
+ * over must move on to another slot instead of wrapping back to an old
+ * number. */
+Test(alloc, used_up_slot_is_retired, .timeout = 120)
+{
+	awe_frame_t f, first;
+	uint64_t last_gen = 0;
+	bool moved = false;
+
+	alloc_exact(&first, 1);
+	f = first;
+	for (unsigned long i = 0; i < (1ul << 21) && !moved; i++) {
+		AWE_OK(awe_free(&f, 1, NULL));
+		alloc_exact(&f, 1);
+		if ((uint32_t)f != (uint32_t)first) {
+			moved = true;
+			break;
+		}
+		cr_assert_gt(f >> 32, last_gen, "generation did not grow: %#" PRIx64, f);
+		last_gen = f >> 32;
+	}
+	cr_assert(moved, "one table slot was reused more than 2^21 times");
+	cr_assert_geq(last_gen, 1000, "slot retired after only %" PRIu64 " reuses", last_gen);
+	assert_frame_invalid(first);
+	/* The retired slot never comes back. */
+	for (int k = 0; k < 1000; k++) {
+		AWE_OK(awe_free(&f, 1, NULL));
+		alloc_exact(&f, 1);
+		cr_assert_neq((uint32_t)f, (uint32_t)first, "retired slot reused: %#" PRIx64, f);
+	}
+	AWE_OK(awe_free(&f, 1, NULL));
+}

@@ -97,8 +97,9 @@ const char *bench_errmsg(void);
 struct bench_opts {
 	bool quick;
 	unsigned int reps;
-	double rep_ns;	/* target duration of one timed repetition */
-	double warm_ns; /* warm-up before the repetitions */
+	unsigned int rounds; /* passes over every contender, interleaved */
+	double rep_ns;	     /* target duration of one timed repetition */
+	double warm_ns;	     /* warm-up before the repetitions */
 	unsigned int threads;
 	bool memfd_populate;
 	uint64_t churn_ops;
@@ -162,6 +163,10 @@ struct bench_target {
 	unsigned int nwindows;
 	size_t window_pages;
 };
+
+/* Fold another round of the same case into @into: the median is then taken
+ * over the repetitions of every round. */
+void result_merge(struct result *into, const struct result *from);
 
 void run_case(const struct bench_target *tg, const struct workload *w, enum mode mode,
 	      unsigned int nthreads, struct result *r);

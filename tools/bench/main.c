@@ -59,7 +59,9 @@ static void usage(FILE *f)
 		"  --threads N       threads of the N-thread mode (default: CPUs, at least 2)\n"
 		"  --workload LIST   of scatter,sweep,batch64,replace,alloc,maxmap,memory,churn\n"
 		"  --contender LIST  of awe,win32,memfd,raw,copy\n"
-		"  --reps N          timed repetitions per case, median reported (default 5)\n"
+		"  --reps N          timed repetitions per case and round (default 5)\n"
+		"  --rounds N        passes over all contenders, interleaved in time; the median\n"
+		"                    is over every round's repetitions (default 3)\n"
 		"  --rep-ms MS       duration of one repetition (default 30)\n"
 		"  --churn-ops N     single-page operations of the churn run (default 10000000)\n"
 		"  --maxmap N        mappings the mapping-count run attempts (default 1000000)\n"
@@ -182,7 +184,7 @@ static int parse_args(int argc, char **argv, struct config *cf)
 		}
 		takes = !strcmp(a, "--sizes") || !strcmp(a, "--threads") ||
 			!strcmp(a, "--workload") || !strcmp(a, "--contender") ||
-			!strcmp(a, "--reps") || !strcmp(a, "--rep-ms") ||
+			!strcmp(a, "--reps") || !strcmp(a, "--rounds") || !strcmp(a, "--rep-ms") ||
 			!strcmp(a, "--churn-ops") || !strcmp(a, "--maxmap") ||
 			!strcmp(a, "--plot") || !strcmp(a, "--json-out") ||
 			!strcmp(a, "--markdown-out");
@@ -216,6 +218,10 @@ static int parse_args(int argc, char **argv, struct config *cf)
 		} else if (!strcmp(a, "--threads")) {
 			opts.threads = (unsigned int)strtoul(v, &end, 10);
 			if (*end || !opts.threads || opts.threads > BENCH_MAX_THREADS)
+				goto bad;
+		} else if (!strcmp(a, "--rounds")) {
+			opts.rounds = (unsigned int)strtoul(v, &end, 10);
+			if (*end || !opts.rounds || opts.rounds > 16)
 				goto bad;
 		} else if (!strcmp(a, "--reps")) {
 			opts.reps = (unsigned int)strtoul(v, &end, 10);
@@ -266,6 +272,8 @@ static void defaults(struct config *cf)
 		opts.threads = cpus < 2 ? 2 : cpus;
 	if (!opts.reps)
 		opts.reps = opts.quick ? 3 : 5;
+	if (!opts.rounds)
+		opts.rounds = opts.quick ? 1 : 3;
 	if (!(opts.rep_ns > 0))
 		opts.rep_ns = opts.quick ? 2e6 : 30e6;
 	opts.warm_ns = opts.rep_ns / 4;
@@ -348,6 +356,26 @@ static struct result *new_case(void)
 	return &rp.cases[rp.ncases++];
 }
 
+/* The case of an earlier round with this key, or a fresh one (*@fresh). */
+static struct result *case_for(const struct contender *c, const struct workload *w, enum mode mode,
+			       unsigned int nthreads, size_t size, bool *fresh)
+{
+	struct result *r;
+
+	for (size_t i = 0; i < rp.ncases; i++) {
+		r = &rp.cases[i];
+		if (r->c == c && r->w == w && r->mode == mode && r->nthreads == nthreads &&
+		    r->size == size) {
+			*fresh = false;
+			return r;
+		}
+	}
+	r = new_case();
+	*r = (struct result){.c = c, .w = w, .mode = mode, .nthreads = nthreads, .size = size};
+	*fresh = true;
+	return r;
+}
+
 static size_t need_bytes(const struct contender *c, size_t size)
 {
 	/* The copy window is as large as the frames, and resident. */
@@ -389,14 +417,12 @@ static void skip_cases(const struct config *cf, const struct contender *c, size_
 	for (size_t w = 0; w < nworkloads; w++)
 		for (size_t m = 0; m < nmodes && listed(cf->workload_list, workloads[w]->name);
 		     m++) {
-			struct result *r = new_case();
+			bool fresh;
+			struct result *r = case_for(c, workloads[w], modes[m],
+						    modes[m] == MODE_THREADS ? nthreads : 1, size,
+						    &fresh);
 
-			*r = (struct result){.c = c,
-					     .w = workloads[w],
-					     .mode = modes[m],
-					     .nthreads = modes[m] == MODE_THREADS ? nthreads : 1,
-					     .size = size,
-					     .status = ST_SKIP};
+			r->status = ST_SKIP;
 			snprintf(r->msg, sizeof(r->msg), "%s", why);
 		}
 }
@@ -453,20 +479,31 @@ static void run_group(const struct config *cf, const struct contender *c, size_t
 		if (!listed(cf->workload_list, workloads[w]->name))
 			continue;
 		for (size_t m = 0; m < nmodes; m++) {
-			struct result *r = new_case();
+			bool fresh;
+			struct result *r = case_for(c, workloads[w], modes[m],
+						    modes[m] == MODE_THREADS ? nthreads : 1, size,
+						    &fresh);
 			char mname[32];
 
-			r->c = c;
-			r->w = workloads[w];
-			r->mode = modes[m];
-			r->nthreads = modes[m] == MODE_THREADS ? nthreads : 1;
-			r->size = size;
+			if (!fresh && r->status != ST_OK)
+				continue;
 			if (rc) {
 				r->status = ST_ERROR;
 				snprintf(r->msg, sizeof(r->msg), "setup: %s", bench_errmsg());
 				continue;
 			}
-			run_case(&tg, workloads[w], modes[m], r->nthreads, r);
+			if (fresh) {
+				run_case(&tg, workloads[w], modes[m], r->nthreads, r);
+			} else {
+				struct result t = {.c = r->c,
+						   .w = r->w,
+						   .mode = r->mode,
+						   .nthreads = r->nthreads,
+						   .size = r->size};
+
+				run_case(&tg, workloads[w], modes[m], r->nthreads, &t);
+				result_merge(r, &t);
+			}
 			mode_name(modes[m], r->nthreads, mname, sizeof(mname));
 			if (r->status == ST_OK)
 				progress(cf, "  %-6s %-8s %-10s %10.1f ns/page", c->name,
@@ -634,17 +671,21 @@ int main(int argc, char **argv)
 	rp.memory = xcalloc(ncs, sizeof(*rp.memory));
 	rp.churn = xcalloc(ncs, sizeof(*rp.churn));
 
-	for (size_t s = 0; s < cf.nsizes; s++)
-		for (size_t i = 0; i < ncs; i++) {
-			char sz[32];
+	/* Rounds interleave the contenders in time, so that a slow spell of
+	 * the machine (a VM's neighbours) does not land on one of them only. */
+	for (unsigned int round = 0; round < opts.rounds; round++)
+		for (size_t s = 0; s < cf.nsizes; s++)
+			for (size_t i = 0; i < ncs; i++) {
+				char sz[32];
 
-			fmt_size(sz, sizeof(sz), cf.sizes[s]);
-			progress(&cf, "%s of frames, %s", sz, cs[i]->name);
-			run_group(&cf, cs[i], cf.sizes[s], single, ARRAY_SIZE(single), 1);
-			if (opts.threads > 1)
-				run_group(&cf, cs[i], cf.sizes[s], multi, ARRAY_SIZE(multi),
-					  opts.threads);
-		}
+				fmt_size(sz, sizeof(sz), cf.sizes[s]);
+				progress(&cf, "round %u of %u: %s of frames, %s", round + 1,
+					 opts.rounds, sz, cs[i]->name);
+				run_group(&cf, cs[i], cf.sizes[s], single, ARRAY_SIZE(single), 1);
+				if (opts.threads > 1)
+					run_group(&cf, cs[i], cf.sizes[s], multi, ARRAY_SIZE(multi),
+						  opts.threads);
+			}
 	run_extras(&cf, cs, ncs);
 
 	if (cf.out == OUT_JSON)

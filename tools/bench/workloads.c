@@ -423,9 +423,42 @@ static void free_thread(struct wl_thread *t)
 	free(t->abuf);
 }
 
-static void summarise(struct run_ctl *ctl, struct wl_thread *th, unsigned int n, struct result *r)
+static double median(const double *v, unsigned int k)
 {
 	double sorted[BENCH_MAX_REPS];
+
+	if (!k)
+		return 0;
+	memcpy(sorted, v, k * sizeof(*v));
+	qsort(sorted, k, sizeof(*sorted), cmp_double);
+	return k % 2 ? sorted[k / 2] : (sorted[k / 2 - 1] + sorted[k / 2]) / 2;
+}
+
+void result_merge(struct result *into, const struct result *from)
+{
+	double secs = into->pages_s > 0 ? (double)into->pages / into->pages_s : 0;
+
+	if (from->status != ST_OK) {
+		into->status = from->status;
+		memcpy(into->msg, from->msg, sizeof(into->msg));
+		return;
+	}
+	for (unsigned int i = 0; i < from->nreps && into->nreps < BENCH_MAX_REPS; i++)
+		into->rep[into->nreps++] = from->rep[i];
+	into->ns_page = median(into->rep, into->nreps);
+	if (from->pages_s > 0)
+		secs += (double)from->pages / from->pages_s;
+	into->calls += from->calls;
+	into->sys += from->sys;
+	into->pages += from->pages;
+	into->faults += from->faults;
+	into->pages_s = secs > 0 ? (double)into->pages / secs : 0;
+	if (from->pte_kb > into->pte_kb)
+		into->pte_kb = from->pte_kb;
+}
+
+static void summarise(struct run_ctl *ctl, struct wl_thread *th, unsigned int n, struct result *r)
+{
 	unsigned int k = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -436,12 +469,9 @@ static void summarise(struct run_ctl *ctl, struct wl_thread *th, unsigned int n,
 	}
 	for (unsigned int i = 0; i < ctl->reps; i++)
 		if (ctl->rep_ns[i] > 0)
-			sorted[k++] = r->rep[i] = ctl->rep_ns[i];
+			r->rep[k++] = ctl->rep_ns[i];
 	r->nreps = k;
-	if (k) {
-		qsort(sorted, k, sizeof(*sorted), cmp_double);
-		r->ns_page = k % 2 ? sorted[k / 2] : (sorted[k / 2 - 1] + sorted[k / 2]) / 2;
-	}
+	r->ns_page = median(r->rep, k);
 	if (ctl->elapsed)
 		r->pages_s = (double)r->pages * 1e9 / (double)ctl->elapsed;
 }
