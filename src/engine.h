@@ -37,8 +37,9 @@ struct awe__engine {
 	/* Address space held for frames that are not in a window. */
 	uint64_t (*parking_bytes)(struct awe__ctx *c);
 
-	/* Carry out slot changes sorted by va, one per slot: all or nothing. */
-	int (*apply)(struct awe__ctx *c, const struct awe__op *ops, size_t n);
+	/* Carry out slot changes sorted by va, one per slot: all or nothing.
+	 * The ops' @kind fields are the engine's scratch. */
+	int (*apply)(struct awe__ctx *c, struct awe__op *ops, size_t n);
 };
 
 AWE__HIDDEN extern const struct awe__engine awe__engine_uffd;

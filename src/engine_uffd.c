@@ -61,11 +61,11 @@ struct plan {
 	struct uffd *u;
 	struct act *log;
 	size_t nlog, cap;
-	uintptr_t *newloc; /* per op: parking address of a frame moved out */
-	size_t spare;	   /* parking slots bulk moves may spend on holes */
-	size_t nout;	   /* ops taking a page off its slot */
+	size_t spare; /* parking slots bulk moves may spend on holes */
+	size_t nout;  /* ops taking a page off its slot */
+	size_t nin;   /* ops putting a parked page on its slot */
+	size_t nfix;  /* ops whose frames change loc other than by going out */
 	struct act small_log[8];
-	uintptr_t small_newloc[8];
 };
 
 static struct uffd *U(struct awe__ctx *c)
@@ -426,21 +426,29 @@ static bool physically_empty(struct awe__ctx *c, struct awe__window *w, uintptr_
 	return !k || !awe__frame_present(&c->frames[k - 1]);
 }
 
-/* Whether op @o takes a page off its slot: an unmap or replace of a visible
- * frame, or hiding one behind AWE_PROT_NONE. */
-static bool goes_out(const struct awe__op *o)
+enum { K_OUT = 1, K_IN = 2 };
+
+/* K_OUT: op @o takes a page off its slot (an unmap or replace of a visible
+ * frame, or hiding one behind AWE_PROT_NONE). K_IN: it puts a parked page
+ * on its slot. Worked out once per call into o->kind: every phase asks. */
+static uint8_t op_kind(const struct awe__op *o)
 {
-	if (o->old == o->new)
-		return o->oldprot != AWE_PROT_NONE && o->newprot == AWE_PROT_NONE;
-	return o->old && o->oldprot != AWE_PROT_NONE;
+	if (o->old == o->new) {
+		if (o->oldprot != AWE_PROT_NONE && o->newprot == AWE_PROT_NONE)
+			return K_OUT;
+		return o->oldprot == AWE_PROT_NONE && o->newprot != AWE_PROT_NONE ? K_IN : 0;
+	}
+	return (o->old && o->oldprot != AWE_PROT_NONE ? K_OUT : 0) | (o->new ? K_IN : 0);
 }
 
-/* Whether op @o puts a parked page on its slot. */
+static bool goes_out(const struct awe__op *o)
+{
+	return o->kind & K_OUT;
+}
+
 static bool comes_in(const struct awe__op *o)
 {
-	if (o->old == o->new)
-		return o->oldprot == AWE_PROT_NONE && o->newprot != AWE_PROT_NONE;
-	return o->new != 0;
+	return o->kind & K_IN;
 }
 
 /* Can the bulk move that ends at @a carry on to @b, moving the empty slots in
@@ -472,7 +480,7 @@ static bool out_joins(struct plan *p, const struct awe__op *a, const struct awe_
 static int move_out(struct plan *p, const struct awe__op *ops, size_t n)
 {
 	struct awe__ctx *c = p->c;
-	size_t i = 0, k;
+	size_t i = 0;
 
 	while (i < n) {
 		size_t first, last, pages;
@@ -492,9 +500,8 @@ static int move_out(struct plan *p, const struct awe__op *ops, size_t n)
 		}
 		s = ops[first].va;
 		pages = ((ops[last].va - s) >> c->page_shift) + 1;
-		k = first;
 		while (pages) {
-			uintptr_t dst, end;
+			uintptr_t dst;
 			size_t got = awe__park_take(&p->u->park, pages, 1, &dst);
 			int r;
 
@@ -505,11 +512,7 @@ static int move_out(struct plan *p, const struct awe__op *ops, size_t n)
 			r = logged_move(p, dst, s, got << c->page_shift, true, true);
 			if (r)
 				return r;
-			end = s + (got << c->page_shift);
-			for (; k <= last && ops[k].va < end; k++)
-				if (goes_out(&ops[k]))
-					p->newloc[k] = dst + (ops[k].va - s);
-			s = end;
+			s += got << c->page_shift;
 			pages -= got;
 		}
 	}
@@ -607,23 +610,57 @@ static int protect(struct plan *p, const struct awe__op *ops, size_t n)
 	return 0;
 }
 
-/* Consecutive parking slots gathered into one bitmap update. */
+/* Consecutive parking slots gathered into one release. */
 struct span {
 	uintptr_t start;
 	size_t n;
 };
 
-static void span_add(struct awe__park *park, struct span *s, uintptr_t at, size_t page,
-		     void (*flush)(struct awe__park *, uintptr_t, size_t))
+static void span_add(struct awe__park *park, struct span *s, uintptr_t at, size_t page)
 {
 	if (s->n && at == s->start + s->n * page) {
 		s->n++;
 		return;
 	}
 	if (s->n)
-		flush(park, s->start, s->n);
+		awe__park_release(park, s->start, s->n);
 	s->start = at;
 	s->n = 1;
+}
+
+/* Bulk moves out reserved whole spans of parking: record where each page
+ * went, and give back the slots of the holes the spans carried along. The
+ * log and the ops are both in address order. */
+static void settle_out(struct plan *p, const struct awe__op *ops, size_t n)
+{
+	struct awe__ctx *c = p->c;
+	struct awe__park *park = &p->u->park;
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->nlog; i++) {
+		const struct act *a = &p->log[i];
+		uintptr_t next, at;
+
+		if (!a->reserved)
+			continue;
+		next = a->dst;
+		for (; k < n && ops[k].va < a->src + a->len; k++) {
+			const struct awe__op *o = &ops[k];
+
+			if (o->va < a->src || !goes_out(o))
+				continue;
+			at = a->dst + (o->va - a->src);
+			if (at > next)
+				awe__park_release(park, next, (at - next) >> c->page_shift);
+			next = at + c->page;
+			if (o->old == o->new)
+				*aside_of(c, o) = at;
+			else
+				c->frames[o->old - 1].loc = at >> c->page_shift;
+		}
+		if (a->dst + a->len > next)
+			awe__park_release(park, next, (a->dst + a->len - next) >> c->page_shift);
+	}
 }
 
 /* Everything moved: record where each page is now. */
@@ -631,18 +668,15 @@ static void settle(struct plan *p, const struct awe__op *ops, size_t n)
 {
 	struct awe__ctx *c = p->c;
 	struct awe__park *park = &p->u->park;
-	struct span rel = {0, 0}, mark = {0, 0};
+	struct span rel = {0, 0};
 
-	/* Bulk moves reserved whole spans; only the pages that arrived keep
-	 * their parking slot. */
-	for (size_t i = 0; i < p->nlog; i++)
-		if (p->log[i].reserved)
-			awe__park_release(park, p->log[i].dst, p->log[i].len >> c->page_shift);
-	for (size_t i = 0; i < n; i++) {
+	if (p->nout)
+		settle_out(p, ops, n);
+	for (size_t i = 0; (p->nfix || p->nin) && i < n; i++) {
 		const struct awe__op *o = &ops[i];
 
 		if (comes_in(o))
-			span_add(park, &rel, in_src(c, o), c->page, awe__park_release);
+			span_add(park, &rel, in_src(c, o), c->page);
 		if (o->old != o->new) {
 			if (o->new)
 				c->frames[o->new - 1].loc = o->va >> c->page_shift;
@@ -653,19 +687,6 @@ static void settle(struct plan *p, const struct awe__op *ops, size_t n)
 	}
 	if (rel.n)
 		awe__park_release(park, rel.start, rel.n);
-	for (size_t i = 0; p->nout && i < n; i++) {
-		const struct awe__op *o = &ops[i];
-
-		if (!goes_out(o))
-			continue;
-		span_add(park, &mark, p->newloc[i], c->page, awe__park_mark);
-		if (o->old == o->new)
-			*aside_of(c, o) = p->newloc[i];
-		else
-			c->frames[o->old - 1].loc = p->newloc[i] >> c->page_shift;
-	}
-	if (mark.n)
-		awe__park_mark(park, mark.start, mark.n);
 }
 
 /* A frame about to be hidden needs its window's aside table: allocate it
@@ -684,31 +705,32 @@ static int need_aside(const struct awe__op *ops, size_t n)
 	return 0;
 }
 
-static int uffd_apply(struct awe__ctx *c, const struct awe__op *ops, size_t n)
+static int uffd_apply(struct awe__ctx *c, struct awe__op *ops, size_t n)
 {
-	struct plan p; /* not cleared: the small arrays are written before read */
-	size_t out = 0, in = 0, wp = 0;
+	struct plan p; /* not cleared: the small log is written before read */
+	size_t out = 0, in = 0, wp = 0, fix = 0;
 	int r;
 
 	/* Most calls only map or only unmap: skip the phases with nothing to
 	 * do, which for a 512-page sweep is most of the bookkeeping. */
 	for (size_t i = 0; i < n; i++) {
-		out += goes_out(&ops[i]);
-		in += comes_in(&ops[i]);
+		uint8_t k = ops[i].kind = op_kind(&ops[i]);
+		bool o = k & K_OUT;
+
+		out += o;
+		in += (k & K_IN) != 0;
 		wp += ops[i].old == ops[i].new;
+		fix += ops[i].old != ops[i].new && (ops[i].new || !o);
 	}
 	p.c = c;
 	p.u = U(c);
 	p.nlog = 0;
 	p.nout = out;
+	p.nfix = fix;
+	p.nin = in;
 	/* Small calls, the common case, stay off the heap. */
 	p.log = p.small_log;
 	p.cap = sizeof(p.small_log) / sizeof(p.small_log[0]);
-	p.newloc = !out || n <= sizeof(p.small_newloc) / sizeof(p.small_newloc[0])
-			   ? p.small_newloc
-			   : malloc(n * sizeof(*p.newloc));
-	if (!p.newloc)
-		return -ENOMEM;
 	/* Parking holds a slot for every frame (uffd_alloc sees to it), so at
 	 * least as many are free as there are visible frames to take out. */
 	p.spare = awe__park_free(&p.u->park) > out ? awe__park_free(&p.u->park) - out : 0;
@@ -728,8 +750,6 @@ static int uffd_apply(struct awe__ctx *c, const struct awe__op *ops, size_t n)
 out:
 	if (p.log != p.small_log)
 		free(p.log);
-	if (p.newloc != p.small_newloc)
-		free(p.newloc);
 	return r;
 }
 

@@ -62,8 +62,9 @@ struct awe__op {
 	uintptr_t va;
 	struct awe__window *win;
 	uint32_t old, new;
+	uint32_t seq; /* position in the caller's array (scatter) */
 	uint8_t oldprot, newprot;
-	size_t seq; /* position in the caller's array (scatter) */
+	uint8_t kind; /* the engine's scratch */
 };
 
 struct awe__ctx {
@@ -82,7 +83,8 @@ struct awe__ctx {
 	uint64_t avail_pages; /* allocatable pages at avail_stamp (seconds) */
 	int64_t avail_stamp;
 
-	struct awe__window **win; /* sorted by base */
+	struct awe__window **win;     /* sorted by base */
+	struct awe__window *last_win; /* the window found last */
 	size_t nwin, win_cap;
 	uint64_t window_bytes;
 };
@@ -102,7 +104,7 @@ AWE__HIDDEN awe_frame_t awe__frame_number(const struct awe__ctx *c, uint32_t idx
 AWE__HIDDEN void awe__frames_fini(struct awe__ctx *c);
 
 /* windows.c */
-AWE__HIDDEN struct awe__window *awe__window_find(const struct awe__ctx *c, uintptr_t va);
+AWE__HIDDEN struct awe__window *awe__window_find(struct awe__ctx *c, uintptr_t va);
 AWE__HIDDEN void awe__windows_fini(struct awe__ctx *c);
 
 /* map.c: apply validated ops, then update the tables. */

@@ -26,29 +26,49 @@ int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
 		unmark(c, ops, n);
 		return r;
 	}
-	/* The engine has recorded where each page is (loc); the rest is ours. */
+	/* The engine has recorded where each page is (loc); the rest is ours.
+	 * Locals, because frame stores could alias the counters and the
+	 * compiler would reload them on every op of a 512-page call. */
+	struct awe__frame *fr = c->frames;
+	struct awe__window *w = NULL;
+	int64_t delta = 0, wdelta = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		struct awe__op *o = &ops[i];
+		struct awe__frame f;
 
 		if (o->old == o->new) {
-			c->frames[o->old - 1].prot = o->newprot;
+			fr[o->old - 1].prot = o->newprot;
 			continue;
 		}
-		if (o->old) {
-			c->frames[o->old - 1].mapped = 0;
-			c->frames[o->old - 1].prot = 0;
-			o->win->nmapped--;
-			c->mapped--;
+		if (o->win != w) {
+			if (w)
+				w->nmapped += (size_t)wdelta;
+			delta += wdelta;
+			wdelta = 0;
+			w = o->win;
 		}
-		o->win->slot[awe__slot_of(c, o->win, o->va)] = o->new;
+		if (o->old) {
+			f = fr[o->old - 1];
+			f.mapped = 0;
+			f.prot = 0;
+			fr[o->old - 1] = f;
+			wdelta--;
+		}
+		w->slot[awe__slot_of(c, w, o->va)] = o->new;
 		if (o->new) {
-			c->frames[o->new - 1].mapped = 1;
-			c->frames[o->new - 1].mark = 0;
-			c->frames[o->new - 1].prot = AWE_PROT_READWRITE;
-			o->win->nmapped++;
-			c->mapped++;
+			f = fr[o->new - 1];
+			f.mapped = 1;
+			f.mark = 0;
+			f.prot = AWE_PROT_READWRITE;
+			fr[o->new - 1] = f;
+			wdelta++;
 		}
 	}
+	if (w)
+		w->nmapped += (size_t)wdelta;
+	delta += wdelta;
+	c->mapped += (uint64_t)delta;
 	return 0;
 }
 
@@ -63,40 +83,28 @@ static int range_window(struct awe__ctx *c, uintptr_t va, size_t count, struct a
 	return 0;
 }
 
-/* The claim pass: every non-zero entry must be an owned, unmapped frame,
- * listed once; it becomes the new frame of op i. Frames are marked so that
- * a duplicate is seen; on failure the marks are gone again on return, on
- * success awe__commit() clears them. @zero_ok: 0 means "unmap" (scatter). */
-static int claim(struct awe__ctx *c, struct awe__op *ops, const awe_frame_t *frames, size_t n,
-		 bool zero_ok)
+/* Claim @frame for op @o: it must be an owned, unmapped frame not yet
+ * claimed by this call. Frames are marked so that a duplicate is seen; on
+ * failure the caller unmarks what it claimed, on success awe__commit()
+ * clears the marks. @zero_ok: 0 means "unmap" (scatter). */
+static int claim_one(struct awe__ctx *c, struct awe__op *o, awe_frame_t frame, bool zero_ok)
 {
-	size_t i;
-	int r = 0;
+	struct awe__frame *f;
+	uint32_t k;
 
-	for (i = 0; i < n; i++) {
-		struct awe__frame *f;
-		uint32_t k;
-
-		ops[i].new = 0;
-		ops[i].newprot = 0;
-		if (zero_ok && frames[i] == 0)
-			continue;
-		f = awe__frame_get(c, frames[i], &k);
-		if (!f) {
-			r = -ENOENT;
-			break;
-		}
-		if (f->mapped || f->mark) {
-			r = -EBUSY;
-			break;
-		}
-		f->mark = 1;
-		ops[i].new = k + 1;
-		ops[i].newprot = AWE_PROT_READWRITE;
-	}
-	if (r)
-		unmark(c, ops, i);
-	return r;
+	o->new = 0;
+	o->newprot = 0;
+	if (zero_ok && frame == 0)
+		return 0;
+	f = awe__frame_get(c, frame, &k);
+	if (!f)
+		return -ENOENT;
+	if (f->mapped || f->mark)
+		return -EBUSY;
+	f->mark = 1;
+	o->new = k + 1;
+	o->newprot = AWE_PROT_READWRITE;
+	return 0;
 }
 
 /* An op for slot @va of @w, taking off whatever is there. */
@@ -180,12 +188,16 @@ static int plan_map(struct awe__ctx *c, struct req *q, struct awe__op **ops, siz
 				slot_op(c, &(*ops)[(*n)++], w, va + (i << c->page_shift));
 		return 0;
 	}
-	for (size_t i = 0; i < q->count; i++)
+	for (size_t i = 0; i < q->count; i++) {
 		slot_op(c, &(*ops)[i], w, va + (i << c->page_shift));
-	r = claim(c, *ops, q->frames, q->count, false);
-	if (!r)
-		*n = q->count;
-	return r;
+		r = claim_one(c, &(*ops)[i], q->frames[i], false);
+		if (r) {
+			unmark(c, *ops, i);
+			return r;
+		}
+	}
+	*n = q->count;
+	return 0;
 }
 
 int awe_map(void *addr, size_t count, const awe_frame_t *frames)
@@ -213,7 +225,8 @@ static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops,
 	size_t i;
 	int r;
 
-	*ops = ops_alloc(q, q->count);
+	/* 2^32 entries would be 32 GiB of addresses; seq need not be wider. */
+	*ops = q->count <= UINT32_MAX ? ops_alloc(q, q->count) : NULL;
 	if (!*ops)
 		return -ENOMEM;
 	/* Windows checks every address before it looks at any frame. */
@@ -227,12 +240,14 @@ static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops,
 		if (!w)
 			return -EINVAL;
 		slot_op(c, &(*ops)[i], w, va);
-		(*ops)[i].seq = i;
+		(*ops)[i].seq = (uint32_t)i;
 	}
-	if (q->frames) {
-		r = claim(c, *ops, q->frames, q->count, true);
-		if (r)
+	for (i = 0; q->frames && i < q->count; i++) {
+		r = claim_one(c, &(*ops)[i], q->frames[i], true);
+		if (r) {
+			unmark(c, *ops, i);
 			return r;
+		}
 	}
 	if (q->count == 1) {
 		*n = (*ops)[0].old || (*ops)[0].new;

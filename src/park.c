@@ -54,6 +54,14 @@ const struct awe__arena *awe__park_arena(const struct awe__park *p, uintptr_t ad
 {
 	size_t lo = 0, hi = p->n;
 
+	/* The cursor's arena is where the last release and take happened. */
+	if (p->cur_arena < p->n) {
+		const struct awe__arena *c = &p->a[p->cur_arena];
+
+		if (addr - c->base < (c->npages << p->page_shift))
+			return c;
+	}
+
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -186,11 +194,6 @@ static void span_bits(struct awe__park *p, uintptr_t addr, size_t n, int val)
 		addr += k << p->page_shift;
 		n -= k;
 	}
-}
-
-void awe__park_mark(struct awe__park *p, uintptr_t addr, size_t n)
-{
-	span_bits(p, addr, n, 1);
 }
 
 void awe__park_release(struct awe__park *p, uintptr_t addr, size_t n)

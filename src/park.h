@@ -37,8 +37,6 @@ AWE__HIDDEN int awe__park_add(struct awe__park *p, uintptr_t base, size_t npages
 AWE__HIDDEN size_t awe__park_take(struct awe__park *p, size_t want, size_t min, uintptr_t *addr);
 /* Give back @n slots starting at @addr. */
 AWE__HIDDEN void awe__park_release(struct awe__park *p, uintptr_t addr, size_t n);
-/* Mark @n slots starting at @addr as holding pages. */
-AWE__HIDDEN void awe__park_mark(struct awe__park *p, uintptr_t addr, size_t n);
 /* The arena holding @addr, or NULL. */
 AWE__HIDDEN const struct awe__arena *awe__park_arena(const struct awe__park *p, uintptr_t addr);
 

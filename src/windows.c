@@ -26,15 +26,22 @@ static size_t lower_bound(const struct awe__ctx *c, uintptr_t va)
 	return lo; /* windows [0, lo) start at or below va */
 }
 
-struct awe__window *awe__window_find(const struct awe__ctx *c, uintptr_t va)
+struct awe__window *awe__window_find(struct awe__ctx *c, uintptr_t va)
 {
-	size_t i = lower_bound(c, va);
-	struct awe__window *w;
+	size_t i;
+	struct awe__window *w = c->last_win;
 
+	/* Most programs map into one window call after call. */
+	if (w && va - w->base < (w->npages << c->page_shift))
+		return w;
+	i = lower_bound(c, va);
 	if (i == 0)
 		return NULL;
 	w = c->win[i - 1];
-	return va - w->base < (w->npages << c->page_shift) ? w : NULL;
+	if (va - w->base >= (w->npages << c->page_shift))
+		return NULL;
+	c->last_win = w;
+	return w;
 }
 
 void awe__windows_fini(struct awe__ctx *c)
@@ -161,6 +168,8 @@ int awe_window_destroy(void *base)
 	i = lower_bound(c, w->base) - 1;
 	memmove(&c->win[i], &c->win[i + 1], (c->nwin - i - 1) * sizeof(*c->win));
 	c->nwin--;
+	if (c->last_win == w)
+		c->last_win = NULL;
 	free(w->slot);
 	free(w->aside);
 	free(w);

@@ -672,10 +672,14 @@ int main(int argc, char **argv)
 	rp.churn = xcalloc(ncs, sizeof(*rp.churn));
 
 	/* Rounds interleave the contenders in time, so that a slow spell of
-	 * the machine (a VM's neighbours) does not land on one of them only. */
+	 * the machine (a VM's neighbours) does not land on one of them only;
+	 * each round starts with the next contender, so that none always runs
+	 * right after the same other one (memfd, say, leaves the kernel freeing
+	 * a GiB of shared memory). */
 	for (unsigned int round = 0; round < opts.rounds; round++)
 		for (size_t s = 0; s < cf.nsizes; s++)
-			for (size_t i = 0; i < ncs; i++) {
+			for (size_t k = 0; k < ncs; k++) {
+				size_t i = (k + round) % ncs;
 				char sz[32];
 
 				fmt_size(sz, sizeof(sz), cf.sizes[s]);
