@@ -705,11 +705,46 @@ static int need_aside(const struct awe__op *ops, size_t n)
 	return 0;
 }
 
+/* One page into an empty slot, or one visible page off its slot: the
+ * scatter call of emulators and caches, where fixed costs are the cost.
+ * A single move either happens or not, so there is nothing to roll back. */
+static int apply_one(struct awe__ctx *c, const struct awe__op *o)
+{
+	struct uffd *u = U(c);
+	struct awe__frame *f = &c->frames[(o->new ? o->new : o->old) - 1];
+	uintptr_t src, dst;
+	size_t done;
+	int r;
+
+	if (o->new) {
+		src = awe__loc_addr(c, f);
+		dst = o->va;
+	} else if (!awe__park_take(&u->park, 1, 1, &dst)) {
+		return -ENOMEM; /* cannot happen: parking has a slot per frame */
+	} else {
+		src = o->va;
+	}
+	r = move_pages(u, dst, src, c->page, false, &done);
+	if (r) {
+		if (!o->new)
+			awe__park_release(&u->park, dst, 1);
+		return kerr(r);
+	}
+	if (o->new)
+		awe__park_release(&u->park, src, 1);
+	f->loc = dst >> c->page_shift;
+	return 0;
+}
+
 static int uffd_apply(struct awe__ctx *c, struct awe__op *ops, size_t n)
 {
 	struct plan p; /* not cleared: the small log is written before read */
 	size_t out = 0, in = 0, wp = 0, fix = 0;
 	int r;
+
+	if (n == 1 && (ops->old == 0 || ops->new == 0) && ops->oldprot != AWE_PROT_READ &&
+	    op_kind(ops) != 0 && ops->old != ops->new)
+		return apply_one(c, ops);
 
 	/* Most calls only map or only unmap: skip the phases with nothing to
 	 * do, which for a 512-page sweep is most of the bookkeeping. */

@@ -75,6 +75,38 @@ Test(rollback, scatter_replace_fails_at_every_move)
 	expect_slots(tmp, a, SLOTS);
 }
 
+/* Single-page calls take a shorter path through the engine: a refused
+ * move there must also change nothing and keep parking consistent. */
+Test(rollback, single_page_map_and_unmap_fail)
+{
+	awe_frame_t f[SLOTS], none[SLOTS] = {0};
+	char *w = stamped_window(f);
+	void *a = slot(w, 3);
+
+	/* Unmap one page: refused, still mapped with its data. */
+	awe__test_fail_move = 1;
+	AWE_ERR(awe_map_scatter(&a, 1, NULL), ENOMEM);
+	expect_slots(w, f, SLOTS);
+	AWE_OK(awe_map_scatter(&a, 1, NULL));
+	cr_assert_null(frame_where(f[3]));
+	/* Map it back: refused, the slot stays empty and the frame parked. */
+	awe__test_fail_move = 1;
+	AWE_ERR(awe_map_scatter(&a, 1, &f[3]), ENOMEM);
+	cr_assert_eq(query(a).frame, 0);
+	cr_assert_null(frame_where(f[3]));
+	awe__test_fail_move = 0;
+	AWE_OK(awe_map_scatter(&a, 1, &f[3]));
+	expect_slots(w, f, SLOTS);
+	/* Parking lost no slot: everything goes out and comes back. */
+	for (int round = 0; round < 3; round++) {
+		AWE_OK(awe_map(w, SLOTS, NULL));
+		expect_slots(w, none, SLOTS);
+		AWE_OK(awe_map(w, SLOTS, f));
+		expect_slots(w, f, SLOTS);
+	}
+	cr_assert_eq(get_stats().frames_mapped, SLOTS);
+}
+
 Test(rollback, bulk_unmap_fails_half_way)
 {
 	awe_frame_t f[SLOTS];
