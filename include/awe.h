@@ -44,12 +44,15 @@ extern "C" {
 #endif
 
 #define AWE_VERSION_MAJOR 0
-#define AWE_VERSION_MINOR 1
+#define AWE_VERSION_MINOR 2
 #define AWE_VERSION_PATCH 0
 
 /* An opaque, non-zero frame number. Numbers are never reused for another
  * frame while the process lives, so a freed number stays invalid. */
 typedef uint64_t awe_frame_t;
+
+/* An AWE section's handle: non-zero, never reused. */
+typedef uint32_t awe_section_t;
 
 /* Flags for awe_init(). */
 enum {
@@ -90,10 +93,17 @@ struct awe_stats {
 	uint64_t window_bytes;	   /* their total size */
 	uint64_t parking_bytes;	   /* address space reserved to hold unmapped frames */
 	uint64_t memlock_limit;	   /* bytes this process may lock; UINT64_MAX: unlimited */
-	const char *engine;	   /* mapping engine in use, e.g. "uffd-move" */
+	const char *engine;	   /* default engine: "uffd-move" or "memfd" */
 	uint32_t locked;	   /* 1 when frames are locked, 0 with AWE_INIT_UNLOCKED */
 	uint32_t reserved0;
-	uint64_t reserved[6];
+	const char *engine_reason; /* why that engine, e.g. "fallback: userfaultfd(2) was
+				      refused with EPERM: a seccomp filter ..." */
+	uint64_t max_map_count;	   /* vm.max_map_count when libawe started */
+	uint64_t vmas_worst;	   /* memfd windows (the memfd engine's, and all AWE
+				      sections'): the most VMAs they can come to by
+				      unmapping; maps that would bring it near
+				      max_map_count fail with -ENOMEM */
+	uint64_t reserved[3];
 };
 
 /*
@@ -168,9 +178,10 @@ AWE_API int awe_free(const awe_frame_t *frames, size_t count, size_t *freed);
  * it (rounded down to a page); without AWE_WINDOW_FIXED it is only a hint.
  * The base is stored in *@base.
  *
- * Windows are not inherited across fork(). In locked mode a window counts
- * against RLIMIT_MEMLOCK for its whole size (the kernel accounts locked
- * ranges, not resident pages), unless the process has CAP_IPC_LOCK.
+ * Windows are not inherited across fork(). In locked mode a window of the
+ * uffd-move engine counts against RLIMIT_MEMLOCK for its whole size (the
+ * kernel accounts locked ranges, not resident pages), unless the process
+ * has CAP_IPC_LOCK; memfd windows lock nothing themselves.
  *
  * Errors:
  *   -EFAULT  @base is NULL.
@@ -268,6 +279,58 @@ AWE_API int awe_query(const void *addr, struct awe_page_info *info);
  *   -ENOENT  @frame is not a frame of this process.
  */
 AWE_API int awe_frame_addr(awe_frame_t frame, void **addr);
+
+/*
+ * AWE sections (Windows 10's AWE section object): frames that may be shown
+ * at several addresses at once, in windows tied to the section. Writes
+ * through one address are seen through the others at once (the pages are
+ * shared, so sections always use the memfd engine, whatever awe_stats()
+ * says of the default engine). A section's frames can be mapped only into
+ * its windows, and its windows show only its frames (-ENOENT otherwise).
+ * awe_map(), awe_map_scatter(), awe_protect() and awe_query() work on section
+ * windows as on others, except that a frame may be at several slots, even
+ * within one call; the protection is per slot. One call cannot change
+ * section windows and plain windows (or two sections' windows) together
+ * (-EINVAL). awe_frame_addr() of a section frame is -EINVAL: use awe_query().
+ */
+
+/*
+ * awe_section_create - create an empty section; its handle goes to
+ * *@section.
+ *
+ * Errors: -EFAULT @section is NULL; -EINVAL @flags is not 0; -ENOMEM;
+ * -ENOSYS no memfd_create(2); any error of awe_init().
+ */
+AWE_API int awe_section_create(unsigned int flags, awe_section_t *section);
+
+/*
+ * awe_section_close - give up the handle. Allocating, freeing and tying new
+ * windows then fail with -ENOENT. The section and its frames live on while a
+ * window is tied to it (its frames can still be mapped there); destroying
+ * the last such window, or closing a section that has none, frees them.
+ *
+ * Errors: -ENOENT @section is not an open section.
+ */
+AWE_API int awe_section_close(awe_section_t section);
+
+/*
+ * awe_section_alloc, awe_section_free - awe_alloc() and awe_free() for the
+ * frames of section @section (-ENOENT when it is not open). Freeing unmaps a
+ * frame from every slot showing it. The frames of a section are not frames
+ * of the process: awe_free() refuses them, and awe_section_free() refuses
+ * the process's and other sections' frames (-ENOENT).
+ */
+AWE_API ssize_t awe_section_alloc(awe_section_t section, awe_frame_t *frames, size_t count);
+AWE_API int awe_section_free(awe_section_t section, const awe_frame_t *frames, size_t count,
+			     size_t *freed);
+
+/*
+ * awe_section_window_create - awe_window_create() for a window tied to
+ * section @section (-ENOENT when it is not open). awe_window_destroy()
+ * releases it.
+ */
+AWE_API int awe_section_window_create(awe_section_t section, size_t size, void *hint,
+				      unsigned int flags, void **base);
 
 /*
  * awe_stats - fill *@st with process-wide counters (see struct awe_stats).

@@ -91,6 +91,23 @@ uint64_t awe__memlock_used(void)
 	return (uint64_t)kb * 1024;
 }
 
+/* The kernel's limit on mappings (VMAs) per process; the memfd engine keeps
+ * below it. 65530 is the kernel's default. */
+uint64_t awe__max_map_count(void)
+{
+	int e = errno;
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+	unsigned long long v = 65530;
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 65530;
+		fclose(f);
+	}
+	errno = e;
+	return v;
+}
+
 static unsigned int env_flags(void)
 {
 	const char *v = getenv("LIBAWE_UNLOCKED");
@@ -100,7 +117,8 @@ static unsigned int env_flags(void)
 
 static void ctx_destroy(struct awe__ctx *c, bool forked)
 {
-	c->eng->fini(c, forked);
+	awe__sections_fini(c, forked);
+	c->eng.ops->fini(c, c->eng.data, forked);
 	awe__windows_fini(c);
 	awe__frames_fini(c);
 	free(c);
@@ -118,6 +136,7 @@ static int ctx_create(unsigned int flags, struct awe__ctx **out)
 	c->memlock_limit = awe__memlock_limit();
 	c->page = (size_t)sysconf(_SC_PAGESIZE);
 	c->page_shift = (unsigned int)__builtin_ctzl(c->page);
+	c->max_map_count = awe__max_map_count();
 	r = awe__engine_select(c);
 	if (r) {
 		free(c);
@@ -197,9 +216,12 @@ int awe_stats(struct awe_stats *st)
 	st->frames_mapped = c->mapped;
 	st->windows = c->nwin;
 	st->window_bytes = c->window_bytes;
-	st->parking_bytes = c->eng->parking_bytes(c);
+	st->parking_bytes = c->eng.ops->parking_bytes(c, c->eng.data);
 	st->memlock_limit = awe__memlock_limit();
-	st->engine = c->eng->name;
+	st->engine = c->eng.ops->name;
+	st->engine_reason = c->engine_reason;
+	st->max_map_count = c->max_map_count;
+	st->vmas_worst = c->vma_worst;
 	st->locked = c->locked;
 	awe__leave();
 	return 0;

@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The mapping engine: the only code that knows how a frame's page is put at a
- * slot. The core (frames.c, windows.c, map.c) validates arguments and keeps
- * the tables; an engine executes already-validated requests and either does
- * all of it or rolls back, so the tables never disagree with the page tables.
+ * slot. The core (frames.c, windows.c, map.c, section.c) validates arguments
+ * and keeps the tables; an engine executes already-validated requests and
+ * either does all of it or rolls back, so the tables never disagree with the
+ * page tables.
+ *
+ * Two engines exist: UFFDIO_MOVE (engine_uffd.c: pages move, no VMAs, Linux
+ * 6.8+) and memfd (engine_memfd.c: pages live in a memfd and are mmap()ed,
+ * each run a VMA). A process has one default instance, picked at
+ * initialisation; every AWE section has a memfd instance of its own, because
+ * its frames may be shown at several addresses, which only shared pages can.
  */
 #ifndef AWE_ENGINE_H
 #define AWE_ENGINE_H
@@ -15,36 +22,45 @@
 struct awe__engine {
 	const char *name;
 
-	/* Set up c->edata. Fails with -ENOSYS / -EOPNOTSUPP when the kernel
-	 * lacks what the engine needs (after awe__set_detail()). */
-	int (*init)(struct awe__ctx *c);
+	/* Start an instance in *@e. Fails with -ENOSYS / -EOPNOTSUPP when the
+	 * kernel lacks what the engine needs (after awe__set_detail()). */
+	int (*init)(struct awe__ctx *c, void **e);
 	/* Drop everything. @forked: we are a fork() child, the parent's
 	 * mappings are already gone and only descriptors and memory remain. */
-	void (*fini)(struct awe__ctx *c, bool forked);
+	void (*fini)(struct awe__ctx *c, void *e, bool forked);
 
 	/* Reserve @len bytes of window at @hint (exactly there if @fixed). */
-	int (*window_reserve)(struct awe__ctx *c, uintptr_t hint, size_t len, bool fixed,
+	int (*window_reserve)(struct awe__ctx *c, void *e, uintptr_t hint, size_t len, bool fixed,
 			      uintptr_t *base);
 	/* Release a window whose frames have all been taken off it. */
-	void (*window_release)(struct awe__ctx *c, uintptr_t base, size_t len);
+	void (*window_release)(struct awe__ctx *c, void *e, uintptr_t base, size_t len);
 
 	/* Give zero-filled pages to frames idx[0..n-1]; return how many got one
 	 * (a prefix of the array), or -errno when none did. */
-	ssize_t (*alloc)(struct awe__ctx *c, const uint32_t *idx, size_t n, int node);
-	/* Return the pages of frames idx[0..n-1] (mapped or not) to the kernel. */
-	void (*discard)(struct awe__ctx *c, const uint32_t *idx, size_t n);
+	ssize_t (*alloc)(struct awe__ctx *c, void *e, const uint32_t *idx, size_t n, int node);
+	/* Return the pages of frames idx[0..n-1] to the kernel. Frames of the
+	 * default instance may still be mapped (once); the engine takes them
+	 * off their slot, and the core then clears the slot. */
+	void (*discard)(struct awe__ctx *c, void *e, const uint32_t *idx, size_t n);
 
 	/* Address space held for frames that are not in a window. */
-	uint64_t (*parking_bytes)(struct awe__ctx *c);
+	uint64_t (*parking_bytes)(struct awe__ctx *c, void *e);
 
-	/* Carry out slot changes sorted by va, one per slot: all or nothing.
-	 * The ops' @kind fields are the engine's scratch. */
-	int (*apply)(struct awe__ctx *c, struct awe__op *ops, size_t n);
+	/* Carry out slot changes sorted by va, one per slot, all in windows of
+	 * this instance: all or nothing. The ops' @kind fields are the engine's
+	 * scratch. */
+	int (*apply)(struct awe__ctx *c, void *e, struct awe__op *ops, size_t n);
+
+	/* Optional: fill the engine's part of awe_stats. */
+	void (*stats)(struct awe__ctx *c, void *e, struct awe_stats *st);
 };
 
 AWE__HIDDEN extern const struct awe__engine awe__engine_uffd;
+AWE__HIDDEN extern const struct awe__engine awe__engine_memfd;
 
-/* Pick and start the engine for @c. */
+/* Pick and start the default engine of @c: AWE_ENGINE=uffd|memfd when set,
+ * otherwise UFFDIO_MOVE, or memfd when the kernel or a sandbox refuses it;
+ * c->engine_reason says why. */
 AWE__HIDDEN int awe__engine_select(struct awe__ctx *c);
 
 #endif

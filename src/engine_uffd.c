@@ -23,7 +23,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/mempolicy.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +42,7 @@ struct uffd {
 	int fd;
 	size_t page;
 	struct awe__park park;
+	size_t nframes; /* frames with a page here: parking holds them all */
 	uintptr_t zero;
 	size_t zero_len;
 };
@@ -67,11 +67,6 @@ struct plan {
 	size_t nfix;  /* ops whose frames change loc other than by going out */
 	struct act small_log[8];
 };
-
-static struct uffd *U(struct awe__ctx *c)
-{
-	return c->edata;
-}
 
 /* Kernel errors other than running out of memory mean the kernel refused a
  * page (pinned, shared, ...): one documented code for all of them. */
@@ -131,9 +126,8 @@ static int write_protect(struct uffd *u, uintptr_t va, size_t len, bool on)
 }
 
 /* Make a fresh range usable as a window (@wp) or as parking. */
-static int setup_range(struct awe__ctx *c, uintptr_t base, size_t len, bool wp)
+static int setup_range(struct awe__ctx *c, struct uffd *u, uintptr_t base, size_t len, bool wp)
 {
-	struct uffd *u = U(c);
 	struct uffdio_register reg = {
 		.range = {.start = base, .len = len},
 		.mode = UFFDIO_REGISTER_MODE_MISSING | (wp ? UFFDIO_REGISTER_MODE_WP : 0),
@@ -161,7 +155,7 @@ static int setup_range(struct awe__ctx *c, uintptr_t base, size_t len, bool wp)
 	return r;
 }
 
-static int uffd_window_reserve(struct awe__ctx *c, uintptr_t hint, size_t len, bool fixed,
+static int uffd_window_reserve(struct awe__ctx *c, void *e, uintptr_t hint, size_t len, bool fixed,
 			       uintptr_t *base)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
@@ -177,7 +171,7 @@ static int uffd_window_reserve(struct awe__ctx *c, uintptr_t hint, size_t len, b
 		awe__sys_munmap(*base, len);
 		return -EEXIST;
 	}
-	r = setup_range(c, *base, len, true);
+	r = setup_range(c, e, *base, len, true);
 	if (r) {
 		awe__sys_munmap(*base, len);
 		return r == -EPERM ? r : -ENOMEM;
@@ -185,15 +179,15 @@ static int uffd_window_reserve(struct awe__ctx *c, uintptr_t hint, size_t len, b
 	return 0;
 }
 
-static void uffd_window_release(struct awe__ctx *c, uintptr_t base, size_t len)
+static void uffd_window_release(struct awe__ctx *c, void *e, uintptr_t base, size_t len)
 {
 	(void)c;
+	(void)e;
 	awe__sys_munmap(base, len);
 }
 
-static int add_arena(struct awe__ctx *c, size_t pages)
+static int add_arena(struct awe__ctx *c, struct uffd *u, size_t pages)
 {
-	struct uffd *u = U(c);
 	size_t len = pages << c->page_shift;
 	uintptr_t base;
 	int r;
@@ -202,7 +196,7 @@ static int add_arena(struct awe__ctx *c, size_t pages)
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, &base);
 	if (r)
 		return -ENOMEM;
-	r = setup_range(c, base, len, false);
+	r = setup_range(c, u, base, len, false);
 	if (!r)
 		r = awe__park_add(&u->park, base, pages);
 	if (r)
@@ -213,47 +207,31 @@ static int add_arena(struct awe__ctx *c, size_t pages)
 /* Add parking for at least @need more pages, as much as allowed. Arenas grow
  * geometrically so that their number stays small; under a finite
  * RLIMIT_MEMLOCK only what the limit still allows is taken. */
-static int grow_parking(struct awe__ctx *c, size_t need)
+static int grow_parking(struct awe__ctx *c, struct uffd *u, size_t need)
 {
-	struct uffd *u = U(c);
 	size_t pages = u->park.total > need ? u->park.total : need;
 	int r;
 
 	if (pages < ARENA_MIN_PAGES)
 		pages = ARENA_MIN_PAGES;
 	pages = (pages + CHUNK_PAGES - 1) & ~(size_t)(CHUNK_PAGES - 1);
-	r = add_arena(c, pages);
+	r = add_arena(c, u, pages);
 	if (r != -EPERM)
 		return r;
-	r = add_arena(c, need);
+	r = add_arena(c, u, need);
 	if (r == -EPERM && c->memlock_limit != UINT64_MAX) {
 		uint64_t used = awe__memlock_used();
 		uint64_t room = c->memlock_limit > used ? c->memlock_limit - used : 0;
 		size_t fit = (size_t)(room >> c->page_shift);
 
 		if (fit && fit < need)
-			r = add_arena(c, fit);
+			r = add_arena(c, u, fit);
 	}
 	return r;
 }
 
-/* Prefer node @node for the pages the kernel allocates from now on; returns
- * whether the thread's policy must be restored. */
-static bool prefer_node(int node, int *mode, unsigned long *mask)
+static ssize_t fill_zero(struct awe__ctx *c, struct uffd *u, uintptr_t dst, size_t pages)
 {
-	unsigned long want[1024 / (8 * sizeof(unsigned long))] = {0};
-
-	if (node < 0 || (size_t)node >= 8 * sizeof(want))
-		return false;
-	if (awe__sys_get_mempolicy(mode, mask, 1024) != 0)
-		return false;
-	want[node / (8 * sizeof(long))] = 1UL << (node % (8 * sizeof(long)));
-	return awe__sys_set_mempolicy(MPOL_PREFERRED, want, 1024) == 0;
-}
-
-static ssize_t fill_zero(struct awe__ctx *c, uintptr_t dst, size_t pages)
-{
-	struct uffd *u = U(c);
 	size_t len = pages << c->page_shift, done = 0;
 
 	while (done < len) {
@@ -271,26 +249,25 @@ static ssize_t fill_zero(struct awe__ctx *c, uintptr_t dst, size_t pages)
 	return (ssize_t)(done >> c->page_shift);
 }
 
-static ssize_t uffd_alloc(struct awe__ctx *c, const uint32_t *idx, size_t n, int node)
+static ssize_t uffd_alloc(struct awe__ctx *c, void *e, const uint32_t *idx, size_t n, int node)
 {
-	struct uffd *u = U(c);
-	unsigned long oldmask[1024 / (8 * sizeof(unsigned long))];
-	int oldmode = 0, err = 0;
-	bool restore;
+	struct uffd *u = e;
+	struct awe__node_saved saved;
+	int err = 0;
 	size_t done = 0;
 
 	/* Parking must be able to hold every frame at once, mapped ones too:
 	 * unmapping must never need more of it. Slots that mapped frames left
 	 * free do not count. */
-	if (u->park.total < c->allocated + n)
-		err = grow_parking(c, c->allocated + n - u->park.total);
-	if (u->park.total < c->allocated + n)
-		n = u->park.total > c->allocated ? u->park.total - c->allocated : 0;
-	restore = prefer_node(node, &oldmode, oldmask);
+	if (u->park.total < u->nframes + n)
+		err = grow_parking(c, u, u->nframes + n - u->park.total);
+	if (u->park.total < u->nframes + n)
+		n = u->park.total > u->nframes ? u->park.total - u->nframes : 0;
+	awe__node_prefer(node, &saved);
 	while (done < n) {
 		uintptr_t at;
 		size_t run = awe__park_take(&u->park, n - done, 1, &at);
-		size_t got = (size_t)fill_zero(c, at, run);
+		size_t got = (size_t)fill_zero(c, u, at, run);
 
 		for (size_t i = 0; i < got; i++)
 			c->frames[idx[done + i]].loc = (at >> c->page_shift) + i;
@@ -301,8 +278,8 @@ static ssize_t uffd_alloc(struct awe__ctx *c, const uint32_t *idx, size_t n, int
 			break;
 		}
 	}
-	if (restore)
-		awe__sys_set_mempolicy(oldmode, oldmask, 1024);
+	awe__node_restore(&saved);
+	u->nframes += done;
 	if (done == 0)
 		return err ? err : -ENOMEM;
 	return (ssize_t)done;
@@ -321,11 +298,12 @@ static uintptr_t page_addr(struct awe__ctx *c, const struct awe__frame *f)
 	return w->aside[awe__slot_of(c, w, va)];
 }
 
-static void uffd_discard(struct awe__ctx *c, const uint32_t *idx, size_t n)
+static void uffd_discard(struct awe__ctx *c, void *e, const uint32_t *idx, size_t n)
 {
-	struct uffd *u = U(c);
+	struct uffd *u = e;
 	uintptr_t start = 0, len = 0;
 
+	u->nframes -= n;
 	for (size_t i = 0; i <= n; i++) {
 		uintptr_t at = 0;
 
@@ -349,9 +327,9 @@ static void uffd_discard(struct awe__ctx *c, const uint32_t *idx, size_t n)
 	}
 }
 
-static uint64_t uffd_parking_bytes(struct awe__ctx *c)
+static uint64_t uffd_parking_bytes(struct awe__ctx *c, void *e)
 {
-	return (uint64_t)U(c)->park.total << c->page_shift;
+	return (uint64_t)((struct uffd *)e)->park.total << c->page_shift;
 }
 
 static int log_act(struct plan *p, struct act a)
@@ -708,9 +686,8 @@ static int need_aside(const struct awe__op *ops, size_t n)
 /* One page into an empty slot, or one visible page off its slot: the
  * scatter call of emulators and caches, where fixed costs are the cost.
  * A single move either happens or not, so there is nothing to roll back. */
-static int apply_one(struct awe__ctx *c, const struct awe__op *o)
+static int apply_one(struct awe__ctx *c, struct uffd *u, const struct awe__op *o)
 {
-	struct uffd *u = U(c);
 	struct awe__frame *f = &c->frames[(o->new ? o->new : o->old) - 1];
 	uintptr_t src, dst;
 	size_t done;
@@ -736,7 +713,7 @@ static int apply_one(struct awe__ctx *c, const struct awe__op *o)
 	return 0;
 }
 
-static int uffd_apply(struct awe__ctx *c, struct awe__op *ops, size_t n)
+static int uffd_apply(struct awe__ctx *c, void *e, struct awe__op *ops, size_t n)
 {
 	struct plan p; /* not cleared: the small log is written before read */
 	size_t out = 0, in = 0, wp = 0, fix = 0;
@@ -744,7 +721,7 @@ static int uffd_apply(struct awe__ctx *c, struct awe__op *ops, size_t n)
 
 	if (n == 1 && (ops->old == 0 || ops->new == 0) && ops->oldprot != AWE_PROT_READ &&
 	    op_kind(ops) != 0 && ops->old != ops->new)
-		return apply_one(c, ops);
+		return apply_one(c, e, ops);
 
 	/* Most calls only map or only unmap: skip the phases with nothing to
 	 * do, which for a 512-page sweep is most of the bookkeeping. */
@@ -758,7 +735,7 @@ static int uffd_apply(struct awe__ctx *c, struct awe__op *ops, size_t n)
 		fix += ops[i].old != ops[i].new && (ops[i].new || !o);
 	}
 	p.c = c;
-	p.u = U(c);
+	p.u = e;
 	p.nlog = 0;
 	p.nout = out;
 	p.nfix = fix;
@@ -855,7 +832,7 @@ static int open_uffd(int *out)
 	return -EOPNOTSUPP;
 }
 
-static int uffd_init(struct awe__ctx *c)
+static int uffd_init(struct awe__ctx *c, void **e)
 {
 	struct uffd *u = calloc(1, sizeof(*u));
 	int r;
@@ -879,13 +856,13 @@ static int uffd_init(struct awe__ctx *c)
 	}
 	awe__park_init(&u->park, c->page_shift);
 	u->page = c->page;
-	c->edata = u;
+	*e = u;
 	return 0;
 }
 
-static void uffd_fini(struct awe__ctx *c, bool forked)
+static void uffd_fini(struct awe__ctx *c, void *e, bool forked)
 {
-	struct uffd *u = U(c);
+	struct uffd *u = e;
 
 	/* A fork child has none of the parent's windows or parking (they are
 	 * MADV_DONTFORK), but does have the zero source. */
@@ -896,7 +873,6 @@ static void uffd_fini(struct awe__ctx *c, bool forked)
 	awe__sys_close(u->fd);
 	awe__park_fini(&u->park);
 	free(u);
-	c->edata = NULL;
 }
 
 const struct awe__engine awe__engine_uffd = {

@@ -27,19 +27,22 @@ const char *awe_strerror(int err)
 	case 0:
 		return "success";
 	case EINVAL:
-		return "invalid argument: a bad flag, protection or count, or an address range that "
-		       "is not inside a single window";
+		return "invalid argument: a bad flag, protection or count, an address range that "
+		       "is not inside a single window, or an AWE_ENGINE other than uffd or memfd";
 	case EFAULT:
 		return "a required pointer argument is NULL";
 	case ENOENT:
-		return "not a frame of this process: never allocated, already freed, or 0";
+		return "not a frame of this process (never allocated, already freed, or 0), not one "
+		       "this window can show (section frames only in windows of their section, "
+		       "others only in plain windows), or not a section that is open";
 	case EBUSY:
 		return "the frame is already mapped (or listed twice), or libawe was already "
 		       "initialised with other flags";
 	case EEXIST:
 		return "the requested window address range is already in use";
 	case ENOMEM:
-		return "out of memory or address space (or vm.max_map_count reached)";
+		return "out of memory or address space, or (memfd engine) the mapping would bring "
+		       "the process near vm.max_map_count";
 	case EPERM:
 		return "frames must be locked but this process may not lock more memory: it has "
 		       "neither CAP_IPC_LOCK nor room under RLIMIT_MEMLOCK; raise the limit, or opt "
@@ -59,7 +62,7 @@ const char *awe_strerror(int err)
 			   "needs Linux 6.8 or later)";
 	case EMFILE:
 	case ENFILE:
-		return "no file descriptor left for the userfaultfd";
+		return "no file descriptor left for the engine (its userfaultfd or memfd)";
 	default:
 		return "unknown error";
 	}

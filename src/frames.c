@@ -162,34 +162,25 @@ static bool node_online(int node)
 	return d != NULL;
 }
 
-ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node)
+/* Allocate up to @count frames into @frames for the default instance
+ * (@sec NULL) or for section @sec; under the lock. */
+ssize_t awe__alloc_frames(struct awe__ctx *c, struct awe__section *sec, awe_frame_t *frames,
+			  size_t count, int node)
 {
-	struct awe__ctx *c;
+	struct awe__eng *e = sec ? &sec->eng : &c->eng;
 	uint32_t idx[BATCH];
 	size_t done = 0, want;
 	uint64_t avail;
 	ssize_t err = 0;
-	int r;
 
-	if (count == 0)
-		return 0;
-	if (!frames)
-		return awe__ret(-EFAULT);
-	if (node < -1 || (node >= 0 && !node_online(node)))
-		return awe__ret(-EINVAL);
-	r = awe__enter(&c);
-	if (r)
-		return awe__ret(r);
-	if (count > (SIZE_MAX >> c->page_shift)) {
-		awe__leave();
-		return awe__ret(-EINVAL);
-	}
+	if (count > (SIZE_MAX >> c->page_shift))
+		return -EINVAL;
 	avail = available(c, count);
 	want = count < avail ? count : (size_t)avail;
 	while (done < want) {
 		uint32_t n = want - done > BATCH ? BATCH : (uint32_t)(want - done);
 		uint32_t got = take_slots(c, idx, n);
-		ssize_t k = got ? c->eng->alloc(c, idx, got, node) : -ENOMEM;
+		ssize_t k = got ? e->ops->alloc(c, e->data, idx, got, node) : -ENOMEM;
 
 		if (k < 0) {
 			err = k;
@@ -202,6 +193,9 @@ ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node)
 				f->state = AWE__FRAME_OWNED;
 				f->mapped = 0;
 				f->prot = 0;
+				f->sec = sec != NULL;
+				if (sec)
+					f->loc = sec->id;
 				frames[done + i] = awe__frame_number(c, idx[i]);
 			} else {
 				/* Never handed out: keep its generation. */
@@ -211,13 +205,33 @@ ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node)
 		done += (size_t)k;
 		c->allocated += (uint64_t)k;
 		c->avail_pages -= (uint64_t)k;
+		if (sec)
+			sec->nframes += (uint64_t)k;
 		if ((uint32_t)k < n)
 			break;
 	}
-	awe__leave();
 	if (done == 0)
-		return awe__ret(err ? (int)err : -ENOMEM);
+		return err ? err : -ENOMEM;
 	return (ssize_t)done;
+}
+
+ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node)
+{
+	struct awe__ctx *c;
+	ssize_t r;
+
+	if (count == 0)
+		return 0;
+	if (!frames)
+		return awe__ret(-EFAULT);
+	if (node < -1 || (node >= 0 && !node_online(node)))
+		return awe__ret(-EINVAL);
+	r = awe__enter(&c);
+	if (r)
+		return awe__ret((int)r);
+	r = awe__alloc_frames(c, NULL, frames, count, node);
+	awe__leave();
+	return r < 0 ? awe__ret((int)r) : r;
 }
 
 ssize_t awe_alloc(awe_frame_t *frames, size_t count)
@@ -225,10 +239,11 @@ ssize_t awe_alloc(awe_frame_t *frames, size_t count)
 	return awe_alloc_node(frames, count, -1);
 }
 
-/* Release a batch the engine has discarded and forget where it was mapped. */
-static void drop_batch(struct awe__ctx *c, const uint32_t *idx, size_t n)
+/* Let engine instance @e discard the pages of frames idx[0..n-1] and retire
+ * their numbers. A frame of the default instance may still be mapped. */
+void awe__drop_frames(struct awe__ctx *c, struct awe__eng *e, const uint32_t *idx, size_t n)
 {
-	c->eng->discard(c, idx, n);
+	e->ops->discard(c, e->data, idx, n);
 	for (size_t i = 0; i < n; i++) {
 		struct awe__frame *f = &c->frames[idx[i]];
 
@@ -241,16 +256,74 @@ static void drop_batch(struct awe__ctx *c, const uint32_t *idx, size_t n)
 			c->mapped--;
 		}
 		f->mapped = 0;
+		f->sec = 0;
 		c->allocated--;
 		put_slot(c, idx[i]);
 	}
 }
 
+/* Give a batch of frames back. A section frame may be shown in several
+ * windows: take it off all of them first, as Windows does (which, with
+ * memfd maps, may fail). */
+static int drop_batch(struct awe__ctx *c, struct awe__section *sec, const uint32_t *idx, size_t n)
+{
+	if (sec) {
+		int r = awe__section_unmap_frames(c, sec, idx, n);
+
+		if (r)
+			return r;
+		sec->nframes -= n;
+	}
+	awe__drop_frames(c, sec ? &sec->eng : &c->eng, idx, n);
+	return 0;
+}
+
+/* Free frames of the default instance (@sec NULL) or of section @sec, in
+ * order, stopping at the first that is not one; under the lock. Frames
+ * before it are freed (Windows' FreeUserPhysicalPages is not atomic). */
+int awe__free_frames(struct awe__ctx *c, struct awe__section *sec, const awe_frame_t *frames,
+		     size_t count, size_t *freed)
+{
+	uint32_t idx[256];
+	size_t n = 0, done = 0;
+	int bad = 0, r = 0;
+
+	for (size_t i = 0; i < count && !bad; i++) {
+		struct awe__frame *f;
+		uint32_t k;
+
+		f = awe__frame_get(c, frames[i], &k);
+		if (!f || f->sec != (sec != NULL) || (sec && f->loc != sec->id)) {
+			bad = -ENOENT;
+			break;
+		}
+		/* Marked now so that a second listing of it is rejected. */
+		f->state = DYING;
+		idx[n++] = k;
+		if (n == sizeof(idx) / sizeof(idx[0]) || i + 1 == count) {
+			r = drop_batch(c, sec, idx, n);
+			if (r)
+				break;
+			done += n;
+			n = 0;
+		}
+	}
+	if (n && !r) {
+		r = drop_batch(c, sec, idx, n);
+		if (!r)
+			done += n;
+	}
+	/* A batch that could not be unmapped stays allocated. */
+	for (size_t j = 0; r && j < n; j++)
+		c->frames[idx[j]].state = AWE__FRAME_OWNED;
+	if (freed)
+		*freed = done;
+	return r ? r : bad;
+}
+
 int awe_free(const awe_frame_t *frames, size_t count, size_t *freed)
 {
 	struct awe__ctx *c;
-	uint32_t idx[256];
-	size_t n = 0, i;
 	int r;
 
 	if (freed)
@@ -262,26 +335,8 @@ int awe_free(const awe_frame_t *frames, size_t count, size_t *freed)
 	r = awe__enter(&c);
 	if (r)
 		return awe__ret(r);
-	for (i = 0; i < count; i++) {
-		uint32_t k;
-
-		if (!awe__frame_get(c, frames[i], &k)) {
-			r = -ENOENT;
-			break;
-		}
-		/* Marked now so that a second listing of it is rejected. */
-		c->frames[k].state = DYING;
-		idx[n++] = k;
-		if (n == sizeof(idx) / sizeof(idx[0])) {
-			drop_batch(c, idx, n);
-			n = 0;
-		}
-	}
-	if (n)
-		drop_batch(c, idx, n);
+	r = awe__free_frames(c, NULL, frames, count, freed);
 	awe__leave();
-	if (freed)
-		*freed = i;
 	return awe__ret(r);
 }
 
@@ -297,8 +352,9 @@ int awe_frame_addr(awe_frame_t frame, void **addr)
 	if (r)
 		return awe__ret(r);
 	f = awe__frame_get(c, frame, NULL);
-	if (f)
+	if (f && !f->sec)
 		*addr = (void *)awe__frame_va(c, f);
 	awe__leave();
-	return awe__ret(f ? 0 : -ENOENT);
+	/* A section frame may be at several addresses: awe_query() tells. */
+	return awe__ret(!f ? -ENOENT : f->sec ? -EINVAL : 0);
 }

@@ -15,6 +15,14 @@
 #define AWE__HIDDEN __attribute__((visibility("hidden")))
 
 struct awe__engine;
+struct awe_stats;
+
+/* An engine instance (engine.h): the process's default one, or an AWE
+ * section's. */
+struct awe__eng {
+	const struct awe__engine *ops;
+	void *data;
+};
 
 enum {
 	AWE__FRAME_FREE = 0,	/* index on the free list */
@@ -27,17 +35,23 @@ enum {
 #define AWE__LOC_BITS 38
 /* Bits of the generation, the upper half of a frame number. A table slot
  * whose generation is used up is retired, not reused. */
-#define AWE__GEN_BITS 20
+#define AWE__GEN_BITS 19
 
 /* One frame, 8 bytes: the table is the library's main memory cost and is
  * touched at random by scatter calls, so it is kept as small as the cache
- * likes it. A frame has no fixed home; @loc says where its page is. */
+ * likes it. A frame has no fixed home; @loc says where its page is.
+ *
+ * A frame of an AWE section (@sec) may be shown at several slots at once:
+ * its windows keep the protection per slot, @mapped and @prot stay 0, and
+ * @loc holds the section's id. Its page is in the section's memfd at
+ * index << page shift, as the page of every frame of a memfd instance is. */
 struct awe__frame {
 	/* Page number (address >> page shift) of the slot while mapped;
 	 * otherwise where the engine keeps the page; on the free list, index + 1
 	 * of the next free table slot. */
 	uint64_t loc : AWE__LOC_BITS;
 	uint64_t gen : AWE__GEN_BITS;
+	uint64_t sec : 1;    /* frame of an AWE section */
 	uint64_t state : 2;  /* AWE__FRAME_* */
 	uint64_t prot : 2;   /* AWE_PROT_* while mapped */
 	uint64_t mark : 1;   /* claimed by the map call being checked */
@@ -45,10 +59,23 @@ struct awe__frame {
 };
 _Static_assert(sizeof(struct awe__frame) == 8, "struct awe__frame must stay 8 bytes");
 
+/* An AWE section (Windows 10's AWE section object): frames of its own, in a
+ * memfd instance of its own, shown in windows tied to it. */
+struct awe__section {
+	uint32_t id;	 /* the handle: never 0, never reused */
+	bool closed;	 /* handle closed: goes away with its last window */
+	size_t nwindows; /* windows tied to it */
+	uint64_t nframes;
+	struct awe__eng eng;
+};
+
 struct awe__window {
 	uintptr_t base;
 	size_t npages;
-	uint32_t *slot; /* frame index + 1 per slot, 0 when empty */
+	struct awe__eng *eng;	  /* the default instance, or sec's */
+	struct awe__section *sec; /* NULL: a plain window */
+	uint32_t *slot;		  /* frame index + 1 per slot, 0 when empty */
+	uint8_t *sprot;		  /* section windows: AWE_PROT_* per slot */
 	/* One word per slot for the engine, allocated when it first needs one
 	 * (the UFFDIO_MOVE engine: where the page of an AWE_PROT_NONE frame is
 	 * parked). */
@@ -73,8 +100,13 @@ struct awe__ctx {
 	uint64_t memlock_limit; /* bytes, UINT64_MAX when unlimited */
 	size_t page;
 	unsigned int page_shift;
-	const struct awe__engine *eng;
-	void *edata;
+	struct awe__eng eng;	   /* the default engine instance */
+	const char *engine_reason; /* why that engine */
+	char reason_buf[200];
+	/* memfd instances: most VMAs their windows can come to by unmapping,
+	 * kept below vm.max_map_count (see engine_memfd.c) */
+	uint64_t vma_worst;
+	uint64_t max_map_count;
 
 	struct awe__frame *frames;
 	uint32_t nframes, frames_cap; /* table slots in use / allocated */
@@ -82,6 +114,10 @@ struct awe__ctx {
 	uint64_t allocated, mapped;
 	uint64_t avail_pages; /* allocatable pages at avail_stamp (seconds) */
 	int64_t avail_stamp;
+
+	struct awe__section **sec; /* sorted by id */
+	size_t nsec, sec_cap;
+	uint32_t last_sec_id;
 
 	struct awe__window **win;     /* sorted by base */
 	struct awe__window *last_win; /* the window found last */
@@ -95,6 +131,7 @@ AWE__HIDDEN void awe__leave(void);
 AWE__HIDDEN int awe__ret(int r);
 AWE__HIDDEN uint64_t awe__memlock_limit(void);
 AWE__HIDDEN uint64_t awe__memlock_used(void);
+AWE__HIDDEN uint64_t awe__max_map_count(void);
 
 /* error.c */
 AWE__HIDDEN void awe__set_detail(int err, const char *detail);
@@ -103,9 +140,26 @@ AWE__HIDDEN void awe__set_detail(int err, const char *detail);
 AWE__HIDDEN awe_frame_t awe__frame_number(const struct awe__ctx *c, uint32_t idx);
 AWE__HIDDEN void awe__frames_fini(struct awe__ctx *c);
 
+/* frames.c, also for sections */
+AWE__HIDDEN ssize_t awe__alloc_frames(struct awe__ctx *c, struct awe__section *sec,
+				      awe_frame_t *frames, size_t count, int node);
+AWE__HIDDEN int awe__free_frames(struct awe__ctx *c, struct awe__section *sec,
+				 const awe_frame_t *frames, size_t count, size_t *freed);
+AWE__HIDDEN void awe__drop_frames(struct awe__ctx *c, struct awe__eng *e, const uint32_t *idx,
+				  size_t n);
+
 /* windows.c */
 AWE__HIDDEN struct awe__window *awe__window_find(struct awe__ctx *c, uintptr_t va);
+AWE__HIDDEN int awe__window_create(struct awe__ctx *c, struct awe__section *sec, size_t size,
+				   void *hint, unsigned int flags, void **base);
+AWE__HIDDEN int awe__window_destroy(struct awe__ctx *c, struct awe__window *w);
 AWE__HIDDEN void awe__windows_fini(struct awe__ctx *c);
+
+/* section.c */
+AWE__HIDDEN int awe__section_unmap_frames(struct awe__ctx *c, struct awe__section *sec,
+					  const uint32_t *idx, size_t n);
+AWE__HIDDEN void awe__section_destroy(struct awe__ctx *c, struct awe__section *sec);
+AWE__HIDDEN void awe__sections_fini(struct awe__ctx *c, bool forked);
 
 /* map.c: apply validated ops, then update the tables. */
 AWE__HIDDEN int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n);
@@ -142,6 +196,14 @@ static inline uintptr_t awe__frame_va(const struct awe__ctx *c, const struct awe
 static inline bool awe__loc_fits(const struct awe__ctx *c, uintptr_t base, size_t len)
 {
 	return ((base + len - 1) >> c->page_shift) < ((uint64_t)1 << AWE__LOC_BITS);
+}
+
+/* The protection slot @s of @w shows its frame with. */
+static inline int awe__slot_prot(const struct awe__ctx *c, const struct awe__window *w, size_t s)
+{
+	if (w->sprot)
+		return w->sprot[s];
+	return w->slot[s] ? c->frames[w->slot[s] - 1].prot : AWE_PROT_NONE;
 }
 
 static inline uintptr_t awe__page_down(const struct awe__ctx *c, uintptr_t va)

@@ -20,7 +20,8 @@ static void unmark(struct awe__ctx *c, const struct awe__op *ops, size_t n)
 
 int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
 {
-	int r = n ? c->eng->apply(c, ops, n) : 0;
+	struct awe__eng *e = n ? ops[0].win->eng : NULL;
+	int r = n ? e->ops->apply(c, e->data, ops, n) : 0;
 
 	if (r) {
 		unmark(c, ops, n);
@@ -37,6 +38,19 @@ int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
 		struct awe__op *o = &ops[i];
 		struct awe__frame f;
 
+		if (o->win->sprot) {
+			/* Section windows: the protection is the slot's, and a
+			 * frame may be shown in several places. */
+			size_t s = awe__slot_of(c, o->win, o->va);
+
+			o->win->sprot[s] = o->newprot;
+			if (o->old != o->new) {
+				o->win->slot[s] = o->new;
+				o->win->nmapped += (size_t)(!!o->new - !!o->old);
+				delta += !!o->new - !!o->old;
+			}
+			continue;
+		}
 		if (o->old == o->new) {
 			fr[o->old - 1].prot = o->newprot;
 			continue;
@@ -83,10 +97,12 @@ static int range_window(struct awe__ctx *c, uintptr_t va, size_t count, struct a
 	return 0;
 }
 
-/* Claim @frame for op @o: it must be an owned, unmapped frame not yet
- * claimed by this call. Frames are marked so that a duplicate is seen; on
- * failure the caller unmarks what it claimed, on success awe__commit()
- * clears the marks. @zero_ok: 0 means "unmap" (scatter). */
+/* Claim @frame for op @o: it must be an owned frame this window can show,
+ * unmapped and not yet claimed by this call. Frames are marked so that a
+ * duplicate is seen; on failure the caller unmarks what it claimed, on
+ * success awe__commit() clears the marks. A section frame may be shown at
+ * several slots, even by one call, so it is not marked. @zero_ok: 0 means
+ * "unmap" (scatter). */
 static int claim_one(struct awe__ctx *c, struct awe__op *o, awe_frame_t frame, bool zero_ok)
 {
 	struct awe__frame *f;
@@ -97,13 +113,15 @@ static int claim_one(struct awe__ctx *c, struct awe__op *o, awe_frame_t frame, b
 	if (zero_ok && frame == 0)
 		return 0;
 	f = awe__frame_get(c, frame, &k);
-	if (!f)
+	if (!f || f->sec != (o->win->sec != NULL) || (f->sec && f->loc != o->win->sec->id))
 		return -ENOENT;
+	o->new = k + 1;
+	o->newprot = AWE_PROT_READWRITE;
+	if (f->sec)
+		return 0;
 	if (f->mapped || f->mark)
 		return -EBUSY;
 	f->mark = 1;
-	o->new = k + 1;
-	o->newprot = AWE_PROT_READWRITE;
 	return 0;
 }
 
@@ -115,7 +133,7 @@ static void slot_op(struct awe__ctx *c, struct awe__op *o, struct awe__window *w
 	o->va = va;
 	o->win = w;
 	o->old = old;
-	o->oldprot = old ? (uint8_t)c->frames[old - 1].prot : 0;
+	o->oldprot = old ? (uint8_t)awe__slot_prot(c, w, awe__slot_of(c, w, va)) : 0;
 	o->new = 0;
 	o->newprot = 0;
 }
@@ -237,7 +255,9 @@ static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops,
 		if (!q->addrs[i])
 			return -EFAULT;
 		w = awe__window_find(c, va);
-		if (!w)
+		/* One engine instance per call: section windows and plain ones
+		 * cannot be changed all-or-nothing together. */
+		if (!w || (i && w->eng != (*ops)[0].win->eng))
 			return -EINVAL;
 		slot_op(c, &(*ops)[i], w, va);
 		(*ops)[i].seq = (uint32_t)i;
@@ -298,7 +318,7 @@ static int plan_protect(struct awe__ctx *c, struct req *q, struct awe__op **ops,
 		uintptr_t s = va + (i << c->page_shift);
 		uint32_t k = w->slot[awe__slot_of(c, w, s)];
 
-		if (k && c->frames[k - 1].prot != q->prot) {
+		if (k && awe__slot_prot(c, w, awe__slot_of(c, w, s)) != q->prot) {
 			struct awe__op *o = &(*ops)[(*n)++];
 
 			slot_op(c, o, w, s);
@@ -307,7 +327,7 @@ static int plan_protect(struct awe__ctx *c, struct req *q, struct awe__op **ops,
 		}
 	}
 	first = w->slot[awe__slot_of(c, w, va)];
-	q->first = first ? c->frames[first - 1].prot : AWE_PROT_NONE;
+	q->first = first ? awe__slot_prot(c, w, awe__slot_of(c, w, va)) : AWE_PROT_NONE;
 	return 0;
 }
 

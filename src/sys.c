@@ -2,6 +2,7 @@
 #include "sys.h"
 
 #include <errno.h>
+#include <linux/mempolicy.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -94,4 +95,24 @@ int awe__sys_close(int fd)
 	int r = sys_ret(close(fd));
 	errno = e;
 	return r;
+}
+
+void awe__node_prefer(int node, struct awe__node_saved *s)
+{
+	unsigned long want[sizeof(s->mask) / sizeof(s->mask[0])] = {0};
+	unsigned long nbits = 8 * sizeof(want);
+
+	s->set = false;
+	if (node < 0 || (unsigned long)node >= nbits)
+		return;
+	if (awe__sys_get_mempolicy(&s->mode, s->mask, nbits) != 0)
+		return;
+	want[node / (8 * sizeof(long))] = 1UL << (node % (8 * sizeof(long)));
+	s->set = awe__sys_set_mempolicy(MPOL_PREFERRED, want, nbits) == 0;
+}
+
+void awe__node_restore(const struct awe__node_saved *s)
+{
+	if (s->set)
+		awe__sys_set_mempolicy(s->mode, s->mask, 8 * sizeof(s->mask));
 }

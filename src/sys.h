@@ -23,4 +23,14 @@ AWE__HIDDEN int awe__sys_get_mempolicy(int *mode, unsigned long *mask, unsigned 
 AWE__HIDDEN int awe__sys_set_mempolicy(int mode, const unsigned long *mask, unsigned long maxnode);
 AWE__HIDDEN int awe__sys_close(int fd);
 
+/* Prefer NUMA node @node (-1: no preference) for the pages the calling
+ * thread makes the kernel allocate until awe__node_restore(). */
+struct awe__node_saved {
+	int mode;
+	unsigned long mask[1024 / (8 * sizeof(unsigned long))];
+	bool set;
+};
+AWE__HIDDEN void awe__node_prefer(int node, struct awe__node_saved *s);
+AWE__HIDDEN void awe__node_restore(const struct awe__node_saved *s);
+
 #endif

@@ -44,13 +44,20 @@ struct awe__window *awe__window_find(struct awe__ctx *c, uintptr_t va)
 	return w;
 }
 
+static void window_free(struct awe__window *w)
+{
+	if (w) {
+		free(w->slot);
+		free(w->sprot);
+		free(w->aside);
+	}
+	free(w);
+}
+
 void awe__windows_fini(struct awe__ctx *c)
 {
-	for (size_t i = 0; i < c->nwin; i++) {
-		free(c->win[i]->slot);
-		free(c->win[i]->aside);
-		free(c->win[i]);
-	}
+	for (size_t i = 0; i < c->nwin; i++)
+		window_free(c->win[i]);
 	free(c->win);
 }
 
@@ -74,79 +81,85 @@ static int table_insert(struct awe__ctx *c, struct awe__window *w)
 	return 0;
 }
 
-int awe_window_create(size_t size, void *hint, unsigned int flags, void **base)
+/* Reserve a window of the default instance (@sec NULL) or tied to section
+ * @sec; under the lock. */
+int awe__window_create(struct awe__ctx *c, struct awe__section *sec, size_t size, void *hint,
+		       unsigned int flags, void **base)
 {
-	struct awe__ctx *c;
 	struct awe__window *w;
 	bool fixed = flags & AWE_WINDOW_FIXED;
 	uintptr_t b;
 	size_t len;
 	int r;
 
-	if (!base)
-		return awe__ret(-EFAULT);
-	if (size == 0 || (flags & ~(unsigned int)AWE_WINDOW_FIXED) || (fixed && !hint))
-		return awe__ret(-EINVAL);
-	r = awe__enter(&c);
-	if (r)
-		return awe__ret(r);
-	r = -EINVAL;
 	if (size > SIZE_MAX - c->page)
-		goto out;
+		return -EINVAL;
 	len = (size + c->page - 1) & ~(c->page - 1);
-	r = -ENOMEM;
 	w = calloc(1, sizeof(*w));
 	if (!w)
-		goto out;
+		return -ENOMEM;
 	w->npages = len >> c->page_shift;
+	w->sec = sec;
+	w->eng = sec ? &sec->eng : &c->eng;
 	/* calloc of a large table comes from fresh mmap pages, so a huge window
 	 * costs memory only for the part of the table that is used. */
 	w->slot = calloc(w->npages, sizeof(*w->slot));
-	if (!w->slot)
-		goto out_free;
-	r = c->eng->window_reserve(c, awe__page_down(c, (uintptr_t)hint), len, fixed, &b);
-	if (r)
-		goto out_free;
+	w->sprot = sec ? calloc(w->npages, sizeof(*w->sprot)) : NULL;
+	if (!w->slot || (sec && !w->sprot)) {
+		window_free(w);
+		return -ENOMEM;
+	}
+	r = w->eng->ops->window_reserve(c, w->eng->data, awe__page_down(c, (uintptr_t)hint), len,
+					fixed, &b);
+	if (r) {
+		window_free(w);
+		return r;
+	}
 	w->base = b;
 	/* Only a fixed hint far up a 5-level address space gets here. */
 	r = awe__loc_fits(c, b, len) ? table_insert(c, w) : -ENOMEM;
 	if (r) {
-		c->eng->window_release(c, b, len);
-		goto out_free;
+		w->eng->ops->window_release(c, w->eng->data, b, len);
+		window_free(w);
+		return r;
 	}
+	if (sec)
+		sec->nwindows++;
 	c->window_bytes += len;
 	*base = (void *)b;
-	awe__leave();
 	return 0;
-out_free:
-	if (w)
-		free(w->slot);
-	free(w);
-out:
+}
+
+int awe_window_create(size_t size, void *hint, unsigned int flags, void **base)
+{
+	struct awe__ctx *c;
+	int r;
+
+	if (!base)
+		return awe__ret(-EFAULT);
+	if (size == 0 || (flags & ~(unsigned int)AWE_WINDOW_FIXED) ||
+	    ((flags & AWE_WINDOW_FIXED) && !hint))
+		return awe__ret(-EINVAL);
+	r = awe__enter(&c);
+	if (r)
+		return awe__ret(r);
+	r = awe__window_create(c, NULL, size, hint, flags, base);
 	awe__leave();
 	return awe__ret(r);
 }
 
-int awe_window_destroy(void *base)
+/* Take every frame off @w, release it and forget it; under the lock. */
+int awe__window_destroy(struct awe__ctx *c, struct awe__window *w)
 {
-	struct awe__ctx *c;
-	struct awe__window *w;
+	struct awe__section *sec = w->sec;
 	struct awe__op *ops = NULL;
 	size_t n = 0, i;
 	int r;
 
-	r = awe__enter(&c);
-	if (r)
-		return awe__ret(r);
-	w = awe__window_find(c, (uintptr_t)base);
-	r = -EINVAL;
-	if (!w || w->base != (uintptr_t)base)
-		goto out;
 	if (w->nmapped) {
-		r = -ENOMEM;
 		ops = malloc(w->nmapped * sizeof(*ops));
 		if (!ops)
-			goto out;
+			return -ENOMEM;
 		for (i = 0; i < w->npages; i++) {
 			uint32_t k = w->slot[i];
 
@@ -156,27 +169,40 @@ int awe_window_destroy(void *base)
 				.va = w->base + (i << c->page_shift),
 				.win = w,
 				.old = k,
-				.oldprot = c->frames[k - 1].prot,
+				.oldprot = awe__slot_prot(c, w, i),
 			};
 		}
 		r = awe__commit(c, ops, n);
+		free(ops);
 		if (r)
-			goto out;
+			return r;
 	}
-	c->eng->window_release(c, w->base, w->npages << c->page_shift);
+	w->eng->ops->window_release(c, w->eng->data, w->base, w->npages << c->page_shift);
 	c->window_bytes -= w->npages << c->page_shift;
 	i = lower_bound(c, w->base) - 1;
 	memmove(&c->win[i], &c->win[i + 1], (c->nwin - i - 1) * sizeof(*c->win));
 	c->nwin--;
 	if (c->last_win == w)
 		c->last_win = NULL;
-	free(w->slot);
-	free(w->aside);
-	free(w);
-	r = 0;
-out:
+	window_free(w);
+	/* A closed section lives as long as a window is tied to it. */
+	if (sec && --sec->nwindows == 0 && sec->closed)
+		awe__section_destroy(c, sec);
+	return 0;
+}
+
+int awe_window_destroy(void *base)
+{
+	struct awe__ctx *c;
+	struct awe__window *w;
+	int r;
+
+	r = awe__enter(&c);
+	if (r)
+		return awe__ret(r);
+	w = awe__window_find(c, (uintptr_t)base);
+	r = w && w->base == (uintptr_t)base ? awe__window_destroy(c, w) : -EINVAL;
 	awe__leave();
-	free(ops);
 	return awe__ret(r);
 }
 
@@ -196,7 +222,8 @@ int awe_query(const void *addr, struct awe_page_info *info)
 		uint32_t k = w->slot[awe__slot_of(c, w, (uintptr_t)addr)];
 
 		info->frame = k ? awe__frame_number(c, k - 1) : 0;
-		info->prot = k ? c->frames[k - 1].prot : AWE_PROT_NONE;
+		info->prot = k ? awe__slot_prot(c, w, awe__slot_of(c, w, (uintptr_t)addr))
+			       : AWE_PROT_NONE;
 		info->window = (void *)w->base;
 		info->window_size = w->npages << c->page_shift;
 	}

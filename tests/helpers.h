@@ -116,6 +116,57 @@ static inline struct awe_stats get_stats(void)
 	return st;
 }
 
+/*
+ * The engines (see awe_stats()). The suite runs once with the default engine
+ * and once with AWE_ENGINE=memfd (tests/meson.build); tests that expect
+ * engine-specific behaviour ask here. Asking initialises libawe (with the
+ * default flags, unless the test called awe_init() first), so a test that
+ * needs other flags calls awe_init() before.
+ */
+static inline bool engine_is_memfd(void)
+{
+	struct awe_stats st = get_stats();
+
+	cr_assert_not_null(st.engine, "awe_stats() reports no engine");
+	cr_assert(!strcmp(st.engine, "memfd") || !strcmp(st.engine, "uffd-move"),
+		  "unknown engine \"%s\"", st.engine);
+	return !strcmp(st.engine, "memfd");
+}
+
+/*
+ * The signal an access libawe refuses raises: SIGBUS with UFFDIO_MOVE (an
+ * empty slot is a registered hole; UFFD_FEATURE_SIGBUS), SIGSEGV with memfd
+ * (slots are PROT_NONE or read-only mappings).
+ */
+static inline int fault_signal(void)
+{
+	return engine_is_memfd() ? SIGSEGV : SIGBUS;
+}
+
+/* Its si_code: the address is in a mapping that refuses the access. */
+static inline int fault_code(void)
+{
+	return engine_is_memfd() ? SEGV_ACCERR : BUS_ADRERR;
+}
+
+static inline const char *engine_label(void)
+{
+	return engine_is_memfd() ? "memfd" : "uffd-move";
+}
+
+/* For checks of what only one engine has: skipped, with the reason, never passed. */
+#define skip_if_memfd(...)                                                                         \
+	do {                                                                                       \
+		if (engine_is_memfd())                                                             \
+			cr_skip_test("memfd engine: " __VA_ARGS__);                                \
+	} while (0)
+
+#define skip_unless_memfd(...)                                                                     \
+	do {                                                                                       \
+		if (!engine_is_memfd())                                                            \
+			cr_skip_test("uffd-move engine: " __VA_ARGS__);                            \
+	} while (0)
+
 /* Allocates exactly @n frames into @f (which must hold @n entries). */
 static inline void alloc_exact(awe_frame_t *f, size_t n)
 {
@@ -446,10 +497,14 @@ static inline struct fault probe_write(void *p, char val)
 	return probe(p, true, val);
 }
 
-static inline void assert_sigbus_at(struct fault f, void *addr, const char *what)
+/* @f is the engine's fault (fault_signal()) at exactly @addr. */
+static inline void assert_fault_at(struct fault f, void *addr, const char *what)
 {
-	cr_assert_eq(f.sig, SIGBUS, "%s at %p: got signal %d (%s), expected SIGBUS", what, addr,
-		     f.sig, f.sig ? strsignal(f.sig) : "no fault");
+	int want = fault_signal();
+
+	cr_assert_eq(f.sig, want, "%s at %p: got signal %d (%s), expected %s (%s engine)", what,
+		     addr, f.sig, f.sig ? strsignal(f.sig) : "no fault", strsignal(want),
+		     engine_label());
 	cr_assert_eq(f.addr, addr, "%s: si_addr %p, expected %p", what, f.addr, addr);
 }
 
@@ -462,12 +517,12 @@ static inline void assert_no_fault(struct fault f, void *addr, const char *what)
 /* Unmapped, write-protected and PROT_NONE slots: every listed access faults. */
 static inline void assert_read_faults(void *addr)
 {
-	assert_sigbus_at(probe_read(addr), addr, "read");
+	assert_fault_at(probe_read(addr), addr, "read");
 }
 
 static inline void assert_write_faults(void *addr)
 {
-	assert_sigbus_at(probe_write(addr, 0x5a), addr, "write");
+	assert_fault_at(probe_write(addr, 0x5a), addr, "write");
 }
 
 /*
@@ -554,6 +609,51 @@ static inline void run_in_child(int (*fn)(void *), void *arg, const struct child
 	cr_assert_eq(WEXITSTATUS(status), 0,
 		     "child exited with %d (100: setup failed; otherwise see its stderr)",
 		     WEXITSTATUS(status));
+}
+
+/*
+ * For Criterion tests that expect to die of a signal (.signal = SIGSEGV or
+ * SIGBUS): .init = default_fault_action puts the default action back, which
+ * sanitizer runtimes replace with handlers of their own (ASan reports a
+ * SIGSEGV and aborts).
+ */
+static inline void default_fault_action(void)
+{
+	signal(SIGBUS, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
+}
+
+/*
+ * Runs @fn in a forked child and asserts that the child dies of the engine's
+ * fault signal (fault_signal()). The child gets the default action for
+ * SIGBUS and SIGSEGV (sanitizer runtimes install handlers) and no core
+ * dump; @fn must not use Criterion's asserts: it _exit()s with a non-zero
+ * code, after a message on stderr, when something else goes wrong.
+ */
+static inline void assert_child_dies_of_fault(void (*fn)(void))
+{
+	int want = fault_signal(), status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		struct rlimit none = {0, 0};
+
+		setrlimit(RLIMIT_CORE, &none);
+		signal(SIGBUS, SIG_DFL);
+		signal(SIGSEGV, SIG_DFL);
+		fn();
+		fprintf(stderr, "the access did not fault\n");
+		_exit(99);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status),
+		  "child exited with %d instead of dying of %s (99: no fault; else see stderr)",
+		  WEXITSTATUS(status), strsignal(want));
+	cr_assert_eq(WTERMSIG(status), want, "child died of %s, expected %s (%s engine)",
+		     strsignal(WTERMSIG(status)), strsignal(want), engine_label());
 }
 
 /*

@@ -2,6 +2,8 @@
 /* fork(): children inherit no AWE state; the parent's state survives. */
 #include "helpers.h"
 
+#include <dirent.h>
+
 enum { N = 16 };
 
 /* Parent state: a window with N/2 frames mapped and N/2 parked. */
@@ -189,5 +191,52 @@ Test(fork, grandchild)
 
 	parent_setup(&p);
 	run_in_child(child_forks_again, &p, NULL);
+	parent_check(&p);
+}
+
+/*
+ * A child that never calls libawe must not be able to reach the parent's
+ * frames either: no descriptor of the parent's frame store (the memfd
+ * engine's memfd, whose pages are the frames) may stay open in it, or the
+ * child could read and write the parent's live frames through it. The
+ * UFFDIO_MOVE engine's frames are private pages that fork() does not copy.
+ */
+static int child_holds_no_frame_store(void *arg)
+{
+	char path[300], target[256];
+	struct dirent *d;
+	int found = 0;
+	DIR *dir;
+
+	(void)arg;
+	/* No libawe call here: that would clean up the parent's state. */
+	dir = opendir("/proc/self/fd");
+	CHILD_CHECK(dir, "/proc/self/fd: %s", strerror(errno));
+	while ((d = readdir(dir))) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = 0;
+		if (strstr(target, "memfd:libawe")) {
+			fprintf(stderr, "fd %s is the parent's frame store (%s)\n", d->d_name,
+				target);
+			found++;
+		}
+	}
+	closedir(dir);
+	CHILD_CHECK(found == 0, "%d descriptors of the parent's frames are open in the child",
+		    found);
+	return 0;
+}
+
+Test(fork, child_holds_no_frame_store)
+{
+	struct parent p;
+
+	parent_setup(&p);
+	run_in_child(child_holds_no_frame_store, &p, NULL);
 	parent_check(&p);
 }

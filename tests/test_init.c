@@ -123,12 +123,21 @@ Test(init, page_size)
 	cr_assert_eq(awe_page_size(), (size_t)sys);
 }
 
+/* The engine is one of the two, and says why (test_engine checks the choice). */
 Test(init, engine_name)
 {
 	struct awe_stats st = get_stats();
+	const char *forced = getenv("AWE_ENGINE");
 
 	cr_assert_not_null(st.engine);
-	cr_assert_str_eq(st.engine, "uffd-move");
+	cr_assert(!strcmp(st.engine, "uffd-move") || !strcmp(st.engine, "memfd"), "engine %s",
+		  st.engine);
+	cr_assert_not_null(st.engine_reason);
+	cr_assert_gt(strlen(st.engine_reason), 0);
+	if (forced && !strcmp(forced, "memfd"))
+		cr_assert_str_eq(st.engine, "memfd");
+	if (forced && !strcmp(forced, "uffd"))
+		cr_assert_str_eq(st.engine, "uffd-move");
 }
 
 Test(init, stats_null)
@@ -138,7 +147,8 @@ Test(init, stats_null)
 
 /*
  * Missing kernel feature: a seccomp filter makes userfaultfd(2) fail with
- * ENOSYS, as in containers whose runtime blocks it.
+ * ENOSYS, as in containers whose runtime blocks it. (test_engine does the
+ * same with EPERM, in a child, unprivileged.)
  */
 static void block_userfaultfd(void)
 {
@@ -170,6 +180,7 @@ static void block_userfaultfd(void)
 #endif
 }
 
+/* AWE_ENGINE=uffd: no fallback, initialisation fails with -ENOSYS. */
 Test(init, userfaultfd_blocked)
 {
 	struct awe_stats st;
@@ -177,6 +188,7 @@ Test(init, userfaultfd_blocked)
 	awe_frame_t f;
 	void *base;
 
+	cr_assert_eq(setenv("AWE_ENGINE", "uffd", 1), 0);
 	block_userfaultfd();
 	AWE_ERR(awe_init(0), ENOSYS);
 	msg = awe_strerror(-ENOSYS);
@@ -194,11 +206,37 @@ Test(init, userfaultfd_blocked_implicit)
 {
 	awe_frame_t f;
 
+	cr_assert_eq(setenv("AWE_ENGINE", "uffd", 1), 0);
 	block_userfaultfd();
 	AWE_ERR(awe_alloc(&f, 1), ENOSYS);
 }
 
-/* No descriptor left for the userfaultfd: -EMFILE, and a later retry works. */
+/* Without AWE_ENGINE, the same filter makes libawe fall back to memfd. */
+Test(init, userfaultfd_blocked_falls_back)
+{
+	struct awe_stats st;
+	awe_frame_t f;
+	char *w;
+
+	cr_assert_eq(unsetenv("AWE_ENGINE"), 0);
+	block_userfaultfd();
+	AWE_OK(awe_init(0));
+	st = get_stats();
+	cr_assert_str_eq(st.engine, "memfd");
+	cr_assert(strstr(st.engine_reason, "fallback") && strstr(st.engine_reason, "userfaultfd"),
+		  "engine_reason: %s", st.engine_reason);
+	alloc_exact(&f, 1);
+	w = window_new(1);
+	map1(w, f);
+	fill_page(w, 3);
+	unmap_range(w, 1);
+	assert_read_faults(w);
+	map1(w, f);
+	assert_page(w, 3);
+}
+
+/* No descriptor left for the engine (the userfaultfd, or the memfd): -EMFILE,
+ * and a later retry works. */
 Test(init, no_fd_left)
 {
 	struct rlimit rl;

@@ -2,7 +2,9 @@
 /*
  * One million frames at one million scattered slots of one window, with the
  * default vm.max_map_count: the case a memfd remapper cannot handle (each
- * isolated page would cost a VMA).
+ * isolated page would cost a VMA). The memfd engine cannot either: there the
+ * test shows that it refuses cleanly, with -ENOMEM, at its VMA budget, and
+ * that everything can still be unmapped.
  */
 #include "helpers.h"
 
@@ -81,6 +83,8 @@ Test(million, scattered_single_slots, .timeout = 290)
 	ssize_t got;
 	char *w;
 
+	skip_if_memfd("every scattered page costs a VMA, so a million cannot be mapped; "
+		      "million.memfd_refuses_at_vma_budget shows the refusal instead");
 	fprintf(stderr, "vm.max_map_count = %ld\n", max_map_count());
 	maps0 = count_maps();
 
@@ -128,4 +132,113 @@ Test(million, scattered_single_slots, .timeout = 290)
 	cr_assert_eq(st.frames_allocated, 0);
 	cr_assert_eq(st.frames_mapped, 0);
 	cr_assert_eq(st.windows, 0);
+}
+
+/*
+ * The memfd engine: single pages at every other slot of a big window (each
+ * page a VMA, each gap another) until the engine refuses. The refusal must
+ * come as -ENOMEM before vm.max_map_count is in sight, change nothing, and
+ * leave every page unmappable, one by one.
+ */
+Test(million, memfd_refuses_at_vma_budget, .timeout = 290)
+{
+	/* Frames for at most this many pages: enough for the default limit. */
+	enum { MAX_PAGES = 200000 };
+	uint64_t margin, need, worst0, worst_before = 0, mapped_before = 0;
+	size_t n = 0, slots;
+	long err = 0, others;
+	struct awe_stats st;
+	awe_frame_t *fr;
+	int e = 0;
+	char *w;
+
+	skip_unless_memfd("mappings cost no VMAs, there is no budget to run into; "
+			  "million.scattered_single_slots maps a million scattered pages");
+	st = get_stats();
+	margin = st.max_map_count / 16 > 256 ? st.max_map_count / 16 : 256;
+	cr_assert_gt(st.max_map_count, margin);
+	/* Pages at odd slots cost 2 VMAs each: the refusal comes before this many. */
+	need = (st.max_map_count - margin) / 2 + 16;
+	if (need > MAX_PAGES)
+		cr_skip_test("vm.max_map_count is %" PRIu64 ": reaching it would take %" PRIu64
+			     " frames",
+			     st.max_map_count, need);
+	fr = calloc(need, sizeof(*fr));
+	cr_assert_not_null(fr);
+	if ((size_t)AWE_OK(awe_alloc(fr, need)) < need)
+		cr_skip_test("could not allocate %" PRIu64 " frames (memory or RLIMIT_MEMLOCK)",
+			     need);
+	slots = 2 * need + 2;
+	w = window_new(slots);
+	worst0 = get_stats().vmas_worst;
+	others = count_maps();
+
+	/* No Criterion call inside the loop: it may need a VMA itself. */
+	for (n = 0; n < need; n++) {
+		struct awe_stats s;
+
+		awe_stats(&s);
+		worst_before = s.vmas_worst;
+		mapped_before = s.frames_mapped;
+		errno = 0;
+		err = awe_map(slot(w, 2 * n + 1), 1, &fr[n]);
+		e = errno;
+		if (err)
+			break;
+	}
+	st = get_stats();
+	cr_log_info("vm.max_map_count %" PRIu64 ", margin %" PRIu64 ", %ld other VMAs: refused "
+		    "page %zu with %ld (%s), vmas_worst %" PRIu64 ", %ld VMAs in the process",
+		    st.max_map_count, margin, others, n, err, err ? awe_strerror((int)err) : "-",
+		    st.vmas_worst, count_maps());
+	cr_assert_eq(err, -ENOMEM, "page %zu of %" PRIu64 ": %ld (%s) instead of -ENOMEM", n, need,
+		     err, err ? awe_strerror((int)err) : "no refusal at all");
+	cr_assert_eq(e, ENOMEM);
+	/* The refused call changed nothing. */
+	assert_slot(slot(w, 2 * n + 1), 0, AWE_PROT_NONE);
+	assert_parked(fr[n]);
+	assert_read_faults(slot(w, 2 * n + 1));
+	cr_assert_eq(st.frames_mapped, mapped_before);
+	cr_assert_eq(st.frames_mapped, n);
+	cr_assert_eq(st.vmas_worst, worst_before,
+		     "the refused map moved vmas_worst %" PRIu64 " -> %" PRIu64, worst_before,
+		     st.vmas_worst);
+	/* Refused with (most of) the margin still free, and not long before. */
+	cr_assert_leq((uint64_t)count_maps() + margin / 2, st.max_map_count,
+		      "%ld VMAs: the margin of %" PRIu64 " below vm.max_map_count is gone",
+		      count_maps(), margin);
+	cr_assert_geq(n, 10000, "refused after only %zu isolated pages", n);
+	/* A batch is refused whole too. */
+	AWE_ERR(awe_map_scatter((void *[]){slot(w, 2 * n + 1), slot(w, 2 * n + 3)}, 2, &fr[n]),
+		ENOMEM);
+	assert_slot(slot(w, 2 * n + 3), 0, AWE_PROT_NONE);
+	cr_assert_eq(get_stats().frames_mapped, n);
+	/* The mapped pages are intact and writable. */
+	for (size_t i = 0; i < n; i += 101)
+		*(uint64_t *)slot(w, 2 * i + 1) = fr[i];
+	for (size_t i = 0; i < n; i += 101)
+		assert_stamped_at(slot(w, 2 * i + 1), fr[i]);
+
+	/* Every page unmaps, one call each, in an order that splits nothing. */
+	for (size_t i = 0; i < n; i++) {
+		errno = 0;
+		err = awe_map(slot(w, 2 * i + 1), 1, NULL);
+		if (err)
+			break;
+	}
+	cr_assert_eq(err, 0, "unmapping a page at the budget failed: %ld (%s)", err,
+		     awe_strerror((int)err));
+	st = get_stats();
+	cr_assert_eq(st.frames_mapped, 0);
+	cr_assert_eq(st.vmas_worst, worst0, "vmas_worst %" PRIu64 ", %" PRIu64 " before",
+		     st.vmas_worst, worst0);
+	/* And the budget is there again. */
+	AWE_OK(awe_map(slot(w, 1), 1, &fr[n]));
+	AWE_OK(awe_free(fr, need, NULL));
+	AWE_OK(awe_window_destroy(w));
+	st = get_stats();
+	cr_assert_eq(st.frames_allocated, 0);
+	cr_assert_eq(st.windows, 0);
+	cr_assert_eq(st.vmas_worst, 0);
+	free(fr);
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Rollback: a kernel failure part of the way through a multi-ioctl request
+ * Rollback: a kernel failure part of the way through a multi-call request
  * must leave everything as it was. The kernel cannot be made to fail on
  * demand, so this program links the static library and uses its test hook,
- * which makes the Nth page move stop half-way with ENOMEM.
+ * which makes the Nth page move (UFFDIO_MOVE engine) stop half-way, or the
+ * Nth mmap() or mprotect() (memfd engine) fail, with ENOMEM. Both engines
+ * run every test; only the number of system calls a request takes differs.
  */
 #include "helpers.h"
 
@@ -52,8 +54,11 @@ Test(rollback, scatter_replace_fails_at_every_move)
 	for (size_t i = 0; i < SLOTS; i++)
 		addrs[i] = slot(w, SLOTS - 1 - i);
 	struct awe_stats before = get_stats();
+	/* UFFDIO_MOVE: one bulk move out, then one move per page in. memfd: one
+	 * mmap() per page, which replaces the old page in the same call. */
+	int calls = engine_is_memfd() ? SLOTS : SLOTS + 1;
 
-	for (n = 1; n <= SLOTS + 1; n++) {
+	for (n = 1; n <= calls; n++) {
 		awe__test_fail_move = n;
 		AWE_ERR(awe_map_scatter(addrs, SLOTS, b), ENOMEM);
 		expect_slots(w, a, SLOTS);
@@ -63,8 +68,12 @@ Test(rollback, scatter_replace_fails_at_every_move)
 		cr_assert_eq(now.frames_mapped, before.frames_mapped);
 		cr_assert_eq(now.frames_allocated, before.frames_allocated);
 	}
-	awe__test_fail_move = 0;
+	/* One more call than the request takes: the hook does not fire. */
+	awe__test_fail_move = calls + 1;
 	AWE_OK(awe_map_scatter(addrs, SLOTS, b));
+	cr_assert_eq(awe__test_fail_move, 1, "the request took %d calls, expected %d",
+		     calls + 1 - awe__test_fail_move, calls);
+	awe__test_fail_move = 0;
 	for (size_t i = 0; i < SLOTS; i++) {
 		cr_assert_eq(query(addrs[i]).frame, b[i]);
 		cr_assert_eq(*(awe_frame_t *)addrs[i], b[i], "b[%zu] lost its data", i);
@@ -75,8 +84,8 @@ Test(rollback, scatter_replace_fails_at_every_move)
 	expect_slots(tmp, a, SLOTS);
 }
 
-/* Single-page calls take a shorter path through the engine: a refused
- * move there must also change nothing and keep parking consistent. */
+/* Single-page calls take a shorter path through the UFFDIO_MOVE engine: a
+ * refused move there must also change nothing and keep parking consistent. */
 Test(rollback, single_page_map_and_unmap_fail)
 {
 	awe_frame_t f[SLOTS], none[SLOTS] = {0};

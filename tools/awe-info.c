@@ -210,26 +210,35 @@ static int feature(const struct probe *p, uint64_t bit)
  */
 static const char *verdict(const struct probe *p, char *buf, size_t len)
 {
+	if (!p->smoke_call && strcmp(p->st.engine, "memfd") == 0) {
+		snprintf(buf, len,
+			 "libawe works here with the memfd engine (%s); frames %s; scattered "
+			 "mappings are limited by vm.max_map_count (%llu), see the lines above",
+			 p->st.engine_reason,
+			 p->st.locked ? "locked" : "NOT locked: LIBAWE_UNLOCKED is set",
+			 (unsigned long long)p->st.max_map_count);
+		return buf;
+	}
 	if (!p->smoke_call) {
 		snprintf(buf, len, "libawe works here (engine %s, frames %s)", p->st.engine,
 			 p->st.locked ? "locked" : "NOT locked: LIBAWE_UNLOCKED is set");
 		return buf;
 	}
-	if (p->uffd_err == ENOSYS)
-		return "libawe cannot work: userfaultfd(2) is missing from this kernel or blocked by a"
-		       " seccomp filter (container runtimes often block it)";
-	if (p->uffd_err)
-		return "libawe cannot work: userfaultfd(2) is refused here (seccomp, an LSM or"
-		       " vm.unprivileged_userfaultfd)";
-	if (p->api_err)
-		return "libawe cannot work: the kernel rejects the UFFDIO_API handshake";
-	if (!has(p, UFFD_FEATURE_MOVE))
-		return "libawe cannot work: the kernel lacks UFFDIO_MOVE; Linux 6.8 or later is needed";
-	if (!has(p, UFFD_FEATURE_SIGBUS) || !has(p, UFFD_FEATURE_PAGEFAULT_FLAG_WP))
-		return "libawe cannot work: the kernel's userfaultfd lacks a feature listed above";
 	if (p->smoke_rc == -EPERM)
 		return "libawe cannot lock frames: run as root (CAP_IPC_LOCK), raise RLIMIT_MEMLOCK,"
 		       " or set LIBAWE_UNLOCKED=1";
+	/* The userfaultfd verdicts matter only when the UFFDIO_MOVE engine was
+	 * demanded (AWE_ENGINE=uffd): otherwise libawe falls back to memfd. */
+	if (p->smoke_rc == -ENOSYS && p->uffd_err == ENOSYS)
+		return "libawe cannot work: userfaultfd(2) is missing from this kernel or blocked by a"
+		       " seccomp filter (container runtimes often block it); unset AWE_ENGINE to"
+		       " use the memfd engine";
+	if (p->smoke_rc == -ENOSYS && p->uffd_err)
+		return "libawe cannot work: userfaultfd(2) is refused here (seccomp, an LSM or"
+		       " vm.unprivileged_userfaultfd); unset AWE_ENGINE to use the memfd engine";
+	if (p->smoke_rc == -EOPNOTSUPP)
+		return "libawe cannot use UFFDIO_MOVE here (Linux 6.8 or later with the features"
+		       " listed above is needed); unset AWE_ENGINE to use the memfd engine";
 	snprintf(buf, len, "libawe fails here: %s: %s", p->smoke_call, awe_strerror(p->smoke_rc));
 	return buf;
 }
@@ -319,6 +328,10 @@ static void print_text(const struct probe *p)
 			fmt_limit((rlim_t)p->st.memlock_limit, a, sizeof(a));
 		field("awe_stats:", "engine %s, locked %u, memlock_limit %s", p->st.engine,
 		      p->st.locked, a);
+		field("engine chosen because:", "%s", p->st.engine_reason);
+		field("memfd windows, worst case:", "%llu VMAs (limit %llu, see awe(7))",
+		      (unsigned long long)p->st.vmas_worst,
+		      (unsigned long long)p->st.max_map_count);
 	}
 	if (p->smoke_call)
 		field("map/unmap one frame:", "failed in %s: %s", p->smoke_call,
@@ -397,6 +410,8 @@ static void print_json(const struct probe *p)
 	json_str("awe_init_error", p->init_rc ? awe_strerror(p->init_rc) : NULL, false);
 	if (!p->stats_rc) {
 		json_str("engine", p->st.engine, false);
+		json_str("engine_reason", p->st.engine_reason, false);
+		printf("  \"max_map_count\": %llu,\n", (unsigned long long)p->st.max_map_count);
 		printf("  \"locked\": %s,\n", p->st.locked ? "true" : "false");
 		json_limit("memlock_limit", p->st.memlock_limit, p->st.memlock_limit == UINT64_MAX);
 	}

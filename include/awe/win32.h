@@ -148,6 +148,23 @@ typedef struct MEM_EXTENDED_PARAMETER {
 	};
 } MEM_EXTENDED_PARAMETER, *PMEM_EXTENDED_PARAMETER;
 
+/* The types of a section's extended parameters (CreateFileMapping2()),
+ * which travel in a MEM_EXTENDED_PARAMETER like VirtualAlloc2()'s. */
+typedef enum MEM_SECTION_EXTENDED_PARAMETER_TYPE {
+	MemSectionExtendedParameterInvalidType = 0,
+	MemSectionExtendedParameterUserPhysicalFlags = 1,
+	MemSectionExtendedParameterNumaNode = 2,
+	MemSectionExtendedParameterSigningLevel = 3,
+	MemSectionExtendedParameterMax = 4,
+} MEM_SECTION_EXTENDED_PARAMETER_TYPE,
+	*PMEM_SECTION_EXTENDED_PARAMETER_TYPE;
+
+typedef struct _SECURITY_ATTRIBUTES {
+	DWORD nLength;
+	LPVOID lpSecurityDescriptor;
+	BOOL bInheritHandle;
+} SECURITY_ATTRIBUTES, *PSECURITY_ATTRIBUTES, *LPSECURITY_ATTRIBUTES;
+
 typedef struct _MEM_ADDRESS_REQUIREMENTS {
 	PVOID LowestStartingAddress;
 	PVOID HighestEndingAddress;
@@ -182,6 +199,47 @@ typedef struct _MEM_ADDRESS_REQUIREMENTS {
 #define PAGE_GUARD 0x100
 #define PAGE_NOCACHE 0x200
 #define PAGE_WRITECOMBINE 0x400
+
+/* Section attributes (CreateFileMapping2's AllocationAttributes). */
+#define SEC_PARTITION_OWNER_HANDLE 0x00040000
+#define SEC_64K_PAGES 0x00080000
+#define SEC_FILE 0x00800000
+#define SEC_IMAGE 0x01000000
+#define SEC_PROTECTED_IMAGE 0x02000000
+#define SEC_RESERVE 0x04000000
+#define SEC_COMMIT 0x08000000
+#define SEC_NOCACHE 0x10000000
+#define SEC_IMAGE_NO_EXECUTE (SEC_IMAGE | SEC_NOCACHE)
+#define SEC_WRITECOMBINE 0x40000000
+#define SEC_LARGE_PAGES 0x80000000
+
+/* Access rights: standard, generic, and those of a section. (Not the single
+ * standard rights, whose names such as DELETE are too common to take.) */
+#define STANDARD_RIGHTS_REQUIRED 0x000F0000
+#define STANDARD_RIGHTS_READ 0x00020000 /* READ_CONTROL */
+#define STANDARD_RIGHTS_WRITE 0x00020000
+#define STANDARD_RIGHTS_EXECUTE 0x00020000
+#define STANDARD_RIGHTS_ALL 0x001F0000
+#define MAXIMUM_ALLOWED 0x02000000
+#define GENERIC_READ 0x80000000
+#define GENERIC_WRITE 0x40000000
+#define GENERIC_EXECUTE 0x20000000
+#define GENERIC_ALL 0x10000000
+
+#define SECTION_QUERY 0x0001
+#define SECTION_MAP_WRITE 0x0002
+#define SECTION_MAP_READ 0x0004
+#define SECTION_MAP_EXECUTE 0x0008
+#define SECTION_EXTEND_SIZE 0x0010
+#define SECTION_MAP_EXECUTE_EXPLICIT 0x0020
+#define SECTION_ALL_ACCESS                                                                         \
+	(STANDARD_RIGHTS_REQUIRED | SECTION_QUERY | SECTION_MAP_WRITE | SECTION_MAP_READ |         \
+	 SECTION_MAP_EXECUTE | SECTION_EXTEND_SIZE)
+#define FILE_MAP_WRITE SECTION_MAP_WRITE
+#define FILE_MAP_READ SECTION_MAP_READ
+#define FILE_MAP_ALL_ACCESS SECTION_ALL_ACCESS
+#define FILE_MAP_EXECUTE SECTION_MAP_EXECUTE_EXPLICIT
+#define FILE_MAP_COPY 0x00000001
 
 #define MEM_EXTENDED_PARAMETER_NONPAGED 0x02
 #define MEM_EXTENDED_PARAMETER_NONPAGED_LARGE 0x08
@@ -269,6 +327,22 @@ AWE_WIN32_API BOOL MapUserPhysicalPages(PVOID VirtualAddress, ULONG_PTR NumberOf
 					PULONG_PTR PageArray);
 AWE_WIN32_API BOOL MapUserPhysicalPagesScatter(PVOID *VirtualAddresses, ULONG_PTR NumberOfPages,
 					       PULONG_PTR PageArray);
+
+/* ---- AWE sections (Windows 10 1803+) ------------------------------------------ */
+
+/*
+ * Only the AWE section: File INVALID_HANDLE_VALUE, PAGE_READWRITE,
+ * SEC_RESERVE, MaximumSize 0, no name, and one
+ * MemSectionExtendedParameterUserPhysicalFlags parameter of 0. Its handle
+ * goes to AllocateUserPhysicalPages(2)/FreeUserPhysicalPages and, as a
+ * MemExtendedParameterUserPhysicalHandle, to VirtualAlloc2(); CloseHandle()
+ * closes it (see awe-win32(7)).
+ */
+AWE_WIN32_API HANDLE CreateFileMapping2(HANDLE File, SECURITY_ATTRIBUTES *SecurityAttributes,
+					ULONG DesiredAccess, ULONG PageProtection,
+					ULONG AllocationAttributes, ULONG64 MaximumSize,
+					LPCWSTR Name, MEM_EXTENDED_PARAMETER *ExtendedParameters,
+					ULONG ParameterCount);
 
 /* ---- Virtual memory --------------------------------------------------------- */
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Handles: the process pseudo-handle, handles to this process from
- * OpenProcess() and token handles. libawe acts only on the calling process,
- * so that is the only process a handle can name.
+ * OpenProcess(), token handles and AWE section handles. libawe acts only on
+ * the calling process, so that is the only process a handle can name.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,10 +20,40 @@
 struct entry {
 	unsigned char type; /* enum w32__htype, 0 when free */
 	DWORD access;
+	awe_section_t section; /* W32__H_SECTION: the native section */
 };
 
 static struct entry table[MAX_HANDLES];
+/* Held only around table accesses, never across a call into libawe, so
+ * that it cannot take part in a lock cycle with libawe's own lock. */
 static pthread_mutex_t table_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&table_mu);
+}
+
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&table_mu);
+}
+
+/* A fork() child inherits none of libawe's sections, and its libawe numbers
+ * new sections from 1 again: a section handle it inherited must be invalid
+ * rather than name one of those. */
+static void atfork_child(void)
+{
+	for (size_t i = 0; i < MAX_HANDLES; i++)
+		if (table[i].type == W32__H_SECTION)
+			table[i].type = 0;
+	pthread_mutex_unlock(&table_mu);
+}
+
+static void register_atfork(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
 
 static struct entry *lookup(HANDLE h)
 {
@@ -34,14 +64,15 @@ static struct entry *lookup(HANDLE h)
 	return &table[(v - HANDLE_BASE) / 4];
 }
 
-HANDLE w32__handle_new(enum w32__htype type, DWORD access)
+static HANDLE handle_new(enum w32__htype type, DWORD access, awe_section_t section)
 {
 	HANDLE h = NULL;
 
+	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&table_mu);
 	for (size_t i = 0; i < MAX_HANDLES; i++) {
 		if (!table[i].type) {
-			table[i] = (struct entry){(unsigned char)type, access};
+			table[i] = (struct entry){(unsigned char)type, access, section};
 			h = (HANDLE)(uintptr_t)(HANDLE_BASE + 4 * i);
 			break;
 		}
@@ -50,8 +81,19 @@ HANDLE w32__handle_new(enum w32__htype type, DWORD access)
 	return h;
 }
 
-/* 0 and the rights of @h when it is a handle of @type; else 6. */
-static DWORD rights(HANDLE h, enum w32__htype type, DWORD *out)
+HANDLE w32__handle_new(enum w32__htype type, DWORD access)
+{
+	return handle_new(type, access, 0);
+}
+
+HANDLE w32__section_handle_new(awe_section_t section, DWORD access)
+{
+	return handle_new(W32__H_SECTION, access, section);
+}
+
+/* 0 and the rights of @h (and its section, if @section is not NULL) when
+ * it is a handle of @type; else 6. */
+static DWORD rights(HANDLE h, enum w32__htype type, DWORD *out, awe_section_t *section)
 {
 	struct entry *e;
 	DWORD r = ERROR_INVALID_HANDLE;
@@ -66,6 +108,8 @@ static DWORD rights(HANDLE h, enum w32__htype type, DWORD *out)
 	pthread_mutex_lock(&table_mu);
 	if (e->type == type) {
 		*out = e->access;
+		if (section)
+			*section = e->section;
 		r = 0;
 	}
 	pthread_mutex_unlock(&table_mu);
@@ -74,7 +118,7 @@ static DWORD rights(HANDLE h, enum w32__htype type, DWORD *out)
 
 static DWORD check(HANDLE h, enum w32__htype type, DWORD access)
 {
-	DWORD have = 0, r = rights(h, type, &have);
+	DWORD have = 0, r = rights(h, type, &have, NULL);
 
 	if (r)
 		return r;
@@ -93,7 +137,24 @@ DWORD w32__check_token(HANDLE h, DWORD access)
 
 DWORD w32__process_rights(HANDLE h, DWORD *access)
 {
-	return rights(h, W32__H_PROCESS, access);
+	return rights(h, W32__H_PROCESS, access, NULL);
+}
+
+DWORD w32__check_section(HANDLE h, DWORD access, awe_section_t *section)
+{
+	DWORD have = 0, r = rights(h, W32__H_SECTION, &have, section);
+
+	if (r)
+		return r;
+	return (have & access) == access ? 0 : ERROR_ACCESS_DENIED;
+}
+
+bool w32__section_open(HANDLE h, awe_section_t section)
+{
+	awe_section_t now = 0;
+	DWORD have;
+
+	return rights(h, W32__H_SECTION, &have, &now) == 0 && now == section;
 }
 
 HANDLE GetCurrentProcess(void)
@@ -131,12 +192,25 @@ BOOL CloseHandle(HANDLE hObject)
 {
 	struct entry *e = lookup(hObject);
 	bool ok = hObject == PSEUDO_PROCESS;
+	awe_section_t section = 0;
+	int err = errno;
 
 	if (e) {
 		pthread_mutex_lock(&table_mu);
 		ok = e->type != 0;
+		if (e->type == W32__H_SECTION)
+			section = e->section;
 		e->type = 0;
 		pthread_mutex_unlock(&table_mu);
+	}
+	/* The handle is gone first, so no other thread can start a call with
+	 * it; the section itself lives on while a region is tied to it, as a
+	 * Windows section object lives while a view references it. Closing it
+	 * cannot fail: the handle was open, and only a fork() drops sections,
+	 * whose handles atfork_child() dropped too. */
+	if (section) {
+		awe_section_close(section);
+		errno = err;
 	}
 	return ok ? TRUE : w32__fail(ERROR_INVALID_HANDLE);
 }

@@ -3,6 +3,8 @@
  * The four AWE services: argument checks in Windows' order, then one call
  * into libawe. A PFN is an awe_frame_t; the checks the kernel makes with
  * ProbeForRead/Write become NULL and alignment checks, all Linux allows.
+ * Allocate and Free take the process or an AWE section (section.c); the map
+ * calls need no handle, libawe knows which frames a region may show.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -34,10 +36,15 @@ static size_t page(void)
 	return awe_page_size();
 }
 
+/* The rights a section handle needs to put pages in or take them out: the
+ * ones of a read-write view, which is what the pages are for. */
+#define SECTION_PAGES_ACCESS (SECTION_MAP_READ | SECTION_MAP_WRITE)
+
 /* Steps 1-10 of AllocateUserPhysicalPages, after any extended parameters. */
 static BOOL allocate(HANDLE h, PULONG_PTR n, PULONG_PTR pfns, int node)
 {
 	int e = errno;
+	awe_section_t sec = 0;
 	DWORD r;
 	ssize_t got;
 
@@ -49,14 +56,24 @@ static BOOL allocate(HANDLE h, PULONG_PTR n, PULONG_PTR pfns, int node)
 		return w32__fail(ERROR_INVALID_PARAMETER);
 	r = check_array(pfns);
 	if (!r)
-		r = w32__check_process(h, PROCESS_VM_OPERATION);
+		r = w32__awe_object(h, SECTION_PAGES_ACCESS, &sec);
+	/* Sections too: their pages are locked like the process's. */
 	if (!r && !w32__lock_privilege_enabled())
 		r = ERROR_PRIVILEGE_NOT_HELD;
 	if (r)
 		return w32__fail(r);
 	atomic_store(&awe_info, true);
 	atomic_store(&frame_bitmap, true);
-	got = awe_alloc_node((awe_frame_t *)pfns, *n, node);
+	if (sec) {
+		/* A section has no node of its own: the node is checked but is
+		 * not a guarantee on Windows either. -ENOENT: another thread
+		 * closed the handle since it was checked. */
+		got = awe_section_alloc(sec, (awe_frame_t *)pfns, *n);
+		if (got == -ENOENT)
+			return w32__fail(ERROR_INVALID_HANDLE);
+	} else {
+		got = awe_alloc_node((awe_frame_t *)pfns, *n, node);
+	}
 	if (got < 0)
 		return w32__fail(w32__map_error((int)got));
 	*n = (ULONG_PTR)got;
@@ -131,6 +148,7 @@ BOOL AllocateUserPhysicalPages2(HANDLE ObjectHandle, PULONG_PTR NumberOfPages, P
 BOOL FreeUserPhysicalPages(HANDLE hProcess, PULONG_PTR NumberOfPages, PULONG_PTR PageArray)
 {
 	int e = errno;
+	awe_section_t sec = 0;
 	size_t freed = 0;
 	ULONG_PTR n;
 	DWORD r;
@@ -142,15 +160,26 @@ BOOL FreeUserPhysicalPages(HANDLE hProcess, PULONG_PTR NumberOfPages, PULONG_PTR
 	*NumberOfPages = 0;
 	if (n == 0)
 		return w32__fail(ERROR_INVALID_PARAMETER);
-	r = w32__check_process(hProcess, PROCESS_VM_OPERATION);
-	if (!r && !atomic_load(w32__wrk() ? &frame_bitmap : &awe_info))
+	r = w32__awe_object(hProcess, SECTION_PAGES_ACCESS, &sec);
+	/* A section has its AWE state from the start. */
+	if (!r && !sec && !atomic_load(w32__wrk() ? &frame_bitmap : &awe_info))
 		r = ERROR_INVALID_PARAMETER;
 	if (!r)
 		r = check_array(PageArray);
 	if (r)
 		return w32__fail(r);
-	rc = awe_free((const awe_frame_t *)PageArray, n, &freed);
+	/* A PFN of another owner (the process's with a section handle, a
+	 * section's with the process handle) is not one of the owner's: 487
+	 * like any other. */
+	if (sec)
+		rc = awe_section_free(sec, (const awe_frame_t *)PageArray, n, &freed);
+	else
+		rc = awe_free((const awe_frame_t *)PageArray, n, &freed);
 	*NumberOfPages = freed;
+	/* -ENOENT with nothing freed is also what a section closed by another
+	 * thread since the check answers. */
+	if (rc == -ENOENT && sec && !freed && !w32__section_open(hProcess, sec))
+		return w32__fail(ERROR_INVALID_HANDLE);
 	if (rc)
 		return w32__fail(rc == -ENOENT ? ERROR_INVALID_ADDRESS : w32__map_error(rc));
 	errno = e;

@@ -2,7 +2,9 @@
 /*
  * The VirtualAlloc family. AWE regions (MEM_PHYSICAL) are libawe windows and
  * are handled here; ordinary memory goes to vmem.c. An address is in an AWE
- * region exactly when awe_query() knows it.
+ * region exactly when awe_query() knows it. A region VirtualAlloc2() ties to
+ * an AWE section is a window of that section; everything but its creation
+ * works on it as on other AWE regions.
  */
 #include <errno.h>
 #include <sys/mman.h>
@@ -48,6 +50,8 @@ static DWORD check_type(DWORD type, DWORD prot)
 static DWORD window_error(int rc)
 {
 	switch (rc) {
+	case -ENOENT: /* the section's handle was closed by another thread */
+		return ERROR_INVALID_HANDLE;
 	case -EEXIST:
 		return ERROR_INVALID_ADDRESS;
 	case -EPERM: /* the window could not be locked: page tables, in Windows' terms */
@@ -59,11 +63,19 @@ static DWORD window_error(int rc)
 	}
 }
 
+/* A window at exactly @at, of section @sec or plain (@sec 0). */
+static int fixed_window(awe_section_t sec, size_t len, uintptr_t at, void **out)
+{
+	if (sec)
+		return awe_section_window_create(sec, len, (void *)at, AWE_WINDOW_FIXED, out);
+	return awe_window_create(len, (void *)at, AWE_WINDOW_FIXED, out);
+}
+
 /* A window of @len bytes at an address aligned to @align. mmap only
  * promises page alignment, so find a free aligned spot with a larger
  * throw-away reservation and claim it; another thread may take the spot in
  * between, hence the retries. */
-static DWORD aligned_window(size_t len, size_t align, void **out)
+static DWORD aligned_window(awe_section_t sec, size_t len, size_t align, void **out)
 {
 	int rc = -EEXIST;
 
@@ -76,13 +88,13 @@ static DWORD aligned_window(size_t len, size_t align, void **out)
 			return ERROR_NOT_ENOUGH_MEMORY;
 		at = ((uintptr_t)probe + align - 1) & ~(uintptr_t)(align - 1);
 		munmap(probe, len + align);
-		rc = awe_window_create(len, (void *)at, AWE_WINDOW_FIXED, out);
+		rc = fixed_window(sec, len, at, out);
 	}
 	return rc ? window_error(rc) : 0;
 }
 
-/* MEM_RESERVE | MEM_PHYSICAL: an AWE region. */
-static DWORD physical_region(void *addr, SIZE_T size, SIZE_T align, void **out)
+/* MEM_RESERVE | MEM_PHYSICAL: an AWE region, tied to section @sec if not 0. */
+static DWORD physical_region(void *addr, SIZE_T size, SIZE_T align, awe_section_t sec, void **out)
 {
 	uintptr_t a = (uintptr_t)addr, base, end;
 	DWORD r;
@@ -91,7 +103,7 @@ static DWORD physical_region(void *addr, SIZE_T size, SIZE_T align, void **out)
 	if (size == 0 || size > USER_END)
 		return ERROR_INVALID_PARAMETER;
 	if (!addr) {
-		r = aligned_window((size + page_mask()) & ~page_mask(), align, out);
+		r = aligned_window(sec, (size + page_mask()) & ~page_mask(), align, out);
 	} else {
 		/* The region covers every page [addr, addr + size) touches,
 		 * from the allocation granule holding addr. */
@@ -99,7 +111,7 @@ static DWORD physical_region(void *addr, SIZE_T size, SIZE_T align, void **out)
 		end = (a + size + page_mask()) & ~page_mask();
 		if (a >= USER_END || end > USER_END || end < a)
 			return ERROR_INVALID_PARAMETER;
-		rc = awe_window_create(end - base, (void *)base, AWE_WINDOW_FIXED, out);
+		rc = fixed_window(sec, end - base, base, out);
 		r = rc ? window_error(rc) : 0;
 	}
 	if (!r)
@@ -107,10 +119,11 @@ static DWORD physical_region(void *addr, SIZE_T size, SIZE_T align, void **out)
 	return r;
 }
 
-static DWORD alloc_any(void *addr, SIZE_T size, DWORD type, DWORD prot, SIZE_T align, void **out)
+static DWORD alloc_any(void *addr, SIZE_T size, DWORD type, DWORD prot, SIZE_T align,
+		       awe_section_t sec, void **out)
 {
 	if (type & MEM_PHYSICAL)
-		return physical_region(addr, size, align, out);
+		return physical_region(addr, size, align, sec, out);
 	/* Committing (or anything else) inside an AWE region conflicts. */
 	if (addr && awe_region(addr, NULL))
 		return ERROR_INVALID_ADDRESS;
@@ -133,7 +146,7 @@ LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType, DWO
 	DWORD r = check_type(flAllocationType, flProtect);
 
 	if (!r)
-		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY,
+		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY, 0,
 			      &out);
 	return alloc_result(r, out, e);
 }
@@ -151,7 +164,7 @@ LPVOID VirtualAllocExNuma(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWOR
 	if (!r)
 		r = w32__check_process(hProcess, PROCESS_VM_OPERATION);
 	if (!r)
-		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY,
+		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY, 0,
 			      &out);
 	return alloc_result(r, out, e);
 }
@@ -163,10 +176,11 @@ LPVOID VirtualAllocEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD fl
 				  (DWORD)-1);
 }
 
-/* VirtualAlloc2's extended parameters: address requirements and a NUMA
- * node. Tying a region to an AWE section needs sections, which come later. */
+/* VirtualAlloc2's extended parameters: address requirements, a NUMA node
+ * and the AWE section to tie the region to (*@section, checked later, like
+ * every handle, after the flags). */
 static DWORD check_va2_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, void *base,
-			      SIZE_T *align)
+			      SIZE_T *align, bool *has_section, HANDLE *section)
 {
 	unsigned int seen = 0;
 
@@ -196,7 +210,9 @@ static DWORD check_va2_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, void
 				return ERROR_INVALID_PARAMETER;
 			break;
 		case MemExtendedParameterUserPhysicalHandle:
-			return ERROR_NOT_SUPPORTED;
+			*has_section = true;
+			*section = p[i].Handle;
+			break;
 		default:
 			return ERROR_INVALID_PARAMETER;
 		}
@@ -211,14 +227,24 @@ PVOID VirtualAlloc2(HANDLE Process, PVOID BaseAddress, SIZE_T Size, ULONG Alloca
 	int e = errno;
 	SIZE_T align = W32__GRANULARITY;
 	void *out = NULL;
-	DWORD r = check_va2_params(ExtendedParameters, ParameterCount, BaseAddress, &align);
+	bool has_section = false;
+	HANDLE section = NULL;
+	awe_section_t sec = 0;
+	DWORD r = check_va2_params(ExtendedParameters, ParameterCount, BaseAddress, &align,
+				   &has_section, &section);
 
 	if (!r)
 		r = check_type(AllocationType, PageProtection);
+	/* Only an AWE region can be tied to an AWE section. */
+	if (!r && has_section && !(AllocationType & MEM_PHYSICAL))
+		r = ERROR_INVALID_PARAMETER;
 	if (!r && Process)
 		r = w32__check_process(Process, PROCESS_VM_OPERATION);
+	/* The region is a read-write view of the section's pages. */
+	if (!r && has_section)
+		r = w32__check_section(section, SECTION_MAP_READ | SECTION_MAP_WRITE, &sec);
 	if (!r)
-		r = alloc_any(BaseAddress, Size, AllocationType, PageProtection, align, &out);
+		r = alloc_any(BaseAddress, Size, AllocationType, PageProtection, align, sec, &out);
 	return alloc_result(r, out, e);
 }
 

@@ -33,6 +33,7 @@ W32__HIDDEN DWORD w32__map_error(int err);
 enum w32__htype {
 	W32__H_PROCESS = 1, /* this process, opened with OpenProcess() */
 	W32__H_TOKEN = 2,   /* this process's token */
+	W32__H_SECTION = 3, /* an AWE section of libawe's */
 };
 
 /* 0 when @h is this process (the pseudo-handle or an OpenProcess() handle)
@@ -45,6 +46,21 @@ W32__HIDDEN DWORD w32__process_rights(HANDLE h, DWORD *access);
 W32__HIDDEN DWORD w32__check_token(HANDLE h, DWORD access);
 /* A new handle of @type with @access, or NULL when the table is full. */
 W32__HIDDEN HANDLE w32__handle_new(enum w32__htype type, DWORD access);
+/* The same for a section handle naming native section @section. */
+W32__HIDDEN HANDLE w32__section_handle_new(awe_section_t section, DWORD access);
+/* 0 and the native section when @h is a section handle with every right in
+ * @access; 5 without them; 6 when @h is no section handle. */
+W32__HIDDEN DWORD w32__check_section(HANDLE h, DWORD access, awe_section_t *section);
+/* Whether @h is still a handle of native section @section (a concurrent
+ * CloseHandle() may have closed it since it was checked). */
+W32__HIDDEN bool w32__section_open(HANDLE h, awe_section_t section);
+
+/* section.c ------------------------------------------------------------------- */
+
+/* What an AWE object handle names (AllocateUserPhysicalPages2's
+ * ObjectHandle): this process with PROCESS_VM_OPERATION (*@section = 0), or
+ * a section with @section_access. Else 6 or 5. */
+W32__HIDDEN DWORD w32__awe_object(HANDLE h, DWORD section_access, awe_section_t *section);
 
 /* token.c --------------------------------------------------------------------- */
 

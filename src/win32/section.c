@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * AWE sections: CreateFileMapping2() with a
+ * MemSectionExtendedParameterUserPhysicalFlags parameter, Windows 10's
+ * container of physical pages whose frames may be mapped at several
+ * addresses at once, in regions tied to it with VirtualAlloc2(). A handle
+ * names a native libawe section (awe_section_create()).
+ *
+ * Other sections (file-backed, or ordinary pagefile-backed ones) are not
+ * implemented; calls Windows would accept for them fail with
+ * ERROR_NOT_SUPPORTED after every check Windows would make has passed, so
+ * that a call Windows refuses is refused here with Windows' code.
+ */
+#include <errno.h>
+
+#include "w32.h"
+
+/* AllocationAttributes bits Windows knows. */
+#define SEC_KNOWN                                                                                  \
+	(SEC_PARTITION_OWNER_HANDLE | SEC_64K_PAGES | SEC_FILE | SEC_IMAGE | SEC_PROTECTED_IMAGE | \
+	 SEC_RESERVE | SEC_COMMIT | SEC_NOCACHE | SEC_WRITECOMBINE | SEC_LARGE_PAGES)
+
+/* Generic rights as the section object type maps them. */
+static DWORD section_access(DWORD access)
+{
+	DWORD out = access & ~(DWORD)(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL |
+				      MAXIMUM_ALLOWED);
+
+	if (access & GENERIC_READ)
+		out |= STANDARD_RIGHTS_READ | SECTION_QUERY | SECTION_MAP_READ;
+	if (access & GENERIC_WRITE)
+		out |= STANDARD_RIGHTS_WRITE | SECTION_MAP_WRITE;
+	if (access & GENERIC_EXECUTE)
+		out |= STANDARD_RIGHTS_EXECUTE | SECTION_MAP_EXECUTE;
+	/* Nobody else can hold the section, so the most a caller may have is
+	 * everything. */
+	if (access & (GENERIC_ALL | MAXIMUM_ALLOWED))
+		out |= SECTION_ALL_ACCESS;
+	return out;
+}
+
+/* The protections a section may be created with (CreateFileMapping's list);
+ * modifiers belong in the attributes (SEC_NOCACHE...), not here. */
+static bool section_protection(ULONG prot)
+{
+	switch (prot) {
+	case PAGE_READONLY:
+	case PAGE_READWRITE:
+	case PAGE_WRITECOPY:
+	case PAGE_EXECUTE_READ:
+	case PAGE_EXECUTE_READWRITE:
+	case PAGE_EXECUTE_WRITECOPY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The extended parameters, captured as AllocateUserPhysicalPages2's are:
+ * a pointer and a count together, no reserved bit, a known type at most
+ * once. *@awe tells whether the section is an AWE section. */
+static DWORD check_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, bool *awe)
+{
+	unsigned int seen = 0;
+
+	*awe = false;
+	if ((p && !count) || (!p && count))
+		return ERROR_INVALID_PARAMETER;
+	for (ULONG i = 0; i < count; i++) {
+		unsigned int type = (unsigned int)p[i].Type;
+
+		if (p[i].Reserved || type == MemSectionExtendedParameterInvalidType ||
+		    type >= MemSectionExtendedParameterMax || (seen & (1u << type)))
+			return ERROR_INVALID_PARAMETER;
+		seen |= 1u << type;
+		switch (type) {
+		case MemSectionExtendedParameterUserPhysicalFlags:
+			/* No flag is defined: the value must be 0. */
+			if (p[i].ULong64)
+				return ERROR_INVALID_PARAMETER;
+			*awe = true;
+			break;
+		case MemSectionExtendedParameterNumaNode:
+			/* A preference for the section's pages: checked, then
+			 * not used (a native section has no node of its own). */
+			if (p[i].ULong64 >= w32__numa_nodes())
+				return ERROR_INVALID_PARAMETER;
+			break;
+		default:
+			/* SigningLevel is for image sections only. */
+			return ERROR_INVALID_PARAMETER;
+		}
+	}
+	return 0;
+}
+
+/* Everything Windows checks before it creates a section, in one order;
+ * 0 when an AWE section is to be created. */
+static DWORD check_create(HANDLE file, ULONG prot, ULONG attrs, ULONG64 size, LPCWSTR name,
+			  const MEM_EXTENDED_PARAMETER *p, ULONG count)
+{
+	bool awe;
+	DWORD r;
+
+	if (!section_protection(prot))
+		return ERROR_INVALID_PARAMETER;
+	/* Unknown bits, and commit and reserve together, mean nothing. */
+	if ((attrs & ~(ULONG)SEC_KNOWN) ||
+	    (attrs & (SEC_COMMIT | SEC_RESERVE)) == (SEC_COMMIT | SEC_RESERVE))
+		return ERROR_INVALID_PARAMETER;
+	r = check_params(p, count, &awe);
+	if (r)
+		return r;
+	/* No function here returns a file handle, so every value but
+	 * INVALID_HANDLE_VALUE (the pagefile) names no file: Windows' answer
+	 * to a handle that is not a file's is 6. */
+	if (file != INVALID_HANDLE_VALUE)
+		return ERROR_INVALID_HANDLE;
+	if (!awe) {
+		/* An ordinary pagefile-backed section: it needs a size; then
+		 * it is a feature libawe-win32 does not have. */
+		return size ? ERROR_NOT_SUPPORTED : ERROR_INVALID_PARAMETER;
+	}
+	/* An AWE section holds no pages of its own (they come with
+	 * AllocateUserPhysicalPages), so it has no size, reserves, and is
+	 * read-write like the AWE regions it serves. */
+	if (prot != PAGE_READWRITE || size || !(attrs & SEC_RESERVE) ||
+	    (attrs & ~(ULONG)(SEC_RESERVE | SEC_LARGE_PAGES)))
+		return ERROR_INVALID_PARAMETER;
+	/* Valid on Windows, not implemented here: 2 MiB AWE units, and names
+	 * (a name lets another process open the section). An empty name is
+	 * no name, as for every named object. */
+	if (attrs & SEC_LARGE_PAGES)
+		return ERROR_NOT_SUPPORTED;
+	if (name && name[0])
+		return ERROR_NOT_SUPPORTED;
+	return 0;
+}
+
+HANDLE CreateFileMapping2(HANDLE File, SECURITY_ATTRIBUTES *SecurityAttributes, ULONG DesiredAccess,
+			  ULONG PageProtection, ULONG AllocationAttributes, ULONG64 MaximumSize,
+			  LPCWSTR Name, MEM_EXTENDED_PARAMETER *ExtendedParameters,
+			  ULONG ParameterCount)
+{
+	awe_section_t id = 0;
+	HANDLE h;
+	DWORD r;
+	int rc;
+
+	/* No other process can open the section or inherit the handle, so the
+	 * security descriptor and bInheritHandle have nothing to act on. */
+	(void)SecurityAttributes;
+	r = check_create(File, PageProtection, AllocationAttributes, MaximumSize, Name,
+			 ExtendedParameters, ParameterCount);
+	if (r)
+		return w32__fail_ptr(r);
+	rc = awe_section_create(0, &id);
+	if (rc)
+		return w32__fail_ptr(w32__map_error(rc));
+	h = w32__section_handle_new(id, section_access(DesiredAccess));
+	if (!h) {
+		awe_section_close(id);
+		return w32__fail_ptr(ERROR_NO_SYSTEM_RESOURCES);
+	}
+	/* CreateFileMapping() reports ERROR_ALREADY_EXISTS on success when a
+	 * named section existed, so a new section sets the last error to 0
+	 * (Wine's conformance tests see that on Windows); the same here. */
+	w32__set_error(ERROR_SUCCESS);
+	return h;
+}
+
+DWORD w32__awe_object(HANDLE h, DWORD section_access, awe_section_t *section)
+{
+	DWORD r = w32__check_section(h, section_access, section);
+
+	if (r != ERROR_INVALID_HANDLE)
+		return r;
+	*section = 0;
+	return w32__check_process(h, PROCESS_VM_OPERATION);
+}
