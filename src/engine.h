@@ -55,6 +55,13 @@ struct awe__engine {
 	void (*stats)(struct awe__ctx *c, void *e, struct awe_stats *st);
 };
 
+/* Kernel errors other than running out of memory mean the kernel refused a
+ * page (pinned, shared, ...): one documented code for all of them. */
+static inline int awe__kerr(int r)
+{
+	return r == -ENOMEM ? -ENOMEM : -EIO;
+}
+
 AWE__HIDDEN extern const struct awe__engine awe__engine_uffd;
 AWE__HIDDEN extern const struct awe__engine awe__engine_memfd;
 

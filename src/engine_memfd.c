@@ -38,11 +38,10 @@
 #include "engine.h"
 #include "sys.h"
 
-#define MIN_PAGES 512u	   /* file and pool grow by at least 2 MiB of 4 KiB pages */
-#define GAP_PAGES 16u	   /* empty slots an unmap may carry along */
-#define EINTR_RETRIES 1000 /* shmem's fallocate stops at any signal */
-#define RECOUNT_MS 100	   /* a count of the process's VMAs is trusted this long... */
-#define RECOUNT_COST 20	   /* ...or this many times what counting took */
+#define MIN_PAGES 512u	/* file and pool grow by at least 2 MiB of 4 KiB pages */
+#define GAP_PAGES 16u	/* empty slots an unmap may carry along */
+#define RECOUNT_MS 100	/* a count of the process's VMAs is trusted this long... */
+#define RECOUNT_COST 20 /* ...or this many times what counting took */
 #define MAPS_BUF 8192
 
 _Static_assert(AWE_PROT_NONE == PROT_NONE && AWE_PROT_READ == PROT_READ &&
@@ -71,84 +70,6 @@ static int64_t other_stamp, other_cost;
 /* Test hook of engine_uffd.c: when it counts down to zero, that mmap or
  * mprotect fails with ENOMEM instead, so that rollback can be tested. */
 AWE__HIDDEN extern int awe__test_fail_move;
-
-/* System calls sys.h lacks, with its contract: >= 0 or -errno, errno left
- * alone. */
-static int sys_memfd_create(const char *name, unsigned int flags)
-{
-	int e = errno;
-	int r = memfd_create(name, flags);
-
-	r = r < 0 ? -errno : r;
-	errno = e;
-	return r;
-}
-
-static int sys_mmap_fd(uintptr_t addr, size_t len, int prot, int flags, int fd, uint64_t off,
-		       uintptr_t *out)
-{
-	int e = errno;
-	void *p = mmap((void *)addr, len, prot, flags, fd, (off_t)off);
-	int r = 0;
-
-	if (p == MAP_FAILED)
-		r = -errno;
-	else
-		*out = (uintptr_t)p;
-	errno = e;
-	return r;
-}
-
-static int sys_mremap(uintptr_t addr, size_t old_len, size_t new_len, uintptr_t *out)
-{
-	int e = errno;
-	void *p = mremap((void *)addr, old_len, new_len, MREMAP_MAYMOVE);
-	int r = 0;
-
-	if (p == MAP_FAILED)
-		r = -errno;
-	else
-		*out = (uintptr_t)p;
-	errno = e;
-	return r;
-}
-
-static int sys_mprotect(uintptr_t addr, size_t len, int prot)
-{
-	int e = errno;
-	int r = mprotect((void *)addr, len, prot) ? -errno : 0;
-
-	errno = e;
-	return r;
-}
-
-static int sys_fallocate(int fd, int mode, uint64_t off, uint64_t len)
-{
-	int e = errno, r, tries = 0;
-
-	do
-		r = fallocate(fd, mode, (off_t)off, (off_t)len) ? -errno : 0;
-	while (r == -EINTR && ++tries < EINTR_RETRIES);
-	errno = e;
-	return r;
-}
-
-static int sys_ftruncate(int fd, uint64_t len)
-{
-	int e = errno, r, tries = 0;
-
-	do
-		r = ftruncate(fd, (off_t)len) ? -errno : 0;
-	while (r == -EINTR && ++tries < EINTR_RETRIES);
-	errno = e;
-	return r;
-}
-
-/* Kernel errors other than running out of memory: one documented code. */
-static int kerr(int r)
-{
-	return r == -ENOMEM ? -ENOMEM : -EIO;
-}
 
 static int64_t now_ms(void)
 {
@@ -288,8 +209,8 @@ static int show(const struct awe__ctx *c, const struct mfd *m, uintptr_t va, siz
 		uint32_t idx)
 {
 	uintptr_t got;
-	int r = sys_mmap_fd(va, len, prot, MAP_SHARED | MAP_FIXED, m->fd,
-			    (uint64_t)idx << c->page_shift, &got);
+	int r = awe__sys_mmap_fd(va, len, prot, MAP_SHARED | MAP_FIXED, m->fd,
+				 (uint64_t)idx << c->page_shift, &got);
 
 	return r ? r : awe__sys_madvise(va, len, MADV_DONTFORK);
 }
@@ -341,7 +262,7 @@ static int resize(struct awe__ctx *c, struct mfd *m, size_t pages)
 	int r;
 
 	if (pages > m->pages) {
-		r = sys_ftruncate(m->fd, len);
+		r = awe__sys_ftruncate(m->fd, len);
 		if (r)
 			return -ENOMEM;
 		m->pages = pages;
@@ -351,11 +272,11 @@ static int resize(struct awe__ctx *c, struct mfd *m, size_t pages)
 	if (m->pool) {
 		/* A locked mapping keeps its flags when it grows: locked on
 		 * fault, DONTFORK. */
-		r = sys_mremap(m->pool, m->pool_pages << c->page_shift, len, &at);
+		r = awe__sys_mremap(m->pool, m->pool_pages << c->page_shift, len, &at);
 		if (r)
 			return r == -EAGAIN ? -EPERM : -ENOMEM;
 	} else {
-		r = sys_mmap_fd(0, len, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0, &at);
+		r = awe__sys_mmap_fd(0, len, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0, &at);
 		if (r)
 			return -ENOMEM;
 		r = awe__sys_madvise(at, len, MADV_DONTFORK);
@@ -422,7 +343,7 @@ static size_t fitting(struct awe__ctx *c, const struct mfd *m, const uint32_t *i
  * whoever gets these indices next. */
 static void punch(const struct mfd *m, uint64_t off, uint64_t len)
 {
-	sys_fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
+	awe__sys_fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
 }
 
 /* Fault in [off, off + len) of the file through the pool, which locks it. */
@@ -458,7 +379,8 @@ static size_t populate(struct awe__ctx *c, struct mfd *m, const uint32_t *idx, s
 		for (j = i + 1; j < n && idx[j] == idx[j - 1] + 1; j++)
 			;
 		len = (j - i) << c->page_shift;
-		r = c->locked ? fault_in(m, off, len, c->page) : sys_fallocate(m->fd, 0, off, len);
+		r = c->locked ? fault_in(m, off, len, c->page)
+			      : awe__sys_fallocate(m->fd, 0, off, len);
 		if (r) {
 			/* Some of the run may have pages: not handed out, they
 			 * must not stay behind. */
@@ -622,10 +544,10 @@ static int run(const struct awe__ctx *c, const struct mfd *m, const struct awe__
 		r = reserve(a->va, len);
 		break;
 	default:
-		r = sys_mprotect(a->va, len, target_prot(a, back));
+		r = awe__sys_mprotect(a->va, len, target_prot(a, back));
 		break;
 	}
-	return r ? kerr(r) : 0;
+	return r ? awe__kerr(r) : 0;
 }
 
 /* Undo ops[0..end-1], newest run first. The run that failed is undone
@@ -766,7 +688,7 @@ static int memfd_init(struct awe__ctx *c, void **e)
 
 	if (!m)
 		return -ENOMEM;
-	m->fd = sys_memfd_create("libawe", MFD_CLOEXEC);
+	m->fd = awe__sys_memfd_create("libawe", MFD_CLOEXEC);
 	if (m->fd < 0) {
 		int r = m->fd;
 

@@ -68,13 +68,6 @@ struct plan {
 	struct act small_log[8];
 };
 
-/* Kernel errors other than running out of memory mean the kernel refused a
- * page (pinned, shared, ...): one documented code for all of them. */
-static int kerr(int r)
-{
-	return r == -ENOMEM ? -ENOMEM : -EIO;
-}
-
 /* Test hook (tests link the static library): when it counts down to zero,
  * that move stops half-way with ENOMEM, as the kernel may when it cannot
  * allocate a page table, so that rollback can be tested. */
@@ -394,7 +387,7 @@ static int logged_move(struct plan *p, uintptr_t dst, uintptr_t src, size_t len,
 			awe__park_release(&p->u->park, dst, done >> p->c->page_shift);
 		return -ENOMEM;
 	}
-	return r ? kerr(r) : 0;
+	return r ? awe__kerr(r) : 0;
 }
 
 static bool physically_empty(struct awe__ctx *c, struct awe__window *w, uintptr_t va)
@@ -581,7 +574,7 @@ static int protect(struct plan *p, const struct awe__op *ops, size_t n)
 						    (j - i) << c->page_shift, false});
 		if (r) {
 			write_protect(p->u, ops[i].va, (j - i) << c->page_shift, w < 0);
-			return kerr(r);
+			return awe__kerr(r);
 		}
 		i = j;
 	}
@@ -705,7 +698,7 @@ static int apply_one(struct awe__ctx *c, struct uffd *u, const struct awe__op *o
 	if (r) {
 		if (!o->new)
 			awe__park_release(&u->park, dst, 1);
-		return kerr(r);
+		return awe__kerr(r);
 	}
 	if (o->new)
 		awe__park_release(&u->park, src, 1);

@@ -2,6 +2,8 @@
 #include "sys.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <linux/mempolicy.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -35,16 +37,77 @@ int awe__sys_ioctl(int fd, unsigned long req, void *arg)
 	return r;
 }
 
-int awe__sys_mmap(uintptr_t addr, size_t len, int prot, int flags, uintptr_t *out)
+int awe__sys_mmap_fd(uintptr_t addr, size_t len, int prot, int flags, int fd, uint64_t off,
+		     uintptr_t *out)
 {
 	int e = errno;
-	void *p = mmap((void *)addr, len, prot, flags, -1, 0);
+	void *p = mmap((void *)addr, len, prot, flags, fd, (off_t)off);
 	int r = 0;
 
 	if (p == MAP_FAILED)
 		r = -errno;
 	else
 		*out = (uintptr_t)p;
+	errno = e;
+	return r;
+}
+
+int awe__sys_mmap(uintptr_t addr, size_t len, int prot, int flags, uintptr_t *out)
+{
+	return awe__sys_mmap_fd(addr, len, prot, flags, -1, 0, out);
+}
+
+int awe__sys_mremap(uintptr_t addr, size_t old_len, size_t new_len, uintptr_t *out)
+{
+	int e = errno;
+	void *p = mremap((void *)addr, old_len, new_len, MREMAP_MAYMOVE);
+	int r = 0;
+
+	if (p == MAP_FAILED)
+		r = -errno;
+	else
+		*out = (uintptr_t)p;
+	errno = e;
+	return r;
+}
+
+int awe__sys_mprotect(uintptr_t addr, size_t len, int prot)
+{
+	int e = errno;
+	int r = sys_ret(mprotect((void *)addr, len, prot));
+	errno = e;
+	return r;
+}
+
+int awe__sys_memfd_create(const char *name, unsigned int flags)
+{
+	int e = errno;
+	int r = sys_ret(memfd_create(name, flags));
+	errno = e;
+	return r;
+}
+
+/* shmem's fallocate and ftruncate stop at any signal: retry, boundedly. */
+#define EINTR_RETRIES 1000
+
+int awe__sys_fallocate(int fd, int mode, uint64_t off, uint64_t len)
+{
+	int e = errno, r, tries = 0;
+
+	do
+		r = sys_ret(fallocate(fd, mode, (off_t)off, (off_t)len));
+	while (r == -EINTR && ++tries < EINTR_RETRIES);
+	errno = e;
+	return r;
+}
+
+int awe__sys_ftruncate(int fd, uint64_t len)
+{
+	int e = errno, r, tries = 0;
+
+	do
+		r = sys_ret(ftruncate(fd, (off_t)len));
+	while (r == -EINTR && ++tries < EINTR_RETRIES);
 	errno = e;
 	return r;
 }

@@ -16,6 +16,13 @@
 AWE__HIDDEN int awe__sys_userfaultfd(int flags);
 AWE__HIDDEN int awe__sys_ioctl(int fd, unsigned long req, void *arg);
 AWE__HIDDEN int awe__sys_mmap(uintptr_t addr, size_t len, int prot, int flags, uintptr_t *out);
+AWE__HIDDEN int awe__sys_mmap_fd(uintptr_t addr, size_t len, int prot, int flags, int fd,
+				 uint64_t off, uintptr_t *out);
+AWE__HIDDEN int awe__sys_mremap(uintptr_t addr, size_t old_len, size_t new_len, uintptr_t *out);
+AWE__HIDDEN int awe__sys_mprotect(uintptr_t addr, size_t len, int prot);
+AWE__HIDDEN int awe__sys_memfd_create(const char *name, unsigned int flags);
+AWE__HIDDEN int awe__sys_fallocate(int fd, int mode, uint64_t off, uint64_t len);
+AWE__HIDDEN int awe__sys_ftruncate(int fd, uint64_t len);
 AWE__HIDDEN int awe__sys_munmap(uintptr_t addr, size_t len);
 AWE__HIDDEN int awe__sys_madvise(uintptr_t addr, size_t len, int advice);
 AWE__HIDDEN int awe__sys_mlock2(uintptr_t addr, size_t len, unsigned int flags);
