@@ -164,8 +164,8 @@ static bool node_online(int node)
 
 /* Allocate up to @count frames into @frames for the default instance
  * (@sec NULL) or for section @sec; under the lock. */
-ssize_t awe__alloc_frames(struct awe__ctx *c, struct awe__section *sec, awe_frame_t *frames,
-			  size_t count, int node)
+static ssize_t alloc_frames(struct awe__ctx *c, struct awe__section *sec, awe_frame_t *frames,
+			    size_t count, int node)
 {
 	struct awe__eng *e = sec ? &sec->eng : &c->eng;
 	uint32_t idx[BATCH];
@@ -215,9 +215,12 @@ ssize_t awe__alloc_frames(struct awe__ctx *c, struct awe__section *sec, awe_fram
 	return (ssize_t)done;
 }
 
-ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node)
+/* awe_alloc_node(), and awe_section_alloc() when @in_section. */
+ssize_t awe__alloc_call(bool in_section, awe_section_t section, awe_frame_t *frames, size_t count,
+			int node)
 {
 	struct awe__ctx *c;
+	struct awe__section *sec;
 	ssize_t r;
 
 	if (count == 0)
@@ -229,9 +232,16 @@ ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node)
 	r = awe__enter(&c);
 	if (r)
 		return awe__ret((int)r);
-	r = awe__alloc_frames(c, NULL, frames, count, node);
+	r = awe__section_lookup(c, in_section, section, &sec);
+	if (!r)
+		r = alloc_frames(c, sec, frames, count, node);
 	awe__leave();
 	return r < 0 ? awe__ret((int)r) : r;
+}
+
+ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node)
+{
+	return awe__alloc_call(false, 0, frames, count, node);
 }
 
 ssize_t awe_alloc(awe_frame_t *frames, size_t count)
@@ -281,8 +291,8 @@ static int drop_batch(struct awe__ctx *c, struct awe__section *sec, const uint32
 /* Free frames of the default instance (@sec NULL) or of section @sec, in
  * order, stopping at the first that is not one; under the lock. Frames
  * before it are freed (Windows' FreeUserPhysicalPages is not atomic). */
-int awe__free_frames(struct awe__ctx *c, struct awe__section *sec, const awe_frame_t *frames,
-		     size_t count, size_t *freed)
+static int free_frames(struct awe__ctx *c, struct awe__section *sec, const awe_frame_t *frames,
+		       size_t count, size_t *freed)
 {
 	uint32_t idx[256];
 	size_t n = 0, done = 0;
@@ -321,9 +331,12 @@ int awe__free_frames(struct awe__ctx *c, struct awe__section *sec, const awe_fra
 	return r ? r : bad;
 }
 
-int awe_free(const awe_frame_t *frames, size_t count, size_t *freed)
+/* awe_free(), and awe_section_free() when @in_section. */
+int awe__free_call(bool in_section, awe_section_t section, const awe_frame_t *frames, size_t count,
+		   size_t *freed)
 {
 	struct awe__ctx *c;
+	struct awe__section *sec;
 	int r;
 
 	if (freed)
@@ -335,9 +348,16 @@ int awe_free(const awe_frame_t *frames, size_t count, size_t *freed)
 	r = awe__enter(&c);
 	if (r)
 		return awe__ret(r);
-	r = awe__free_frames(c, NULL, frames, count, freed);
+	r = awe__section_lookup(c, in_section, section, &sec);
+	if (!r)
+		r = free_frames(c, sec, frames, count, freed);
 	awe__leave();
 	return awe__ret(r);
+}
+
+int awe_free(const awe_frame_t *frames, size_t count, size_t *freed)
+{
+	return awe__free_call(false, 0, frames, count, freed);
 }
 
 int awe_frame_addr(awe_frame_t frame, void **addr)

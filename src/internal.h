@@ -140,22 +140,27 @@ AWE__HIDDEN void awe__set_detail(int err, const char *detail);
 AWE__HIDDEN awe_frame_t awe__frame_number(const struct awe__ctx *c, uint32_t idx);
 AWE__HIDDEN void awe__frames_fini(struct awe__ctx *c);
 
-/* frames.c, also for sections */
-AWE__HIDDEN ssize_t awe__alloc_frames(struct awe__ctx *c, struct awe__section *sec,
-				      awe_frame_t *frames, size_t count, int node);
-AWE__HIDDEN int awe__free_frames(struct awe__ctx *c, struct awe__section *sec,
-				 const awe_frame_t *frames, size_t count, size_t *freed);
+/* frames.c: awe_alloc_node() and awe_free(), or with @in_section their
+ * awe_section_*() counterparts for @section. */
+AWE__HIDDEN ssize_t awe__alloc_call(bool in_section, awe_section_t section, awe_frame_t *frames,
+				    size_t count, int node);
+AWE__HIDDEN int awe__free_call(bool in_section, awe_section_t section, const awe_frame_t *frames,
+			       size_t count, size_t *freed);
 AWE__HIDDEN void awe__drop_frames(struct awe__ctx *c, struct awe__eng *e, const uint32_t *idx,
 				  size_t n);
 
 /* windows.c */
 AWE__HIDDEN struct awe__window *awe__window_find(struct awe__ctx *c, uintptr_t va);
-AWE__HIDDEN int awe__window_create(struct awe__ctx *c, struct awe__section *sec, size_t size,
-				   void *hint, unsigned int flags, void **base);
+AWE__HIDDEN int awe__window_create_call(bool in_section, awe_section_t section, size_t size,
+					void *hint, unsigned int flags, void **base);
 AWE__HIDDEN int awe__window_destroy(struct awe__ctx *c, struct awe__window *w);
 AWE__HIDDEN void awe__windows_fini(struct awe__ctx *c);
 
 /* section.c */
+/* With @in_section, the open section @section into *@out (-ENOENT when
+ * there is none); without, NULL: the process's own frames and windows. */
+AWE__HIDDEN int awe__section_lookup(struct awe__ctx *c, bool in_section, awe_section_t section,
+				    struct awe__section **out);
 AWE__HIDDEN int awe__section_unmap_frames(struct awe__ctx *c, struct awe__section *sec,
 					  const uint32_t *idx, size_t n);
 AWE__HIDDEN void awe__section_destroy(struct awe__ctx *c, struct awe__section *sec);

@@ -128,6 +128,13 @@ void awe__sections_fini(struct awe__ctx *c, bool forked)
 	c->nsec = c->sec_cap = 0;
 }
 
+int awe__section_lookup(struct awe__ctx *c, bool in_section, awe_section_t section,
+			struct awe__section **out)
+{
+	*out = in_section ? sec_find(c, section) : NULL;
+	return in_section && !*out ? -ENOENT : 0;
+}
+
 int awe_section_close(awe_section_t section)
 {
 	struct awe__ctx *c;
@@ -148,63 +155,18 @@ int awe_section_close(awe_section_t section)
 
 ssize_t awe_section_alloc(awe_section_t section, awe_frame_t *frames, size_t count)
 {
-	struct awe__ctx *c;
-	struct awe__section *s;
-	ssize_t r;
-
-	if (count == 0)
-		return 0;
-	if (!frames)
-		return awe__ret(-EFAULT);
-	r = awe__enter(&c);
-	if (r)
-		return awe__ret((int)r);
-	s = sec_find(c, section);
-	r = s ? awe__alloc_frames(c, s, frames, count, -1) : -ENOENT;
-	awe__leave();
-	return r < 0 ? awe__ret((int)r) : r;
+	return awe__alloc_call(true, section, frames, count, -1);
 }
 
 int awe_section_free(awe_section_t section, const awe_frame_t *frames, size_t count, size_t *freed)
 {
-	struct awe__ctx *c;
-	struct awe__section *s;
-	int r;
-
-	if (freed)
-		*freed = 0;
-	if (count == 0)
-		return awe__ret(-EINVAL);
-	if (!frames)
-		return awe__ret(-EFAULT);
-	r = awe__enter(&c);
-	if (r)
-		return awe__ret(r);
-	s = sec_find(c, section);
-	r = s ? awe__free_frames(c, s, frames, count, freed) : -ENOENT;
-	awe__leave();
-	return awe__ret(r);
+	return awe__free_call(true, section, frames, count, freed);
 }
 
 int awe_section_window_create(awe_section_t section, size_t size, void *hint, unsigned int flags,
 			      void **base)
 {
-	struct awe__ctx *c;
-	struct awe__section *s;
-	int r;
-
-	if (!base)
-		return awe__ret(-EFAULT);
-	if (size == 0 || (flags & ~(unsigned int)AWE_WINDOW_FIXED) ||
-	    ((flags & AWE_WINDOW_FIXED) && !hint))
-		return awe__ret(-EINVAL);
-	r = awe__enter(&c);
-	if (r)
-		return awe__ret(r);
-	s = sec_find(c, section);
-	r = s ? awe__window_create(c, s, size, hint, flags, base) : -ENOENT;
-	awe__leave();
-	return awe__ret(r);
+	return awe__window_create_call(true, section, size, hint, flags, base);
 }
 
 /* Before section frames are freed: take them off every slot of every window

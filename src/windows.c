@@ -83,8 +83,8 @@ static int table_insert(struct awe__ctx *c, struct awe__window *w)
 
 /* Reserve a window of the default instance (@sec NULL) or tied to section
  * @sec; under the lock. */
-int awe__window_create(struct awe__ctx *c, struct awe__section *sec, size_t size, void *hint,
-		       unsigned int flags, void **base)
+static int window_create(struct awe__ctx *c, struct awe__section *sec, size_t size, void *hint,
+			 unsigned int flags, void **base)
 {
 	struct awe__window *w;
 	bool fixed = flags & AWE_WINDOW_FIXED;
@@ -130,9 +130,12 @@ int awe__window_create(struct awe__ctx *c, struct awe__section *sec, size_t size
 	return 0;
 }
 
-int awe_window_create(size_t size, void *hint, unsigned int flags, void **base)
+/* awe_window_create(), and awe_section_window_create() when @in_section. */
+int awe__window_create_call(bool in_section, awe_section_t section, size_t size, void *hint,
+			    unsigned int flags, void **base)
 {
 	struct awe__ctx *c;
+	struct awe__section *sec;
 	int r;
 
 	if (!base)
@@ -143,9 +146,16 @@ int awe_window_create(size_t size, void *hint, unsigned int flags, void **base)
 	r = awe__enter(&c);
 	if (r)
 		return awe__ret(r);
-	r = awe__window_create(c, NULL, size, hint, flags, base);
+	r = awe__section_lookup(c, in_section, section, &sec);
+	if (!r)
+		r = window_create(c, sec, size, hint, flags, base);
 	awe__leave();
 	return awe__ret(r);
+}
+
+int awe_window_create(size_t size, void *hint, unsigned int flags, void **base)
+{
+	return awe__window_create_call(false, 0, size, hint, flags, base);
 }
 
 /* Take every frame off @w, release it and forget it; under the lock. */
