@@ -174,35 +174,27 @@ size_t awe__park_take(struct awe__park *p, size_t want, size_t min, uintptr_t *a
 	return scan(p, want, min, addr);
 }
 
-/* Set or clear @n slots from @addr: arenas the kernel placed next to each
- * other may be covered by one span. */
-static void span_bits(struct awe__park *p, uintptr_t addr, size_t n, int val)
-{
-	while (n) {
-		struct awe__arena *a = (struct awe__arena *)awe__park_arena(p, addr);
-		size_t at, k;
-
-		if (!a)
-			return;
-		at = (addr - a->base) >> p->page_shift;
-		k = a->npages - at < n ? a->npages - at : n;
-		set_bits(a->bits, at, k, val);
-		if (val)
-			p->used += k;
-		else
-			p->used -= k;
-		addr += k << p->page_shift;
-		n -= k;
-	}
-}
-
 void awe__park_release(struct awe__park *p, uintptr_t addr, size_t n)
 {
 	struct awe__arena *a = (struct awe__arena *)awe__park_arena(p, addr);
+	uintptr_t at = addr;
 
 	if (!a)
 		return;
-	span_bits(p, addr, n, 0);
+	/* Arenas the kernel placed next to each other may be covered by one
+	 * span: clear it arena by arena. */
+	for (struct awe__arena *b = a;;) {
+		size_t bit = (at - b->base) >> p->page_shift;
+		size_t k = b->npages - bit < n ? b->npages - bit : n;
+
+		set_bits(b->bits, bit, k, 0);
+		p->used -= k;
+		at += k << p->page_shift;
+		n -= k;
+		b = n ? (struct awe__arena *)awe__park_arena(p, at) : NULL;
+		if (!b)
+			break;
+	}
 	p->no_runs = false;
 	/* Search from here next: a slot just vacated is found at once, which
 	 * makes a map+unmap pair O(1) however full parking is. */
