@@ -132,6 +132,10 @@ struct result {
 	long pte_kb;	 /* VmPTE growth over the case */
 	unsigned int nreps;
 	double rep[BENCH_MAX_REPS];
+	/* CPU time of the worker threads per page: median and per repetition,
+	 * in step with rep[]. */
+	double cpu_page;
+	double rep_cpu[BENCH_MAX_REPS];
 };
 
 /* ---- Workloads -------------------------------------------------------------- */
@@ -199,6 +203,9 @@ struct proc_mem {
 };
 
 uint64_t now_ns(void);
+/* CPU time of the calling thread: unlike now_ns(), it does not advance while
+ * the thread waits or the host runs something else. */
+uint64_t thread_cpu_ns(void);
 int read_proc_mem(struct proc_mem *m);
 long count_maps(void);
 long mem_available_kb(void);

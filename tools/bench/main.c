@@ -506,8 +506,8 @@ static void run_group(const struct config *cf, const struct contender *c, size_t
 			}
 			mode_name(modes[m], r->nthreads, mname, sizeof(mname));
 			if (r->status == ST_OK)
-				progress(cf, "  %-6s %-8s %-10s %10.1f ns/page", c->name,
-					 r->w->name, mname, r->ns_page);
+				progress(cf, "  %-6s %-8s %-10s %10.1f ns/page %10.1f cpu/page",
+					 c->name, r->w->name, mname, r->ns_page, r->cpu_page);
 			else
 				progress(cf, "  %-6s %-8s %-10s %s: %s", c->name, r->w->name, mname,
 					 status_name(r->status), r->msg);

@@ -48,11 +48,23 @@ const struct result *find_result(const struct report *rp, const char *contender,
 	return NULL;
 }
 
-static double ratio(const struct report *rp, const struct result *r, const char *base)
+/* Which clock a per-page time or a ratio is read from. */
+enum timing { WALL, CPU };
+
+static const char *const timing_names[] = {"wall", "cpu"};
+
+static double per_page(const struct result *r, enum timing t)
+{
+	return t == CPU ? r->cpu_page : r->ns_page;
+}
+
+static double ratio(const struct report *rp, const struct result *r, const char *base,
+		    enum timing t)
 {
 	const struct result *b = find_result(rp, base, r->w, r->mode, r->size);
 
-	return b && r->status == ST_OK ? r->ns_page / b->ns_page : NAN;
+	return b && r->status == ST_OK && per_page(b, t) > 0 ? per_page(r, t) / per_page(b, t)
+							     : NAN;
 }
 
 static const char *fmt_ns(char *buf, size_t len, double ns)
@@ -158,6 +170,10 @@ static void header(const struct report *rp)
 		"  alloc: one frame allocated and freed). pages/s: all threads together.\n"
 		"+-: half the range of the repetitions, in %% of the median.\n"
 		"/raw /memfd /copy: ns/page divided by that contender's (above 1: slower).\n"
+		"cpu/page: CPU time of the working threads per page. It leaves out time a thread\n"
+		"  was not running (host preemption, a sleep on a lock), so it is steadier than\n"
+		"  ns/page on a shared machine, but it hides lock waits: read both.\n"
+		"cpu/raw: cpu/page divided by raw's.\n"
 		"sys/call: system calls per contender call, as counted by the contender ('-':\n"
 		"  libawe does not expose its own). flt/page: page faults per page.\n"
 		"VmPTE: page-table growth over the case.\n");
@@ -166,7 +182,7 @@ static void header(const struct report *rp)
 static void text_row(const struct report *rp, const struct result *r, const char *size,
 		     const char *mode)
 {
-	char ns[24], rate[24], x[3][24], sys[24];
+	char ns[24], cpu[24], cpu_raw[24], rate[24], x[3][24], sys[24];
 
 	if (r->status != ST_OK) {
 		fprintf(out, "%-8s %-10s %-6s %s: %s\n", size, mode, r->c->name,
@@ -174,14 +190,16 @@ static void text_row(const struct report *rp, const struct result *r, const char
 		return;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(baselines); i++)
-		fmt_ratio(x[i], sizeof(x[i]), ratio(rp, r, baselines[i]));
+		fmt_ratio(x[i], sizeof(x[i]), ratio(rp, r, baselines[i], WALL));
+	fmt_ratio(cpu_raw, sizeof(cpu_raw), ratio(rp, r, "raw", CPU));
 	if (counts_syscalls(r))
 		snprintf(sys, sizeof(sys), "%.2f", (double)r->sys / (double)r->calls);
 	else
 		snprintf(sys, sizeof(sys), "-");
-	fprintf(out, "%-8s %-10s %-6s %9s %4.0f%% %9s %6s %6s %6s %8s %8.2f %+7ld kB\n", size, mode,
-		r->c->name, fmt_ns(ns, sizeof(ns), r->ns_page), spread(r),
-		fmt_rate(rate, sizeof(rate), r->pages_s), x[0], x[1], x[2], sys,
+	fprintf(out, "%-8s %-10s %-6s %9s %4.0f%% %8s %9s %6s %7s %6s %6s %8s %8.2f %+7ld kB\n",
+		size, mode, r->c->name, fmt_ns(ns, sizeof(ns), r->ns_page), spread(r),
+		fmt_ns(cpu, sizeof(cpu), r->cpu_page), fmt_rate(rate, sizeof(rate), r->pages_s),
+		x[0], cpu_raw, x[1], x[2], sys,
 		r->pages ? (double)r->faults / (double)r->pages : 0.0, r->pte_kb);
 }
 
@@ -197,9 +215,9 @@ static void text_cases(const struct report *rp)
 		if (!any)
 			continue;
 		fprintf(out, "\n== %s: %s ==\n", workloads[w]->name, workloads[w]->what);
-		fprintf(out, "%-8s %-10s %-6s %9s %5s %9s %6s %6s %6s %8s %8s %10s\n", "size",
-			"threads", "who", "ns/page", "+-", "pages/s", "/raw", "/memfd", "/copy",
-			"sys/call", "flt/page", "VmPTE");
+		fprintf(out, "%-8s %-10s %-6s %9s %5s %8s %9s %6s %7s %6s %6s %8s %8s %10s\n",
+			"size", "threads", "who", "ns/page", "+-", "cpu/page", "pages/s", "/raw",
+			"cpu/raw", "/memfd", "/copy", "sys/call", "flt/page", "VmPTE");
 		for (size_t s = 0; s < ns; s++)
 			for (size_t m = 0; m < ARRAY_SIZE(all_modes); m++) {
 				bool first = true;
@@ -231,34 +249,47 @@ static bool ran(const struct report *rp, const char *name)
 	return false;
 }
 
+/* The summary's ratio columns: libawe's time per page over a baseline's. */
+static const struct {
+	const char *base;
+	enum timing t;
+} summary_ratios[] = {{"raw", WALL}, {"memfd", WALL}, {"raw", CPU}};
+
 /* The summary: one row per workload and mode at the summary size, with
  * libawe's ratios to the raw floor and to the memfd remapper; a Markdown
  * table when @md. */
 static void summary(const struct report *rp, bool md)
 {
-	const char *sep = md ? " | " : "  ", *ratios[2];
-	size_t nratios = 0;
+	const char *sep = md ? " | " : "  ";
+	size_t cols[ARRAY_SIZE(summary_ratios)], ncols = 0;
+	int width[ARRAY_SIZE(summary_ratios)];
 	char sz[32], head[32];
 
-	for (size_t b = 0; b < 2 && ran(rp, "awe"); b++)
-		if (ran(rp, baselines[b]))
-			ratios[nratios++] = baselines[b];
+	for (size_t i = 0; i < ARRAY_SIZE(summary_ratios) && ran(rp, "awe"); i++)
+		if (ran(rp, summary_ratios[i].base))
+			cols[ncols++] = i;
 	fmt_size(sz, sizeof(sz), rp->summary_size);
 	if (md)
 		fprintf(out,
-			"ns/page at %s of frames (median; lower is better):\n\n| workload | threads",
+			"ns/page at %s of frames (median; lower is better; awe/raw cpu: the same "
+			"ratio in CPU time of the working threads per page, steadier on a shared "
+			"machine):\n\n| workload | threads",
 			sz);
 	else
 		fprintf(out, "\n== summary: ns/page at %s of frames ==\n%-8s  %-10s", sz,
 			"workload", "threads");
 	for (size_t c = 0; c < rp->ncontenders; c++)
 		fprintf(out, md ? "%s%s" : "%s%7s", sep, rp->contenders[c]->name);
-	for (size_t b = 0; b < nratios; b++) {
-		snprintf(head, sizeof(head), "awe/%s", ratios[b]);
-		fprintf(out, md ? "%s%s" : "%s%9s", sep, head);
+	for (size_t b = 0; b < ncols; b++) {
+		const char *base = summary_ratios[cols[b]].base;
+		bool cpu = summary_ratios[cols[b]].t == CPU;
+
+		snprintf(head, sizeof(head), "awe/%s%s", base, cpu ? " cpu" : "");
+		width[b] = md ? 0 : strlen(head) > 9 ? (int)strlen(head) : 9;
+		fprintf(out, "%s%*s", sep, width[b], head);
 	}
 	fprintf(out, md ? " |\n|---|---" : "\n");
-	for (size_t c = 0; md && c < rp->ncontenders + nratios; c++)
+	for (size_t c = 0; md && c < rp->ncontenders + ncols; c++)
 		fprintf(out, "|--:");
 	fprintf(out, md ? "|\n" : "");
 	for (size_t w = 0; w < nworkloads; w++)
@@ -280,10 +311,12 @@ static void summary(const struct report *rp, bool md)
 					fmt_ns(buf, sizeof(buf), r ? r->ns_page : 0));
 			}
 			r = find_result(rp, "awe", workloads[w], all_modes[m], rp->summary_size);
-			for (size_t b = 0; b < nratios; b++)
-				fprintf(out, md ? "%s%s" : "%s%9s", sep,
+			for (size_t b = 0; b < ncols; b++)
+				fprintf(out, "%s%*s", sep, width[b],
 					fmt_ratio(buf, sizeof(buf),
-						  r ? ratio(rp, r, ratios[b]) : NAN));
+						  r ? ratio(rp, r, summary_ratios[cols[b]].base,
+							    summary_ratios[cols[b]].t)
+						    : NAN));
 			fprintf(out, md ? " |\n" : "\n");
 		}
 }
@@ -308,6 +341,12 @@ static const char *md_escape(const char *s, char *buf, size_t len)
 	}
 	buf[n] = '\0';
 	return buf;
+}
+
+/* VmPTE at the end of a churn run, in percent of the frames' memory. */
+static double churn_pte_pct(const struct churn_result *ch)
+{
+	return (double)ch->pte_after_kb * 1024 / (double)(ch->frames * opts.page) * 100;
 }
 
 static void extras_text(const struct report *rp, bool md)
@@ -397,8 +436,6 @@ static void extras_text(const struct report *rp, bool md)
 				"growth", "after/frames", "note");
 		for (size_t i = 0; i < rp->nchurn; i++) {
 			const struct churn_result *ch = &rp->churn[i];
-			double frac = (double)ch->pte_after_kb * 1024 /
-				      (double)(ch->frames * opts.page) * 100;
 
 			if (ch->status != ST_OK)
 				fprintf(out, md ? "| %s | %s: %s | | | | | |\n" : "%-6s %s: %s\n",
@@ -409,8 +446,210 @@ static void extras_text(const struct report *rp, bool md)
 					   : "%-6s %8s %8ld kB %8ld kB %+7ld kB %11.2f %%  %s\n",
 					ch->c->name, fmt_ns(buf, sizeof(buf), ch->ns_op),
 					ch->pte_before_kb, ch->pte_after_kb,
-					ch->pte_after_kb - ch->pte_before_kb, frac, ch->note);
+					ch->pte_after_kb - ch->pte_before_kb, churn_pte_pct(ch),
+					ch->note);
 		}
+	}
+}
+
+/* ---- Goals ------------------------------------------------------------------- */
+
+/* What a goal's inputs gave: a wall-clock and a CPU value for a ratio, else
+ * one value. */
+struct goal_value {
+	bool ran;
+	unsigned int n;
+	double v[2];
+	double limit;
+};
+
+/*
+ * One of libawe's performance goals, judged on this run at the summary size.
+ * A ratio goal (no @what) divides @num's time per page by @den's in the
+ * @scope workload and @mode, by wall clock and by CPU time, each judged on
+ * its own; the others read @num's @what from the @scope extra run.
+ */
+struct goal {
+	const char *scope;
+	enum mode mode;
+	const char *num, *den;
+	const char *what;
+	bool at_most; /* the value must be <= limit, else >= */
+	double limit;
+	int decimals;
+	const char *unit; /* "" or a unit, printed after a space */
+	void (*measure)(const struct report *rp, const struct goal *g, struct goal_value *gv);
+};
+
+static const struct workload *workload_named(const char *name)
+{
+	for (size_t i = 0; i < nworkloads; i++)
+		if (!strcmp(workloads[i]->name, name))
+			return workloads[i];
+	return NULL;
+}
+
+static void goal_ratio(const struct report *rp, const struct goal *g, struct goal_value *gv)
+{
+	const struct workload *w = workload_named(g->scope);
+	const struct result *r = find_result(rp, g->num, w, g->mode, rp->summary_size);
+
+	if (!r || !find_result(rp, g->den, w, g->mode, rp->summary_size))
+		return;
+	gv->ran = true;
+	for (enum timing t = WALL; t <= CPU; t++)
+		gv->v[t] = ratio(rp, r, g->den, t);
+}
+
+/* The target is what the run attempted (less than asked when memory was
+ * short); the value is the fewer mappings made of the two patterns. */
+static void goal_maxmap(const struct report *rp, const struct goal *g, struct goal_value *gv)
+{
+	gv->limit = (double)opts.maxmap_count;
+	for (size_t i = 0; i < rp->nmaxmap; i++) {
+		const struct maxmap_result *m = &rp->maxmap[i];
+
+		if (strcmp(m->c->name, g->num))
+			continue;
+		if (!gv->ran || (double)m->mapped < gv->v[0])
+			gv->v[0] = (double)m->mapped;
+		gv->limit = (double)m->target;
+		gv->ran = true;
+	}
+}
+
+static void goal_memory(const struct report *rp, const struct goal *g, struct goal_value *gv)
+{
+	for (size_t i = 0; i < rp->nmemory; i++)
+		if (rp->memory[i].status == ST_OK && !strcmp(rp->memory[i].c->name, g->num)) {
+			gv->v[0] = rp->memory[i].bytes_frame;
+			gv->ran = true;
+		}
+}
+
+static void goal_churn(const struct report *rp, const struct goal *g, struct goal_value *gv)
+{
+	for (size_t i = 0; i < rp->nchurn; i++)
+		if (rp->churn[i].status == ST_OK && !strcmp(rp->churn[i].c->name, g->num)) {
+			gv->v[0] = churn_pte_pct(&rp->churn[i]);
+			gv->ran = true;
+		}
+}
+
+#define RATIO_GOAL(wl, m, a, b, most, lim)                                                         \
+	{                                                                                          \
+		.scope = wl, .mode = m, .num = a, .den = b, .at_most = most, .limit = lim,         \
+		.decimals = 2, .unit = "", .measure = goal_ratio                                   \
+	}
+
+static const struct goal goals[] = {
+	RATIO_GOAL("scatter", MODE_ONE, "awe", "raw", true, 1.15),
+	RATIO_GOAL("scatter", MODE_ONE, "memfd", "awe", false, 5),
+	RATIO_GOAL("scatter", MODE_BUSY, "memfd", "awe", false, 1.5),
+	RATIO_GOAL("sweep", MODE_ONE, "awe", "raw", true, 1.2),
+	RATIO_GOAL("sweep", MODE_ONE, "memfd", "awe", false, 3.5),
+	RATIO_GOAL("sweep", MODE_BUSY, "awe", "raw", true, 1.2),
+	RATIO_GOAL("sweep", MODE_BUSY, "memfd", "awe", false, 3.5),
+	/* Times per page inverted: awe's throughput against raw's. */
+	RATIO_GOAL("alloc", MODE_ONE, "raw", "awe", false, 0.9),
+	{.scope = "maxmap",
+	 .num = "awe",
+	 .what = "mappings made",
+	 .limit = 0, /* the run's own count */
+	 .decimals = 0,
+	 .unit = "",
+	 .measure = goal_maxmap},
+	{.scope = "memory",
+	 .num = "awe",
+	 .what = "bytes/frame",
+	 .at_most = true,
+	 .limit = 16,
+	 .decimals = 1,
+	 .unit = "",
+	 .measure = goal_memory},
+	{.scope = "churn",
+	 .num = "awe",
+	 .what = "VmPTE after / frames' memory",
+	 .at_most = true,
+	 .limit = 1,
+	 .decimals = 2,
+	 .unit = "%",
+	 .measure = goal_churn},
+};
+
+static const char goals_key[] =
+	"x/y: x's time per page over y's, by wall clock (ns/page) and by CPU time (cpu/page),\n"
+	"  each judged on its own; memfd/awe >= 5: awe at least 5 times as fast as memfd;\n"
+	"  alloc's raw/awe: awe's throughput against raw's. maxmap: the fewer of its two\n"
+	"  patterns.\n";
+
+static struct goal_value goal_eval(const struct report *rp, const struct goal *g)
+{
+	struct goal_value gv = {.n = g->what ? 1 : 2, .limit = g->limit};
+
+	g->measure(rp, g, &gv);
+	return gv;
+}
+
+static bool goal_met(const struct goal *g, const struct goal_value *gv, double v)
+{
+	return g->at_most ? v <= gv->limit : v >= gv->limit;
+}
+
+static void goal_label(const struct goal *g, const struct goal_value *gv, char *buf, size_t len)
+{
+	const char *op = g->at_most ? "<=" : ">=";
+	char mn[32];
+
+	if (g->what)
+		snprintf(buf, len, "%s: %s %s %s %.10g%s%s", g->scope, g->num, g->what, op,
+			 gv->limit, *g->unit ? " " : "", g->unit);
+	else
+		snprintf(buf, len, "%s, %s: %s/%s %s %.10g", g->scope,
+			 mode_name(g->mode, 1, mn, sizeof(mn)), g->num, g->den, op, gv->limit);
+}
+
+/* "wall 1.08 met, cpu 1.21 not met", "8.0 met" or "not run". */
+static void goal_measured(const struct goal *g, const struct goal_value *gv, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	snprintf(buf, len, "not run");
+	for (unsigned int i = 0; gv->ran && i < gv->n && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s%s%.*f%s%s %s", i ? ", " : "",
+				      gv->n > 1 ? timing_names[i] : "", gv->n > 1 ? " " : "",
+				      g->decimals, gv->v[i], *g->unit ? " " : "", g->unit,
+				      goal_met(g, gv, gv->v[i]) ? "met" : "not met");
+}
+
+/* Left out when none of the goals' inputs ran. */
+static void goals_text(const struct report *rp, bool md)
+{
+	const int w = md ? 0 : 47; /* the longest label */
+	char sz[32], label[128], measured[128];
+	bool any = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(goals); i++)
+		any |= goal_eval(rp, &goals[i]).ran;
+	if (!any)
+		return;
+	fmt_size(sz, sizeof(sz), rp->summary_size);
+	if (md)
+		fprintf(out,
+			"\nlibawe's goals, judged on this run at %s of frames. %s\n"
+			"| goal | measured |\n|---|---|\n",
+			sz, goals_key);
+	else
+		fprintf(out,
+			"\n== goals: libawe's targets, judged on this run at %s of frames ==\n"
+			"%s%-*s %s\n",
+			sz, goals_key, w, "goal", "measured");
+	for (size_t i = 0; i < ARRAY_SIZE(goals); i++) {
+		struct goal_value gv = goal_eval(rp, &goals[i]);
+
+		goal_label(&goals[i], &gv, label, sizeof(label));
+		goal_measured(&goals[i], &gv, measured, sizeof(measured));
+		fprintf(out, md ? "| %-*s | %s |\n" : "%-*s %s\n", w, label, measured);
 	}
 }
 
@@ -421,6 +660,7 @@ void report_text(const struct report *rp, FILE *f)
 	text_cases(rp);
 	if (rp->ncases)
 		summary(rp, false);
+	goals_text(rp, false);
 	extras_text(rp, false);
 }
 
@@ -432,6 +672,7 @@ void report_markdown(const struct report *rp, FILE *f)
 		rp->locked ? "locked" : "unlocked");
 	if (rp->ncases)
 		summary(rp, true);
+	goals_text(rp, true);
 	extras_text(rp, true);
 }
 
@@ -461,6 +702,56 @@ static void json_num(double v)
 		fprintf(out, "%.6g", v);
 }
 
+static void json_nums(const double *v, unsigned int n)
+{
+	fputc('[', out);
+	for (unsigned int i = 0; i < n; i++) {
+		json_num(v[i]);
+		fprintf(out, "%s", i + 1 < n ? ", " : "");
+	}
+	fputc(']', out);
+}
+
+static const char *json_verdict(const struct goal *g, const struct goal_value *gv, double v)
+{
+	if (!gv->ran)
+		return "null";
+	return goal_met(g, gv, v) ? "true" : "false";
+}
+
+/* A ratio goal's values are "wall" and "cpu", each with "wall_met" and
+ * "cpu_met"; another goal's is "value", with "met". */
+static void json_goals(const struct report *rp)
+{
+	fprintf(out, "  \"goals\": [\n");
+	for (size_t i = 0; i < ARRAY_SIZE(goals); i++) {
+		const struct goal *g = &goals[i];
+		struct goal_value gv = goal_eval(rp, g);
+		char label[128];
+
+		goal_label(g, &gv, label, sizeof(label));
+		fprintf(out, "    {\"goal\": ");
+		json_str(label);
+		fprintf(out, ", \"scope\": ");
+		json_str(g->scope);
+		fprintf(out, ", \"at_most\": %s, \"limit\": ", g->at_most ? "true" : "false");
+		json_num(gv.limit);
+		fprintf(out, ", \"unit\": ");
+		json_str(g->unit);
+		fprintf(out, ", \"ran\": %s", gv.ran ? "true" : "false");
+		for (unsigned int k = 0; k < gv.n; k++) {
+			const char *name = gv.n > 1 ? timing_names[k] : "value";
+
+			fprintf(out, ", \"%s\": ", name);
+			json_num(gv.ran ? gv.v[k] : NAN);
+			fprintf(out, ", \"%s%s\": %s", gv.n > 1 ? name : "",
+				gv.n > 1 ? "_met" : "met", json_verdict(g, &gv, gv.v[k]));
+		}
+		fprintf(out, "}%s\n", i + 1 < ARRAY_SIZE(goals) ? "," : "");
+	}
+	fprintf(out, "  ]\n");
+}
+
 static void json_case(const struct report *rp, const struct result *r, bool last)
 {
 	static const char *const modes[] = {"one", "busy", "threads"};
@@ -481,12 +772,15 @@ static void json_case(const struct report *rp, const struct result *r, bool last
 	json_num(r->ns_page);
 	fprintf(out, ", \"spread_pct\": ");
 	json_num(spread(r));
+	fprintf(out, ", \"cpu_ns_per_page\": ");
+	json_num(r->cpu_page);
 	fprintf(out, ", \"pages_per_s\": ");
 	json_num(r->pages_s);
-	for (size_t i = 0; i < ARRAY_SIZE(baselines); i++) {
-		fprintf(out, ", \"ratio_%s\": ", baselines[i]);
-		json_num(ratio(rp, r, baselines[i]));
-	}
+	for (enum timing t = WALL; t <= CPU; t++)
+		for (size_t i = 0; i < ARRAY_SIZE(baselines); i++) {
+			fprintf(out, ", \"%sratio_%s\": ", t == CPU ? "cpu_" : "", baselines[i]);
+			json_num(ratio(rp, r, baselines[i], t));
+		}
 	fprintf(out, ", \"calls\": %" PRIu64 ", \"syscalls_per_call\": ", r->calls);
 	if (counts_syscalls(r))
 		json_num((double)r->sys / (double)r->calls);
@@ -494,12 +788,11 @@ static void json_case(const struct report *rp, const struct result *r, bool last
 		fprintf(out, "null");
 	fprintf(out, ", \"faults_per_page\": ");
 	json_num(r->pages ? (double)r->faults / (double)r->pages : 0);
-	fprintf(out, ", \"vmpte_growth_kb\": %ld, \"reps_ns_per_page\": [", r->pte_kb);
-	for (unsigned int i = 0; i < r->nreps; i++) {
-		json_num(r->rep[i]);
-		fprintf(out, "%s", i + 1 < r->nreps ? ", " : "");
-	}
-	fprintf(out, "]}%s\n", last ? "" : ",");
+	fprintf(out, ", \"vmpte_growth_kb\": %ld, \"reps_ns_per_page\": ", r->pte_kb);
+	json_nums(r->rep, r->nreps);
+	fprintf(out, ", \"reps_cpu_ns_per_page\": ");
+	json_nums(r->rep_cpu, r->nreps);
+	fprintf(out, "}%s\n", last ? "" : ",");
 }
 
 void report_json(const struct report *rp, FILE *f)
@@ -601,10 +894,12 @@ void report_json(const struct report *rp, FILE *f)
 			", \"vmpte_before_kb\": %ld, \"vmpte_after_kb\": %ld, "
 			"\"vmpte_over_frames\": ",
 			ch->pte_before_kb, ch->pte_after_kb);
-		json_num((double)ch->pte_after_kb * 1024 / (double)(ch->frames * opts.page));
+		json_num(churn_pte_pct(ch) / 100);
 		fprintf(out, ", \"note\": ");
 		json_str(ch->status == ST_OK ? ch->note : ch->msg);
 		fprintf(out, "}%s\n", i + 1 < rp->nchurn ? "," : "");
 	}
-	fprintf(out, "  ]\n}\n");
+	fprintf(out, "  ],\n");
+	json_goals(rp);
+	fprintf(out, "}\n");
 }

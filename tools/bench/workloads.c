@@ -28,6 +28,9 @@ struct run_ctl {
 	unsigned int reps;
 	double rep_ns[BENCH_MAX_REPS]; /* per page and thread */
 	uint64_t elapsed;	       /* of all repetitions */
+	/* Per repetition, summed over the worker threads, each adding its own
+	 * when its op loop ends. */
+	_Atomic uint64_t cpu_ns[BENCH_MAX_REPS], cpu_pages[BENCH_MAX_REPS];
 };
 
 struct wl_thread {
@@ -339,7 +342,7 @@ static void *worker(void *arg)
 {
 	struct wl_thread *t = arg;
 	struct run_ctl *ctl = t->ctl;
-	uint64_t sys0, flt0, calls0, pages0, p0 = 0;
+	uint64_t sys0, flt0, calls0, pages0, p0, cpu0;
 	int rc;
 
 	if (t->id)
@@ -358,17 +361,22 @@ static void *worker(void *arg)
 		sync_all(ctl);
 		if (t->id == 0) {
 			ctl->go = !failed(ctl);
-			p0 = t->pages;
 			ctl->start = now_ns();
 		}
 		sync_all(ctl);
 		if (!ctl->go)
 			break;
+		p0 = t->pages;
+		cpu0 = thread_cpu_ns();
 		for (size_t i = 0; i < ctl->ops && !failed(ctl); i++) {
 			rc = ctl->w->op(t);
 			if (rc)
 				note_failure(ctl, rc);
 		}
+		atomic_fetch_add_explicit(&ctl->cpu_ns[rep], thread_cpu_ns() - cpu0,
+					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&ctl->cpu_pages[rep], t->pages - p0,
+					  memory_order_relaxed);
 		sync_all(ctl);
 		if (t->id == 0) {
 			uint64_t el = now_ns() - ctl->start;
@@ -443,9 +451,12 @@ void result_merge(struct result *into, const struct result *from)
 		memcpy(into->msg, from->msg, sizeof(into->msg));
 		return;
 	}
-	for (unsigned int i = 0; i < from->nreps && into->nreps < BENCH_MAX_REPS; i++)
-		into->rep[into->nreps++] = from->rep[i];
+	for (unsigned int i = 0; i < from->nreps && into->nreps < BENCH_MAX_REPS; i++) {
+		into->rep[into->nreps] = from->rep[i];
+		into->rep_cpu[into->nreps++] = from->rep_cpu[i];
+	}
 	into->ns_page = median(into->rep, into->nreps);
+	into->cpu_page = median(into->rep_cpu, into->nreps);
 	if (from->pages_s > 0)
 		secs += (double)from->pages / from->pages_s;
 	into->calls += from->calls;
@@ -467,11 +478,20 @@ static void summarise(struct run_ctl *ctl, struct wl_thread *th, unsigned int n,
 		r->pages += th[i].t_pages;
 		r->faults += th[i].t_flt;
 	}
-	for (unsigned int i = 0; i < ctl->reps; i++)
-		if (ctl->rep_ns[i] > 0)
-			r->rep[k++] = ctl->rep_ns[i];
+	/* The threads are joined: relaxed loads see every addition. */
+	for (unsigned int i = 0; i < ctl->reps; i++) {
+		uint64_t pages = atomic_load_explicit(&ctl->cpu_pages[i], memory_order_relaxed);
+
+		if (ctl->rep_ns[i] > 0 && pages) {
+			r->rep[k] = ctl->rep_ns[i];
+			r->rep_cpu[k++] = (double)atomic_load_explicit(&ctl->cpu_ns[i],
+								       memory_order_relaxed) /
+					  (double)pages;
+		}
+	}
 	r->nreps = k;
 	r->ns_page = median(r->rep, k);
+	r->cpu_page = median(r->rep_cpu, k);
 	if (ctl->elapsed)
 		r->pages_s = (double)r->pages * 1e9 / (double)ctl->elapsed;
 }
