@@ -689,7 +689,7 @@ static int apply_one(struct awe__ctx *c, struct uffd *u, const struct awe__op *o
 	if (o->new) {
 		src = awe__loc_addr(c, f);
 		dst = o->va;
-	} else if (!awe__park_take(&u->park, 1, 1, &dst)) {
+	} else if (!awe__park_take_one(&u->park, &dst)) {
 		return -ENOMEM; /* cannot happen: parking has a slot per frame */
 	} else {
 		src = o->va;
@@ -697,24 +697,23 @@ static int apply_one(struct awe__ctx *c, struct uffd *u, const struct awe__op *o
 	r = move_pages(u, dst, src, c->page, false, &done);
 	if (r) {
 		if (!o->new)
-			awe__park_release(&u->park, dst, 1);
+			awe__park_put_one(&u->park, dst);
 		return awe__kerr(r);
 	}
 	if (o->new)
-		awe__park_release(&u->park, src, 1);
+		awe__park_put_one(&u->park, src);
 	f->loc = dst >> c->page_shift;
 	return 0;
 }
 
-static int uffd_apply(struct awe__ctx *c, void *e, struct awe__op *ops, size_t n)
+/* Everything else, all-or-nothing through the move log. Not inlined: its
+ * frame is half a kilobyte of stack that apply_one() should not touch. */
+static __attribute__((noinline)) int apply_many(struct awe__ctx *c, struct uffd *u,
+						struct awe__op *ops, size_t n)
 {
 	struct plan p; /* not cleared: the small log is written before read */
 	size_t out = 0, in = 0, wp = 0, fix = 0;
 	int r;
-
-	if (n == 1 && (ops->old == 0 || ops->new == 0) && ops->oldprot != AWE_PROT_READ &&
-	    op_kind(ops) != 0 && ops->old != ops->new)
-		return apply_one(c, e, ops);
 
 	/* Most calls only map or only unmap: skip the phases with nothing to
 	 * do, which for a 512-page sweep is most of the bookkeeping. */
@@ -728,7 +727,7 @@ static int uffd_apply(struct awe__ctx *c, void *e, struct awe__op *ops, size_t n
 		fix += ops[i].old != ops[i].new && (ops[i].new || !o);
 	}
 	p.c = c;
-	p.u = e;
+	p.u = u;
 	p.nlog = 0;
 	p.nout = out;
 	p.nfix = fix;
@@ -756,6 +755,14 @@ out:
 	if (p.log != p.small_log)
 		free(p.log);
 	return r;
+}
+
+static int uffd_apply(struct awe__ctx *c, void *e, struct awe__op *ops, size_t n)
+{
+	if (n == 1 && (ops->old == 0 || ops->new == 0) && ops->oldprot != AWE_PROT_READ &&
+	    op_kind(ops) != 0 && ops->old != ops->new)
+		return apply_one(c, e, ops);
+	return apply_many(c, e, ops, n);
 }
 
 static const char *missing_feature(uint64_t have)

@@ -125,8 +125,8 @@ static int claim_one(struct awe__ctx *c, struct awe__op *o, awe_frame_t frame, b
 	return 0;
 }
 
-/* An op for slot @va of @w, taking off whatever is there. */
-static void slot_op(struct awe__ctx *c, struct awe__op *o, struct awe__window *w, uintptr_t va)
+/* An op for slot @va of @w, taking off whatever is there; returns that. */
+static uint32_t slot_op(struct awe__ctx *c, struct awe__op *o, struct awe__window *w, uintptr_t va)
 {
 	uint32_t old = w->slot[awe__slot_of(c, w, va)];
 
@@ -136,6 +136,7 @@ static void slot_op(struct awe__ctx *c, struct awe__op *o, struct awe__window *w
 	o->oldprot = old ? (uint8_t)awe__slot_prot(c, w, awe__slot_of(c, w, va)) : 0;
 	o->new = 0;
 	o->newprot = 0;
+	return old;
 }
 
 #define SMALL_OPS 8
@@ -240,6 +241,7 @@ static int op_cmp(const void *a, const void *b)
 
 static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops, size_t *n)
 {
+	uint32_t old0 = 0; /* the last slot's frame: the only one when count is 1 */
 	size_t i;
 	int r;
 
@@ -252,6 +254,8 @@ static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops,
 		uintptr_t va = awe__page_down(c, (uintptr_t)q->addrs[i]);
 		struct awe__window *w;
 
+		if (q->frames)
+			awe__frame_prefetch(c, q->frames[i]);
 		if (!q->addrs[i])
 			return -EFAULT;
 		w = awe__window_find(c, va);
@@ -259,7 +263,7 @@ static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops,
 		 * cannot be changed all-or-nothing together. */
 		if (!w || (i && w->eng != (*ops)[0].win->eng))
 			return -EINVAL;
-		slot_op(c, &(*ops)[i], w, va);
+		old0 = slot_op(c, &(*ops)[i], w, va);
 		(*ops)[i].seq = (uint32_t)i;
 	}
 	for (i = 0; q->frames && i < q->count; i++) {
@@ -270,7 +274,9 @@ static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops,
 		}
 	}
 	if (q->count == 1) {
-		*n = (*ops)[0].old || (*ops)[0].new;
+		/* Not from the op: its old and new were stored apart, and one
+		 * load of both would wait for the stores to reach the cache. */
+		*n = old0 || (q->frames && q->frames[0]);
 		return 0;
 	}
 	/* Applying in array order leaves each slot with its last entry, and a

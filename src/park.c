@@ -152,10 +152,22 @@ static size_t scan(struct awe__park *p, size_t want, size_t min, uintptr_t *addr
 	return 0;
 }
 
+/* Clear the bits of the lazily given back slots: searches read the bitmap. */
+static void flush_recent(struct awe__park *p)
+{
+	while (p->nrecent) {
+		uintptr_t at = p->recent[--p->nrecent];
+
+		p->used++; /* awe__park_release() counts it free again */
+		awe__park_release(p, at, 1);
+	}
+}
+
 size_t awe__park_take(struct awe__park *p, size_t want, size_t min, uintptr_t *addr)
 {
 	size_t got;
 
+	flush_recent(p);
 	if (min == 0)
 		min = 1;
 	if (want < min || awe__park_free(p) < min)
@@ -172,6 +184,26 @@ size_t awe__park_take(struct awe__park *p, size_t want, size_t min, uintptr_t *a
 		p->no_runs = true;
 	}
 	return scan(p, want, min, addr);
+}
+
+void awe__park_put_one(struct awe__park *p, uintptr_t addr)
+{
+	if (p->nrecent == AWE__PARK_RECENT) {
+		awe__park_release(p, addr, 1);
+		return;
+	}
+	p->recent[p->nrecent++] = addr;
+	p->used--;
+}
+
+bool awe__park_take_one(struct awe__park *p, uintptr_t *addr)
+{
+	if (p->nrecent) {
+		*addr = p->recent[--p->nrecent];
+		p->used++;
+		return true;
+	}
+	return awe__park_take(p, 1, 1, addr) == 1;
 }
 
 void awe__park_release(struct awe__park *p, uintptr_t addr, size_t n)

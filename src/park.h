@@ -18,6 +18,8 @@ struct awe__arena {
 	uint64_t *bits;
 };
 
+#define AWE__PARK_RECENT 4
+
 struct awe__park {
 	struct awe__arena *a; /* sorted by base */
 	size_t n, cap;
@@ -25,6 +27,10 @@ struct awe__park {
 	size_t total, used;	   /* pages */
 	bool no_runs;		   /* a whole-run search failed since the last release */
 	unsigned int page_shift;
+	/* Slots given back one at a time, free but still set in the bitmap
+	 * (awe__park_put_one). */
+	uintptr_t recent[AWE__PARK_RECENT];
+	unsigned int nrecent;
 };
 
 AWE__HIDDEN void awe__park_init(struct awe__park *p, unsigned int page_shift);
@@ -37,6 +43,13 @@ AWE__HIDDEN int awe__park_add(struct awe__park *p, uintptr_t base, size_t npages
 AWE__HIDDEN size_t awe__park_take(struct awe__park *p, size_t want, size_t min, uintptr_t *addr);
 /* Give back @n slots starting at @addr. */
 AWE__HIDDEN void awe__park_release(struct awe__park *p, uintptr_t addr, size_t n);
+/* Give back the one slot @addr, lazily. A scatter call maps a parked frame
+ * and a later one unmaps it again; awe__park_take_one() then hands back the
+ * very slot it left, and neither touches the bitmap, whose word for a
+ * random frame is a cache miss on every call. */
+AWE__HIDDEN void awe__park_put_one(struct awe__park *p, uintptr_t addr);
+/* Reserve one slot, a lazily given back one first; false when full. */
+AWE__HIDDEN bool awe__park_take_one(struct awe__park *p, uintptr_t *addr);
 /* The arena holding @addr, or NULL. */
 AWE__HIDDEN const struct awe__arena *awe__park_arena(const struct awe__park *p, uintptr_t addr);
 

@@ -212,3 +212,59 @@ Test(scatter, many_random_slots)
 	free(perm);
 	free(f);
 }
+
+/* Single-page calls give parking slots back lazily (the next single-page
+ * unmap takes the same slot back): bulk calls in between must still see
+ * every free slot, and no slot may be handed out twice. Parking is filled
+ * with frames first, so that a slot missed is a failed call. */
+Test(scatter, single_pages_between_bulk_calls)
+{
+	enum { N = 256, ROUNDS = 6 };
+	awe_frame_t *f = alloc_array(N), *fill = NULL;
+	size_t *perm = malloc(N * sizeof(*perm));
+	char *w = window_new(N);
+	uint64_t parking = get_stats().parking_bytes;
+	size_t nfill = parking / pg() > N ? parking / pg() - N : 0;
+
+	cr_assert(perm);
+	if (nfill)
+		fill = alloc_array(nfill);
+	cr_assert_eq(get_stats().parking_bytes, parking);
+	for (int r = 0; r < ROUNDS; r++) {
+		/* Map all in one call, each page stamped with its frame. */
+		AWE_OK(awe_map(w, N, f));
+		for (size_t i = 0; i < N; i++)
+			if (r == 0)
+				*(uint64_t *)slot(w, i) = f[i];
+			else
+				assert_stamped_at(slot(w, i), f[i]);
+		/* Single pages in random order: unmap some, remap a few of them
+		 * at once (an unmap takes back the slot the map gave), then
+		 * remap the rest, which leaves slots on the lazy list. */
+		shuffle(perm, N, 7 + (uint64_t)r);
+		for (size_t i = 0; i < N / 2; i++) {
+			void *a = slot(w, perm[i]);
+
+			AWE_OK(awe_map_scatter(&a, 1, NULL));
+			if (i % 3 == 0) {
+				AWE_OK(awe_map_scatter(&a, 1, &f[perm[i]]));
+				assert_stamped_at(a, f[perm[i]]);
+			}
+		}
+		for (size_t i = 0; i < N / 2; i++) {
+			void *a = slot(w, perm[i]);
+
+			if (i % 3)
+				AWE_OK(awe_map_scatter(&a, 1, &f[perm[i]]));
+		}
+		/* One bulk unmap takes whole runs of parking. */
+		unmap_range(w, N);
+		for (size_t i = 0; i < N; i++)
+			assert_parked(f[i]);
+	}
+	cr_assert_eq(get_stats().frames_mapped, 0);
+	cr_assert_eq(get_stats().parking_bytes, parking, "parking grew: slots were lost");
+	free(perm);
+	free(fill);
+	free(f);
+}
