@@ -81,6 +81,7 @@ struct awe__window {
 	 * parked). */
 	uintptr_t *aside;
 	size_t nmapped;
+	bool wp; /* the engine has readied it for AWE_PROT_READ */
 };
 
 /* One slot change handed to the engine. @old/@new are frame index + 1 (0 for

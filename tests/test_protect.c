@@ -228,3 +228,34 @@ Test(protect, large_range)
 		*(uint64_t *)slot(w, i) = i;
 	free(f);
 }
+
+/* A window is readied for read-only pages only when it first shows one:
+ * a read-only frame unmapped from one window must be writable in another
+ * that never had one, and that window must then take read-only in turn. */
+Test(protect, read_only_frame_into_a_fresh_window)
+{
+	awe_frame_t f[2];
+	char *a = mapped_window(f, 2);
+	char *b = window_new(2);
+
+	AWE_OK(awe_protect(a, 2, AWE_PROT_READ, NULL));
+	assert_write_faults(a);
+	/* Unmapped read-only, mapped read-write elsewhere (bulk and single). */
+	AWE_OK(awe_map(a, 2, NULL));
+	AWE_OK(awe_map(b, 1, f));
+	AWE_OK(awe_map_scatter((void *[]){slot(b, 1)}, 1, &f[1]));
+	for (size_t i = 0; i < 2; i++) {
+		assert_slot(slot(b, i), f[i], AWE_PROT_READWRITE);
+		assert_page(slot(b, i), f[i]);
+		assert_no_fault(probe_write(slot(b, i), 5), slot(b, i), "write");
+	}
+	AWE_OK(awe_protect(slot(b, 1), 1, AWE_PROT_READ, NULL));
+	assert_write_faults(slot(b, 1));
+	assert_no_fault(probe_write(b, 6), b, "write");
+	/* And back through the first window, still readied. */
+	AWE_OK(awe_map(b, 2, NULL));
+	AWE_OK(awe_map(a, 2, f));
+	AWE_OK(awe_protect(slot(a, 1), 1, AWE_PROT_READ, NULL));
+	assert_write_faults(slot(a, 1));
+	assert_no_fault(probe_write(a, 7), a, "write");
+}
