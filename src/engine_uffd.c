@@ -736,6 +736,79 @@ static int apply_one(struct awe__ctx *c, struct uffd *u, const struct awe__op *o
 	return 0;
 }
 
+static void plan_start(struct plan *p, struct awe__ctx *c, struct uffd *u)
+{
+	p->c = c;
+	p->u = u;
+	p->nlog = 0;
+	/* Small calls, the common case, stay off the heap. */
+	p->log = p->small_log;
+	p->cap = sizeof(p->small_log) / sizeof(p->small_log[0]);
+}
+
+static void plan_end(struct plan *p)
+{
+	if (p->log != p->small_log)
+		free(p->log);
+}
+
+/* The range path (engine.h). In: each run of frames parked at consecutive
+ * slots of one arena moves in one ioctl, as move_in() would; out: the range
+ * goes to as few parking runs as parking has. */
+static int uffd_move_range(struct awe__ctx *c, void *e, uintptr_t va, const uint32_t *idx, size_t n,
+			   bool in)
+{
+	struct uffd *u = e;
+	struct plan p;
+	unsigned int sh = c->page_shift;
+	size_t i = 0, j, k = 0;
+	int r = 0;
+
+	plan_start(&p, c, u);
+	for (; !r && i < n; i = j) {
+		uintptr_t src, end, at;
+		const struct awe__arena *a;
+
+		if (!in) {
+			j = i + awe__park_take(&u->park, n - i, 1, &at);
+			/* Cannot fail: parking has a slot for every frame. */
+			r = j == i ? -ENOMEM
+				   : logged_move(&p, at, va + (i << sh), (j - i) << sh, false,
+						 true);
+			continue;
+		}
+		src = awe__loc_addr(c, &c->frames[idx[i]]);
+		a = awe__park_arena(&u->park, src);
+		end = a ? a->base + (a->npages << sh) : src + c->page;
+		for (j = i + 1; j < n; j++) {
+			uintptr_t next = src + ((j - i) << sh);
+
+			if (next >= end || awe__loc_addr(c, &c->frames[idx[j]]) != next)
+				break;
+		}
+		r = logged_move(&p, va + (i << sh), src, (j - i) << sh, false, false);
+	}
+	if (r) {
+		rollback(&p, NULL, 0);
+	} else if (in) {
+		struct span rel = {0, 0};
+
+		for (i = 0; i < n; i++) {
+			span_add(&u->park, &rel, awe__loc_addr(c, &c->frames[idx[i]]), c->page);
+			c->frames[idx[i]].loc = (va >> sh) + i;
+		}
+		if (rel.n)
+			awe__park_release(&u->park, rel.start, rel.n);
+	} else {
+		/* The log holds the parking runs, in the range's order. */
+		for (size_t l = 0; l < p.nlog; l++)
+			for (size_t m = 0; m < p.log[l].len >> sh; m++)
+				c->frames[idx[k++]].loc = (p.log[l].dst >> sh) + m;
+	}
+	plan_end(&p);
+	return r;
+}
+
 /* Everything else, all-or-nothing through the move log. Not inlined: its
  * frame is half a kilobyte of stack that apply_one() should not touch. */
 static __attribute__((noinline)) int apply_many(struct awe__ctx *c, struct uffd *u,
@@ -756,15 +829,10 @@ static __attribute__((noinline)) int apply_many(struct awe__ctx *c, struct uffd 
 		wp += ops[i].old == ops[i].new;
 		fix += ops[i].old != ops[i].new && (ops[i].new || !o);
 	}
-	p.c = c;
-	p.u = u;
-	p.nlog = 0;
+	plan_start(&p, c, u);
 	p.nout = out;
 	p.nfix = fix;
 	p.nin = in;
-	/* Small calls, the common case, stay off the heap. */
-	p.log = p.small_log;
-	p.cap = sizeof(p.small_log) / sizeof(p.small_log[0]);
 	/* Parking holds a slot for every frame (uffd_alloc sees to it), so at
 	 * least as many are free as there are visible frames to take out. */
 	p.spare = awe__park_free(&p.u->park) > out ? awe__park_free(&p.u->park) - out : 0;
@@ -784,8 +852,7 @@ static __attribute__((noinline)) int apply_many(struct awe__ctx *c, struct uffd 
 	else
 		settle(&p, ops, n);
 out:
-	if (p.log != p.small_log)
-		free(p.log);
+	plan_end(&p);
 	return r;
 }
 
@@ -917,4 +984,5 @@ const struct awe__engine awe__engine_uffd = {
 	.discard = uffd_discard,
 	.parking_bytes = uffd_parking_bytes,
 	.apply = uffd_apply,
+	.move_range = uffd_move_range,
 };

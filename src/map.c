@@ -152,6 +152,7 @@ struct req {
 	/* Most calls change a slot or a few: no malloc for them. Left
 	 * uninitialised: clearing it would cost more than the call's own work. */
 	struct awe__op *small;
+	bool done; /* the planner carried the request out itself */
 };
 
 /* Turn a request into ops in *@ops (allocated; address order, one per slot)
@@ -179,12 +180,76 @@ static int run(planner *plan, struct req *q)
 		return awe__ret(r);
 	q->small = small;
 	r = plan(c, q, &ops, &n);
-	if (!r)
+	if (!r && !q->done)
 		r = awe__commit(c, ops, n);
 	awe__leave();
 	if (ops != small)
 		free(ops);
 	return awe__ret(r);
+}
+
+/* Ranges this long take the engine's range path when they qualify. */
+#define RANGE_MIN 16
+#define RANGE_STACK 512
+
+/*
+ * awe_map() of a whole range in the common shapes: frames into empty slots,
+ * or every slot of a fully mapped read-write range emptied. Each page then
+ * costs one pass to check and one to record, where the op path spends five
+ * (plan, classify, move, settle, commit) on a 512-page sweep. Anything else,
+ * errors included, returns -EAGAIN before changing anything, and the op path
+ * handles it: so this path never decides an error code.
+ */
+static int map_range(struct awe__ctx *c, struct req *q, struct awe__window *w, uintptr_t va)
+{
+	uint32_t small[RANGE_STACK], *idx = small;
+	size_t s = awe__slot_of(c, w, va), i;
+	bool in = q->frames != NULL;
+	int r = -EAGAIN;
+
+	if (w->sec || !w->eng->ops->move_range || q->count < RANGE_MIN || q->count > UINT32_MAX)
+		return -EAGAIN;
+	if (q->count > RANGE_STACK && !(idx = malloc(q->count * sizeof(*idx))))
+		return -EAGAIN;
+	for (i = 0; i < q->count; i++) {
+		struct awe__frame *f;
+		uint32_t k = w->slot[s + i];
+
+		if (in) {
+			/* Marked, as claim_one() does, so that a duplicate shows. */
+			f = k ? NULL : awe__frame_get(c, q->frames[i], &idx[i]);
+			if (!f || f->sec || f->mapped || f->mark)
+				break;
+			f->mark = 1;
+		} else {
+			if (!k || c->frames[k - 1].prot != AWE_PROT_READWRITE)
+				break;
+			idx[i] = k - 1;
+		}
+	}
+	if (i == q->count)
+		r = w->eng->ops->move_range(c, w->eng->data, va, idx, q->count, in);
+	if (r) {
+		for (size_t j = 0; in && j < i; j++)
+			c->frames[idx[j]].mark = 0;
+		goto out;
+	}
+	for (i = 0; i < q->count; i++) {
+		struct awe__frame f = c->frames[idx[i]];
+
+		f.mapped = in;
+		f.mark = 0;
+		f.prot = in ? AWE_PROT_READWRITE : 0;
+		c->frames[idx[i]] = f;
+		w->slot[s + i] = in ? idx[i] + 1 : 0;
+	}
+	w->nmapped = in ? w->nmapped + q->count : w->nmapped - q->count;
+	c->mapped = in ? c->mapped + q->count : c->mapped - q->count;
+	q->done = true;
+out:
+	if (idx != small)
+		free(idx);
+	return r;
 }
 
 static int plan_map(struct awe__ctx *c, struct req *q, struct awe__op **ops, size_t *n)
@@ -194,6 +259,9 @@ static int plan_map(struct awe__ctx *c, struct req *q, struct awe__op **ops, siz
 	int r = range_window(c, va, q->count, &w);
 
 	if (r)
+		return r;
+	r = map_range(c, q, w, va);
+	if (r != -EAGAIN)
 		return r;
 	/* An unmap needs an op only per mapped slot. */
 	*ops = ops_alloc(q, q->frames || q->count < w->nmapped ? q->count : w->nmapped);

@@ -347,3 +347,80 @@ Test(map, large_contiguous_run)
 		assert_stamped_at(slot(w, i + 1), f[i]);
 	free(f);
 }
+
+/* Ranges of 16 pages or more take the engine's range path when they can:
+ * every error must still be the one the op path gives, with nothing
+ * changed, wherever the bad entry is. */
+Test(map, long_range_errors)
+{
+	enum { N = 40 };
+	awe_frame_t f[N], arr[N], gone, elsewhere;
+	char *w = window_new(N), *other = window_new(1);
+	const size_t at[] = {0, N / 2, N - 1};
+
+	alloc_exact(f, N);
+	alloc_exact(&gone, 1);
+	alloc_exact(&elsewhere, 1);
+	AWE_OK(awe_free(&gone, 1, NULL));
+	map1(other, elsewhere);
+	for (size_t p = 0; p < sizeof(at) / sizeof(at[0]); p++) {
+		const struct aon_case cases[] = {
+			{BOGUS_FRAME, ENOENT},
+			{0, ENOENT},
+			{gone, ENOENT},
+			{elsewhere, EBUSY},
+			{f[(at[p] + 1) % N], EBUSY}, /* twice */
+		};
+
+		for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+			memcpy(arr, f, sizeof(arr));
+			arr[at[p]] = cases[k].bad;
+			AWE_ERR(awe_map(w, N, arr), cases[k].code);
+			for (size_t i = 0; i < N; i++)
+				assert_parked(f[i]);
+			cr_assert_eq(get_stats().frames_mapped, 1);
+		}
+	}
+	/* With a slot occupied, the same errors, and the slot keeps its frame. */
+	map1(slot(w, 5), f[N - 1]);
+	memcpy(arr, f, sizeof(arr));
+	arr[N - 1] = 0;
+	AWE_ERR(awe_map(w, N, arr), ENOENT);
+	assert_slot(slot(w, 5), f[N - 1], AWE_PROT_READWRITE);
+	arr[5] = f[5];
+	arr[N - 1] = f[N - 1];
+	AWE_ERR(awe_map(w, N, arr), EBUSY); /* f[N - 1] is mapped at slot 5 */
+	map_stamped(slot(w, 0), f, N - 1);
+	AWE_OK(awe_map(slot(w, N - 1), 1, NULL));
+	for (size_t i = 0; i < N - 1; i++)
+		assert_stamped_at(slot(w, i), f[i]);
+}
+
+/* A long unmap takes the range path only when every slot holds a
+ * read-write frame; holes and other protections go the op path. */
+Test(map, long_range_unmap_mixed)
+{
+	enum { N = 48 };
+	awe_frame_t f[N];
+	char *w = window_new(N);
+
+	alloc_exact(f, N);
+	map_stamped(w, f, N);
+	AWE_OK(awe_map(slot(w, 7), 1, NULL));
+	AWE_OK(awe_protect(slot(w, 9), 1, AWE_PROT_READ, NULL));
+	AWE_OK(awe_protect(slot(w, 11), 1, AWE_PROT_NONE, NULL));
+	AWE_OK(awe_map(w, N, NULL));
+	cr_assert_eq(get_stats().frames_mapped, 0);
+	for (size_t i = 0; i < N; i++) {
+		assert_slot(slot(w, i), 0, AWE_PROT_NONE);
+		assert_parked(f[i]);
+	}
+	/* Back in one range, each page with its data, then out in one range. */
+	AWE_OK(awe_map(w, N, f));
+	for (size_t i = 0; i < N; i++)
+		assert_stamped_at(slot(w, i), f[i]);
+	AWE_OK(awe_map(w, N, NULL));
+	AWE_OK(awe_map(w, N, f));
+	for (size_t i = 0; i < N; i++)
+		assert_stamped_at(slot(w, i), f[i]);
+}

@@ -205,3 +205,38 @@ Test(rollback, parking_consistent_after_failures)
 	AWE_OK(awe_map(w, N, f));
 	expect_slots(w, f, N);
 }
+
+/* A range map whose frames are parked in pieces takes one move per piece:
+ * failing at any of them must put back the pieces already moved. */
+Test(rollback, range_map_fails_at_every_piece)
+{
+	awe_frame_t f[SLOTS], none[SLOTS] = {0};
+	char *w = stamped_window(f);
+	int k;
+
+	/* Unmapped one page at a time, in an order that parks them in pieces. */
+	for (size_t i = 0; i < SLOTS; i++) {
+		void *a = slot(w, i % 2 ? i / 2 : SLOTS / 2 + i / 2);
+
+		AWE_OK(awe_map_scatter(&a, 1, NULL));
+	}
+	expect_slots(w, none, SLOTS);
+	struct awe_stats before = get_stats();
+
+	for (k = 1; k < 4 * SLOTS; k++) {
+		awe__test_fail_move = k;
+		if (awe_map(w, SLOTS, f) == 0)
+			break;
+		cr_assert_eq(errno, ENOMEM);
+		expect_slots(w, none, SLOTS);
+		cr_assert_eq(get_stats().frames_mapped, 0);
+		cr_assert_eq(get_stats().parking_bytes, before.parking_bytes);
+		for (size_t i = 0; i < SLOTS; i++)
+			assert_parked(f[i]);
+	}
+	awe__test_fail_move = 0;
+	/* memfd maps consecutive frames in one call wherever they were. */
+	if (!engine_is_memfd())
+		cr_assert(k > 2, "the frames should have been parked in several pieces");
+	expect_slots(w, f, SLOTS);
+}
