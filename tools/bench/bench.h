@@ -20,7 +20,8 @@
 #define BENCH_SWEEP_PAGES 512	 /* pages of a window sweep: one 2 MiB page-table span */
 #define BENCH_BATCH 64		 /* entries of a batched scatter call */
 #define BENCH_ALLOC_CHUNK 16384u /* frames per alloc call: 64 MiB */
-#define BENCH_MAX_REPS 64
+#define BENCH_MAX_REPS 64	 /* repetitions of a case over all its rounds */
+#define BENCH_MAX_ROUNDS 16
 #define BENCH_MAX_THREADS 256
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -96,8 +97,8 @@ const char *bench_errmsg(void);
 
 struct bench_opts {
 	bool quick;
-	unsigned int reps;
-	unsigned int rounds; /* passes over every contender, interleaved */
+	unsigned int reps;   /* per case and round */
+	unsigned int rounds; /* the contenders take turns, one round each */
 	double rep_ns;	     /* target duration of one timed repetition */
 	double warm_ns;	     /* warm-up before the repetitions */
 	unsigned int threads;
@@ -136,6 +137,14 @@ struct result {
 	 * in step with rep[]. */
 	double cpu_page;
 	double rep_cpu[BENCH_MAX_REPS];
+	/* The median of each round's own repetitions, wall clock and CPU, in
+	 * the order the rounds ran; 0 for a round without one. A ratio of two
+	 * results pairs these round by round when both are interleaved: their
+	 * rounds ran in turns, seconds apart, so a slow spell of the machine
+	 * falls on both sides of each pair. */
+	double round_ns[BENCH_MAX_ROUNDS], round_cpu[BENCH_MAX_ROUNDS];
+	unsigned int nrounds;
+	bool interleaved;
 };
 
 /* ---- Workloads -------------------------------------------------------------- */
@@ -169,7 +178,8 @@ struct bench_target {
 };
 
 /* Fold another round of the same case into @into: the median is then taken
- * over the repetitions of every round. */
+ * over the repetitions of every round, and the round's own medians follow
+ * the earlier rounds'. */
 void result_merge(struct result *into, const struct result *from);
 
 void run_case(const struct bench_target *tg, const struct workload *w, enum mode mode,
@@ -215,6 +225,9 @@ void cpu_model(char *buf, size_t len);
 /* The CPUs this process may run on; pin_thread() pins to the i-th (mod). */
 unsigned int ncpus_allowed(void);
 void pin_thread(unsigned int i);
+
+/* Of the first @n of @v (n <= BENCH_MAX_REPS); 0 when n is 0. */
+double median(const double *v, unsigned int n);
 
 uint64_t rng_next(uint64_t *s);
 void shuffle(uint32_t *a, size_t n, uint64_t *rng);
@@ -275,7 +288,7 @@ struct report {
 	size_t ncontenders;
 	const char *skipped[8]; /* "name: why" of those that could not */
 	size_t nskipped;
-	char notes[8][200];
+	char notes[24][240]; /* one per size at most, and a few more */
 	size_t nnotes;
 	size_t summary_size;
 	bool locked;
@@ -291,6 +304,8 @@ void run_churn(const struct contender *c, size_t frames, uint64_t ops, struct ch
 
 const char *mode_name(enum mode m, unsigned int nthreads, char *buf, size_t len);
 const char *status_name(enum status s);
+/* A time per page with the digits worth reading; "-" for none. */
+const char *fmt_ns(char *buf, size_t len, double ns);
 void report_text(const struct report *rp, FILE *f);
 void report_markdown(const struct report *rp, FILE *f);
 void report_json(const struct report *rp, FILE *f);

@@ -59,9 +59,12 @@ static void usage(FILE *f)
 		"  --threads N       threads of the N-thread mode (default: CPUs, at least 2)\n"
 		"  --workload LIST   of scatter,sweep,batch64,replace,alloc,maxmap,memory,churn\n"
 		"  --contender LIST  of awe,win32,memfd,raw,copy\n"
-		"  --reps N          timed repetitions per case and round (default 5)\n"
-		"  --rounds N        passes over all contenders, interleaved in time; the median\n"
-		"                    is over every round's repetitions (default 3)\n"
+		"  --rounds N        rounds per case (default 5, quick 1): all contenders are set\n"
+		"                    up at once and take turns, a round each, case by case; a\n"
+		"                    ratio is the median over rounds of the rounds' ratios\n"
+		"                    (where they do not fit in memory together, they run one\n"
+		"                    after another and a ratio is of overall medians)\n"
+		"  --reps N          timed repetitions per case and round (default 3)\n"
 		"  --rep-ms MS       duration of one repetition (default 30)\n"
 		"  --churn-ops N     single-page operations of the churn run (default 10000000)\n"
 		"  --maxmap N        mappings the mapping-count run attempts (default 1000000)\n"
@@ -221,7 +224,7 @@ static int parse_args(int argc, char **argv, struct config *cf)
 				goto bad;
 		} else if (!strcmp(a, "--rounds")) {
 			opts.rounds = (unsigned int)strtoul(v, &end, 10);
-			if (*end || !opts.rounds || opts.rounds > 16)
+			if (*end || !opts.rounds || opts.rounds > BENCH_MAX_ROUNDS)
 				goto bad;
 		} else if (!strcmp(a, "--reps")) {
 			opts.reps = (unsigned int)strtoul(v, &end, 10);
@@ -261,7 +264,7 @@ bad:
 	return 0;
 }
 
-static void defaults(struct config *cf)
+static bool defaults(struct config *cf)
 {
 	static const size_t full[] = {4u << 20, 64u << 20, 1u << 30, 4ull << 30};
 	unsigned int cpus = ncpus_allowed();
@@ -271,9 +274,15 @@ static void defaults(struct config *cf)
 	if (!opts.threads)
 		opts.threads = cpus < 2 ? 2 : cpus;
 	if (!opts.reps)
-		opts.reps = opts.quick ? 3 : 5;
+		opts.reps = 3;
 	if (!opts.rounds)
-		opts.rounds = opts.quick ? 1 : 3;
+		opts.rounds = opts.quick ? 1 : 5;
+	if (opts.reps * opts.rounds > BENCH_MAX_REPS) {
+		fprintf(stderr,
+			"awe-bench: --reps %u times --rounds %u is more than %d repetitions\n",
+			opts.reps, opts.rounds, BENCH_MAX_REPS);
+		return false;
+	}
 	if (!(opts.rep_ns > 0))
 		opts.rep_ns = opts.quick ? 2e6 : 30e6;
 	opts.warm_ns = opts.rep_ns / 4;
@@ -294,6 +303,19 @@ static void defaults(struct config *cf)
 		if (cf->sizes[i] < 64 * unit)
 			cf->sizes[i] = 64 * unit;
 	}
+	return true;
+}
+
+static void add_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void add_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (rp.nnotes == ARRAY_SIZE(rp.notes))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(rp.notes[rp.nnotes++], sizeof(rp.notes[0]), fmt, ap);
+	va_end(ap);
 }
 
 static bool has_cap_ipc_lock(void)
@@ -325,8 +347,7 @@ static void choose_locking(void)
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY)
 		return;
 	setenv("LIBAWE_UNLOCKED", "1", 0);
-	snprintf(rp.notes[rp.nnotes++], sizeof(rp.notes[0]),
-		 "no CAP_IPC_LOCK and a limited RLIMIT_MEMLOCK: libawe runs with unlocked frames "
+	add_note("no CAP_IPC_LOCK and a limited RLIMIT_MEMLOCK: libawe runs with unlocked frames "
 		 "(LIBAWE_UNLOCKED=1)");
 }
 
@@ -356,23 +377,31 @@ static struct result *new_case(void)
 	return &rp.cases[rp.ncases++];
 }
 
-/* The case of an earlier round with this key, or a fresh one (*@fresh). */
-static struct result *case_for(const struct contender *c, const struct workload *w, enum mode mode,
-			       unsigned int nthreads, size_t size, bool *fresh)
+/* Modes that share a window layout, and so one setup: one window for the
+ * single thread (alone or with a busy thread), one per thread for N. */
+struct group {
+	const enum mode *modes;
+	size_t nmodes;
+	unsigned int nthreads;
+};
+
+/* The case of @c, @w and the @m-th mode of @g: of an earlier round, or a
+ * fresh one. */
+static struct result *case_for(const struct contender *c, const struct workload *w,
+			       const struct group *g, size_t m, size_t size)
 {
+	enum mode mode = g->modes[m];
+	unsigned int nthreads = mode == MODE_THREADS ? g->nthreads : 1;
 	struct result *r;
 
 	for (size_t i = 0; i < rp.ncases; i++) {
 		r = &rp.cases[i];
 		if (r->c == c && r->w == w && r->mode == mode && r->nthreads == nthreads &&
-		    r->size == size) {
-			*fresh = false;
+		    r->size == size)
 			return r;
-		}
 	}
 	r = new_case();
 	*r = (struct result){.c = c, .w = w, .mode = mode, .nthreads = nthreads, .size = size};
-	*fresh = true;
 	return r;
 }
 
@@ -411,114 +440,228 @@ static void progress(const struct config *cf, const char *fmt, ...)
 }
 
 static void skip_cases(const struct config *cf, const struct contender *c, size_t size,
-		       const enum mode *modes, size_t nmodes, unsigned int nthreads,
-		       const char *why)
+		       const struct group *g, const char *why)
 {
 	for (size_t w = 0; w < nworkloads; w++)
-		for (size_t m = 0; m < nmodes && listed(cf->workload_list, workloads[w]->name);
+		for (size_t m = 0; m < g->nmodes && listed(cf->workload_list, workloads[w]->name);
 		     m++) {
-			bool fresh;
-			struct result *r = case_for(c, workloads[w], modes[m],
-						    modes[m] == MODE_THREADS ? nthreads : 1, size,
-						    &fresh);
+			struct result *r = case_for(c, workloads[w], g, m, size);
 
 			r->status = ST_SKIP;
 			snprintf(r->msg, sizeof(r->msg), "%s", why);
 		}
 }
 
-static int target_setup(struct bench_target *tg, const struct contender *c, size_t frames,
-			unsigned int windows)
+/* A contender set up for a group, or why it could not be. */
+struct slot {
+	struct bench_target tg;
+	int rc;
+	char err[256];
+};
+
+static void slot_setup(struct slot *sl, const struct contender *c, size_t size,
+		       unsigned int windows)
 {
+	size_t frames = size / opts.page;
 	struct setup_args a = {
 		.frames = frames,
 		.windows = windows,
 		.window_pages = frames / windows,
 	};
 
-	*tg = (struct bench_target){
+	sl->tg = (struct bench_target){
 		.c = c,
 		.nframes = frames,
 		.nwindows = windows,
 		.window_pages = frames / windows,
+		.handles = xcalloc(frames, sizeof(*sl->tg.handles)),
+		.bases = xcalloc(windows, sizeof(*sl->tg.bases)),
 	};
-	tg->handles = xcalloc(frames, sizeof(*tg->handles));
-	tg->bases = xcalloc(windows, sizeof(*tg->bases));
-	a.handles = tg->handles;
-	a.bases = tg->bases;
-	return c->setup(&tg->st, &a);
+	a.handles = sl->tg.handles;
+	a.bases = sl->tg.bases;
+	sl->rc = c->setup(&sl->tg.st, &a);
+	/* Kept now: setting up the next contender overwrites the message. */
+	snprintf(sl->err, sizeof(sl->err), "setup: %s", sl->rc ? bench_errmsg() : "");
 }
 
-static void target_teardown(struct bench_target *tg)
+static void slot_teardown(struct slot *sl)
 {
-	if (tg->st)
-		tg->c->teardown(tg->st);
-	free(tg->handles);
-	free(tg->bases);
-	tg->st = NULL;
-	tg->handles = NULL;
-	tg->bases = NULL;
+	if (sl->tg.st)
+		sl->tg.c->teardown(sl->tg.st);
+	free(sl->tg.handles);
+	free(sl->tg.bases);
+	sl->tg = (struct bench_target){0};
 }
 
-/* One setup per group of modes that share a window layout: one window for
- * the single thread (alone or with a busy thread), one per thread for N. */
+/*
+ * One round of @r's case on the slot's contender, folded into @r. Returns
+ * the round's own ns/page, or 0 when it failed (@r says why); a failure may
+ * leave frames mapped, so the contender is set up afresh for the next case.
+ */
+static double run_round(struct slot *sl, struct result *r)
+{
+	struct result t = {.c = r->c,
+			   .w = r->w,
+			   .mode = r->mode,
+			   .nthreads = r->nthreads,
+			   .size = r->size,
+			   .interleaved = r->interleaved};
+
+	if (sl->rc) {
+		r->status = ST_ERROR;
+		snprintf(r->msg, sizeof(r->msg), "%s", sl->err);
+		return 0;
+	}
+	run_case(&sl->tg, r->w, r->mode, r->nthreads, &t);
+	if (!r->nrounds)
+		*r = t;
+	else
+		result_merge(r, &t);
+	if (t.status == ST_LIMIT || t.status == ST_ERROR) {
+		const struct contender *c = sl->tg.c;
+		unsigned int windows = sl->tg.nwindows;
+
+		slot_teardown(sl);
+		slot_setup(sl, c, r->size, windows);
+	}
+	return t.status == ST_OK ? t.ns_page : 0;
+}
+
+/*
+ * Appends "name ns" (or "name status") to the progress line of a round,
+ * whose head names the case; a failure gets a line of its own with the
+ * message, once.
+ */
+static size_t round_progress(const struct config *cf, char *line, size_t len, size_t n,
+			     const struct result *r, unsigned int round, double ns)
+{
+	char mname[32], sz[32], v[32];
+
+	if (!n) {
+		fmt_size(sz, sizeof(sz), r->size);
+		n = (size_t)snprintf(line, len, "%s %s %s, round %u of %u, ns/page:", sz,
+				     r->w->name,
+				     mode_name(r->mode, r->nthreads, mname, sizeof(mname)),
+				     round + 1, opts.rounds);
+	}
+	if (r->status != ST_OK && r->status != ST_SKIP)
+		progress(cf, "  %s %s %s: %s: %s", r->c->name, r->w->name,
+			 mode_name(r->mode, r->nthreads, mname, sizeof(mname)),
+			 status_name(r->status), r->msg);
+	if (n < len)
+		n += (size_t)snprintf(line + n, len - n, " %s %s", r->c->name,
+				      r->status == ST_OK ? fmt_ns(v, sizeof(v), ns)
+							 : status_name(r->status));
+	return n;
+}
+
+/* The contender-major order: every case of one contender, in one setup. */
 static void run_group(const struct config *cf, const struct contender *c, size_t size,
-		      const enum mode *modes, size_t nmodes, unsigned int nthreads)
+		      const struct group *g, unsigned int round)
 {
-	struct bench_target tg;
-	size_t frames = size / opts.page;
-	char why[200];
-	int rc;
+	struct slot sl;
+	char why[200], line[256];
 
 	if (!fits(need_bytes(c, size), why, sizeof(why))) {
-		skip_cases(cf, c, size, modes, nmodes, nthreads, why);
+		skip_cases(cf, c, size, g, why);
 		return;
 	}
-	rc = target_setup(&tg, c, frames, nthreads);
+	slot_setup(&sl, c, size, g->nthreads);
 	for (size_t w = 0; w < nworkloads; w++) {
 		if (!listed(cf->workload_list, workloads[w]->name))
 			continue;
-		for (size_t m = 0; m < nmodes; m++) {
-			bool fresh;
-			struct result *r = case_for(c, workloads[w], modes[m],
-						    modes[m] == MODE_THREADS ? nthreads : 1, size,
-						    &fresh);
-			char mname[32];
+		for (size_t m = 0; m < g->nmodes; m++) {
+			struct result *r = case_for(c, workloads[w], g, m, size);
+			double ns;
 
-			if (!fresh && r->status != ST_OK)
+			if (r->status != ST_OK)
 				continue;
-			if (rc) {
-				r->status = ST_ERROR;
-				snprintf(r->msg, sizeof(r->msg), "setup: %s", bench_errmsg());
-				continue;
-			}
-			if (fresh) {
-				run_case(&tg, workloads[w], modes[m], r->nthreads, r);
-			} else {
-				struct result t = {.c = r->c,
-						   .w = r->w,
-						   .mode = r->mode,
-						   .nthreads = r->nthreads,
-						   .size = r->size};
+			ns = run_round(&sl, r);
+			round_progress(cf, line, sizeof(line), 0, r, round, ns);
+			progress(cf, "%s", line);
+		}
+	}
+	slot_teardown(&sl);
+}
 
-				run_case(&tg, workloads[w], modes[m], r->nthreads, &t);
-				result_merge(r, &t);
+/*
+ * The paired order: every contender set up at once, then case by case, the
+ * contenders take turns, one round each, so that their measurements of a
+ * case are seconds apart and a slow spell of the machine (a VM's neighbours)
+ * falls on all of them. Each round starts with the next contender, so that
+ * none always runs right after the same other one (memfd, say, leaves the
+ * kernel freeing shared memory).
+ */
+static void run_paired(const struct config *cf, const struct contender *const *cs, size_t ncs,
+		       size_t size, const struct group *g)
+{
+	struct slot sl[ARRAY_SIZE(all_contenders)];
+	struct result *r[ARRAY_SIZE(all_contenders)];
+	char line[512];
+
+	for (size_t k = 0; k < ncs; k++)
+		slot_setup(&sl[k], cs[k], size, g->nthreads);
+	for (size_t w = 0; w < nworkloads; w++) {
+		if (!listed(cf->workload_list, workloads[w]->name))
+			continue;
+		for (size_t m = 0; m < g->nmodes; m++) {
+			for (size_t k = 0; k < ncs; k++) {
+				r[k] = case_for(cs[k], workloads[w], g, m, size);
+				r[k]->interleaved = true;
 			}
-			mode_name(modes[m], r->nthreads, mname, sizeof(mname));
-			if (r->status == ST_OK)
-				progress(cf, "  %-6s %-8s %-10s %10.1f ns/page %10.1f cpu/page",
-					 c->name, r->w->name, mname, r->ns_page, r->cpu_page);
-			else
-				progress(cf, "  %-6s %-8s %-10s %s: %s", c->name, r->w->name, mname,
-					 status_name(r->status), r->msg);
-			/* A failure may leave frames mapped: start from a clean state. */
-			if (r->status == ST_LIMIT || r->status == ST_ERROR) {
-				target_teardown(&tg);
-				rc = target_setup(&tg, c, frames, nthreads);
+			for (unsigned int round = 0; round < opts.rounds; round++) {
+				size_t n = 0;
+
+				for (size_t j = 0; j < ncs; j++) {
+					size_t k = (j + round) % ncs;
+					double ns;
+
+					if (r[k]->status != ST_OK)
+						continue;
+					ns = run_round(&sl[k], r[k]);
+					n = round_progress(cf, line, sizeof(line), n, r[k], round,
+							   ns);
+				}
+				if (n)
+					progress(cf, "%s", line);
 			}
 		}
 	}
-	target_teardown(&tg);
+	for (size_t k = 0; k < ncs; k++)
+		slot_teardown(&sl[k]);
+}
+
+/* Paired when all contenders fit in memory at once, else one after another. */
+static void run_size(const struct config *cf, const struct contender *const *cs, size_t ncs,
+		     size_t size, const struct group *groups, size_t ngroups)
+{
+	size_t need = 0;
+	char why[200], sz[32];
+
+	for (size_t k = 0; k < ncs; k++)
+		need += need_bytes(cs[k], size);
+	fmt_size(sz, sizeof(sz), size);
+	if (fits(need, why, sizeof(why))) {
+		progress(cf, "%s of frames: %zu contenders in turns, %u round%s", sz, ncs,
+			 opts.rounds, opts.rounds > 1 ? "s" : "");
+		for (size_t g = 0; g < ngroups; g++)
+			run_paired(cf, cs, ncs, size, &groups[g]);
+		return;
+	}
+	if (ncs > 1)
+		add_note("%s of frames: the contenders ran one after another, not in turns (all "
+			 "of them at once: %s), so the ratios there are of overall medians, not "
+			 "paired",
+			 sz, why);
+	for (unsigned int round = 0; round < opts.rounds; round++)
+		for (size_t j = 0; j < ncs; j++) {
+			size_t k = (j + round) % ncs;
+
+			progress(cf, "%s of frames, round %u of %u: %s alone", sz, round + 1,
+				 opts.rounds, cs[k]->name);
+			for (size_t g = 0; g < ngroups; g++)
+				run_group(cf, cs[k], size, &groups[g], round);
+		}
 }
 
 static void run_extras(const struct config *cf, const struct contender *const *cs, size_t ncs)
@@ -542,8 +685,7 @@ static void run_extras(const struct config *cf, const struct contender *const *c
 		       count > 131072)
 			count -= count / 4;
 		if (count != opts.maxmap_count)
-			snprintf(rp.notes[rp.nnotes++], sizeof(rp.notes[0]),
-				 "mapping count run reduced to %zu mappings to fit in memory",
+			add_note("mapping count run reduced to %zu mappings to fit in memory",
 				 count);
 		for (size_t i = 0; i < ncs; i++) {
 			if (!(cs[i]->flags & C_MAPS) ||
@@ -623,6 +765,10 @@ int main(int argc, char **argv)
 {
 	static const enum mode single[] = {MODE_ONE, MODE_BUSY}, multi[] = {MODE_THREADS};
 	static const struct contender *cs[ARRAY_SIZE(all_contenders)];
+	struct group groups[] = {
+		{single, ARRAY_SIZE(single), 1},
+		{multi, ARRAY_SIZE(multi), 0},
+	};
 	struct config cf = {0};
 	FILE *json_f = NULL, *md_f = NULL;
 	size_t ncs = 0;
@@ -640,8 +786,10 @@ int main(int argc, char **argv)
 		return 2;
 	choose_locking();
 	pin_thread(0);
-	defaults(&cf);
+	if (!defaults(&cf))
+		return 2;
 	machine_info();
+	groups[1].nthreads = opts.threads;
 
 	for (size_t i = 0; i < ARRAY_SIZE(all_contenders); i++) {
 		const struct contender *c = all_contenders[i];
@@ -671,25 +819,8 @@ int main(int argc, char **argv)
 	rp.memory = xcalloc(ncs, sizeof(*rp.memory));
 	rp.churn = xcalloc(ncs, sizeof(*rp.churn));
 
-	/* Rounds interleave the contenders in time, so that a slow spell of
-	 * the machine (a VM's neighbours) does not land on one of them only;
-	 * each round starts with the next contender, so that none always runs
-	 * right after the same other one (memfd, say, leaves the kernel freeing
-	 * a GiB of shared memory). */
-	for (unsigned int round = 0; round < opts.rounds; round++)
-		for (size_t s = 0; s < cf.nsizes; s++)
-			for (size_t k = 0; k < ncs; k++) {
-				size_t i = (k + round) % ncs;
-				char sz[32];
-
-				fmt_size(sz, sizeof(sz), cf.sizes[s]);
-				progress(&cf, "round %u of %u: %s of frames, %s", round + 1,
-					 opts.rounds, sz, cs[i]->name);
-				run_group(&cf, cs[i], cf.sizes[s], single, ARRAY_SIZE(single), 1);
-				if (opts.threads > 1)
-					run_group(&cf, cs[i], cf.sizes[s], multi, ARRAY_SIZE(multi),
-						  opts.threads);
-			}
+	for (size_t s = 0; s < cf.nsizes; s++)
+		run_size(&cf, cs, ncs, cf.sizes[s], groups, opts.threads > 1 ? 2 : 1);
 	run_extras(&cf, cs, ncs);
 
 	if (cf.out == OUT_JSON)

@@ -58,16 +58,68 @@ static double per_page(const struct result *r, enum timing t)
 	return t == CPU ? r->cpu_page : r->ns_page;
 }
 
-static double ratio(const struct report *rp, const struct result *r, const char *base,
-		    enum timing t)
+static double per_round(const struct result *r, enum timing t, unsigned int i)
 {
-	const struct result *b = find_result(rp, base, r->w, r->mode, r->size);
-
-	return b && r->status == ST_OK && per_page(b, t) > 0 ? per_page(r, t) / per_page(b, t)
-							     : NAN;
+	return t == CPU ? r->round_cpu[i] : r->round_ns[i];
 }
 
-static const char *fmt_ns(char *buf, size_t len, double ns)
+/* x/y: x's time per page over y's; NAN when there is none. */
+struct ratio {
+	double v;
+	unsigned int n; /* rounds paired; 0: not paired, v is of the medians */
+	double round[BENCH_MAX_ROUNDS];
+	double lo, hi; /* the range of round[] */
+};
+
+/* Whether round i of @x ran in turns with round i of @y, for every i. */
+static bool paired(const struct result *x, const struct result *y, enum timing t)
+{
+	if (!x->interleaved || !y->interleaved || !x->nrounds || x->nrounds != y->nrounds)
+		return false;
+	for (unsigned int i = 0; i < x->nrounds; i++)
+		if (!(per_round(x, t, i) > 0 && per_round(y, t, i) > 0))
+			return false;
+	return true;
+}
+
+/*
+ * Paired, the median over rounds of the rounds' ratios: a slow spell of the
+ * machine lasts seconds, about as long as a round of every contender, so it
+ * weighs on both sides of a round's ratio, where it would land on one side
+ * of a ratio of medians taken minutes apart.
+ */
+static struct ratio ratio_of(const struct result *x, const struct result *y, enum timing t)
+{
+	struct ratio q = {.v = NAN};
+
+	if (!(per_page(y, t) > 0))
+		return q;
+	if (!paired(x, y, t)) {
+		q.v = per_page(x, t) / per_page(y, t);
+		return q;
+	}
+	q.n = x->nrounds;
+	for (unsigned int i = 0; i < q.n; i++)
+		q.round[i] = per_round(x, t, i) / per_round(y, t, i);
+	q.v = median(q.round, q.n);
+	q.lo = q.hi = q.round[0];
+	for (unsigned int i = 1; i < q.n; i++) {
+		q.lo = q.round[i] < q.lo ? q.round[i] : q.lo;
+		q.hi = q.round[i] > q.hi ? q.round[i] : q.hi;
+	}
+	return q;
+}
+
+static struct ratio ratio(const struct report *rp, const struct result *r, const char *base,
+			  enum timing t)
+{
+	const struct result *b = find_result(rp, base, r->w, r->mode, r->size);
+	struct ratio none = {.v = NAN};
+
+	return b && r->status == ST_OK ? ratio_of(r, b, t) : none;
+}
+
+const char *fmt_ns(char *buf, size_t len, double ns)
 {
 	if (!(ns > 0))
 		snprintf(buf, len, "-");
@@ -156,8 +208,10 @@ static void header(const struct report *rp)
 		AWE_VERSION_MAJOR, AWE_VERSION_MINOR, AWE_VERSION_PATCH, rp->cpu, rp->cpus,
 		rp->kernel, opts.max_map_count);
 	fprintf(out,
-		"libawe frames %s; %u repetitions of ~%.0f ms per case, median; page %zu bytes\n",
-		rp->locked ? "locked" : "unlocked", opts.reps, opts.rep_ns / 1e6, opts.page);
+		"libawe frames %s; page %zu bytes; per case %u round%s of %u repetitions of ~%.0f ms,\n"
+		"  the contenders set up at once and taking turns, a round each\n",
+		rp->locked ? "locked" : "unlocked", opts.page, opts.rounds,
+		opts.rounds > 1 ? "s" : "", opts.reps, opts.rep_ns / 1e6);
 	for (size_t i = 0; i < rp->ncontenders; i++)
 		fprintf(out, "  %-6s %s\n", rp->contenders[i]->name, rp->contenders[i]->what);
 	for (size_t i = 0; i < rp->nskipped; i++)
@@ -167,13 +221,17 @@ static void header(const struct report *rp)
 	fmt_size(a, sizeof(a), rp->summary_size);
 	fprintf(out,
 		"ns/page: time per page and thread (map + touch + unmap; replace: one replacement;\n"
-		"  alloc: one frame allocated and freed). pages/s: all threads together.\n"
+		"  alloc: one frame allocated and freed), median of all repetitions.\n"
+		"  pages/s: all threads together.\n"
 		"+-: half the range of the repetitions, in %% of the median.\n"
-		"/raw /memfd /copy: ns/page divided by that contender's (above 1: slower).\n"
+		"/raw /memfd /copy: ns/page divided by that contender's (above 1: slower), paired:\n"
+		"  the median over rounds of the ratio of the two contenders' medians in that round,\n"
+		"  which ran seconds apart, so that a slow spell of the machine weighs on both. Where\n"
+		"  a note says the contenders ran one after another: the ratio of the medians.\n"
 		"cpu/page: CPU time of the working threads per page. It leaves out time a thread\n"
-		"  was not running (host preemption, a sleep on a lock), so it is steadier than\n"
-		"  ns/page on a shared machine, but it hides lock waits: read both.\n"
-		"cpu/raw: cpu/page divided by raw's.\n"
+		"  waited (a sleep on a lock), so it hides lock waits: read both; it does not leave\n"
+		"  out a slower machine (on a VM, time the host runs its other guests may count).\n"
+		"cpu/raw: cpu/page divided by raw's, paired the same way.\n"
 		"sys/call: system calls per contender call, as counted by the contender ('-':\n"
 		"  libawe does not expose its own). flt/page: page faults per page.\n"
 		"VmPTE: page-table growth over the case.\n");
@@ -190,8 +248,8 @@ static void text_row(const struct report *rp, const struct result *r, const char
 		return;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(baselines); i++)
-		fmt_ratio(x[i], sizeof(x[i]), ratio(rp, r, baselines[i], WALL));
-	fmt_ratio(cpu_raw, sizeof(cpu_raw), ratio(rp, r, "raw", CPU));
+		fmt_ratio(x[i], sizeof(x[i]), ratio(rp, r, baselines[i], WALL).v);
+	fmt_ratio(cpu_raw, sizeof(cpu_raw), ratio(rp, r, "raw", CPU).v);
 	if (counts_syscalls(r))
 		snprintf(sys, sizeof(sys), "%.2f", (double)r->sys / (double)r->calls);
 	else
@@ -271,9 +329,9 @@ static void summary(const struct report *rp, bool md)
 	fmt_size(sz, sizeof(sz), rp->summary_size);
 	if (md)
 		fprintf(out,
-			"ns/page at %s of frames (median; lower is better; awe/raw cpu: the same "
-			"ratio in CPU time of the working threads per page, steadier on a shared "
-			"machine):\n\n| workload | threads",
+			"ns/page at %s of frames (median; lower is better; ratios paired by round; "
+			"awe/raw cpu: the same ratio in CPU time of the working threads per "
+			"page):\n\n| workload | threads",
 			sz);
 	else
 		fprintf(out, "\n== summary: ns/page at %s of frames ==\n%-8s  %-10s", sz,
@@ -316,6 +374,7 @@ static void summary(const struct report *rp, bool md)
 					fmt_ratio(buf, sizeof(buf),
 						  r ? ratio(rp, r, summary_ratios[cols[b]].base,
 							    summary_ratios[cols[b]].t)
+								  .v
 						    : NAN));
 			fprintf(out, md ? " |\n" : "\n");
 		}
@@ -460,6 +519,7 @@ struct goal_value {
 	bool ran;
 	unsigned int n;
 	double v[2];
+	struct ratio q[2]; /* a ratio's, by timing */
 	double limit;
 };
 
@@ -497,8 +557,10 @@ static void goal_ratio(const struct report *rp, const struct goal *g, struct goa
 	if (!r || !find_result(rp, g->den, w, g->mode, rp->summary_size))
 		return;
 	gv->ran = true;
-	for (enum timing t = WALL; t <= CPU; t++)
-		gv->v[t] = ratio(rp, r, g->den, t);
+	for (enum timing t = WALL; t <= CPU; t++) {
+		gv->q[t] = ratio(rp, r, g->den, t);
+		gv->v[t] = gv->q[t].v;
+	}
 }
 
 /* The target is what the run attempted (less than asked when memory was
@@ -579,9 +641,9 @@ static const struct goal goals[] = {
 
 static const char goals_key[] =
 	"x/y: x's time per page over y's, by wall clock (ns/page) and by CPU time (cpu/page),\n"
-	"  each judged on its own; memfd/awe >= 5: awe at least 5 times as fast as memfd;\n"
-	"  alloc's raw/awe: awe's throughput against raw's. maxmap: the fewer of its two\n"
-	"  patterns.\n";
+	"  each judged on its own, paired by round (in brackets: the range of the rounds'\n"
+	"  ratios); memfd/awe >= 5: awe at least 5 times as fast as memfd; alloc's raw/awe:\n"
+	"  awe's throughput against raw's. maxmap: the fewer of its two patterns.\n";
 
 static struct goal_value goal_eval(const struct report *rp, const struct goal *g)
 {
@@ -609,24 +671,42 @@ static void goal_label(const struct goal *g, const struct goal_value *gv, char *
 			 mode_name(g->mode, 1, mn, sizeof(mn)), g->num, g->den, op, gv->limit);
 }
 
-/* "wall 1.08 met, cpu 1.21 not met", "8.0 met" or "not run". */
+/* How far to trust a ratio: " (1.02–1.13 over 5 rounds)", " (not paired)", or
+ * nothing for a single round. */
+static void ratio_range(const struct ratio *q, int decimals, char *buf, size_t len)
+{
+	if (!q->n)
+		snprintf(buf, len, " (not paired)");
+	else if (q->n > 1)
+		snprintf(buf, len, " (%.*f\u2013%.*f over %u rounds)", decimals, q->lo, decimals,
+			 q->hi, q->n);
+	else
+		buf[0] = '\0';
+}
+
+/* "wall 1.08 (1.02–1.13 over 5 rounds) met, cpu 1.21 (…) not met", "8.0 met"
+ * or "not run". */
 static void goal_measured(const struct goal *g, const struct goal_value *gv, char *buf, size_t len)
 {
 	size_t n = 0;
+	char range[64] = "";
 
 	snprintf(buf, len, "not run");
-	for (unsigned int i = 0; gv->ran && i < gv->n && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%s%s%.*f%s%s %s", i ? ", " : "",
+	for (unsigned int i = 0; gv->ran && i < gv->n && n < len; i++) {
+		if (gv->n > 1)
+			ratio_range(&gv->q[i], g->decimals, range, sizeof(range));
+		n += (size_t)snprintf(buf + n, len - n, "%s%s%s%.*f%s%s%s %s", i ? ", " : "",
 				      gv->n > 1 ? timing_names[i] : "", gv->n > 1 ? " " : "",
-				      g->decimals, gv->v[i], *g->unit ? " " : "", g->unit,
+				      g->decimals, gv->v[i], *g->unit ? " " : "", g->unit, range,
 				      goal_met(g, gv, gv->v[i]) ? "met" : "not met");
+	}
 }
 
 /* Left out when none of the goals' inputs ran. */
 static void goals_text(const struct report *rp, bool md)
 {
 	const int w = md ? 0 : 47; /* the longest label */
-	char sz[32], label[128], measured[128];
+	char sz[32], label[128], measured[192];
 	bool any = false;
 
 	for (size_t i = 0; i < ARRAY_SIZE(goals); i++)
@@ -712,6 +792,15 @@ static void json_nums(const double *v, unsigned int n)
 	fputc(']', out);
 }
 
+/* A ratio's per-round values, or null when it is not paired. */
+static void json_rounds(const struct ratio *q)
+{
+	if (q->n)
+		json_nums(q->round, q->n);
+	else
+		fprintf(out, "null");
+}
+
 static const char *json_verdict(const struct goal *g, const struct goal_value *gv, double v)
 {
 	if (!gv->ran)
@@ -746,6 +835,10 @@ static void json_goals(const struct report *rp)
 			json_num(gv.ran ? gv.v[k] : NAN);
 			fprintf(out, ", \"%s%s\": %s", gv.n > 1 ? name : "",
 				gv.n > 1 ? "_met" : "met", json_verdict(g, &gv, gv.v[k]));
+			if (gv.n > 1) {
+				fprintf(out, ", \"%s_rounds\": ", name);
+				json_rounds(&gv.q[k]);
+			}
 		}
 		fprintf(out, "}%s\n", i + 1 < ARRAY_SIZE(goals) ? "," : "");
 	}
@@ -776,10 +869,16 @@ static void json_case(const struct report *rp, const struct result *r, bool last
 	json_num(r->cpu_page);
 	fprintf(out, ", \"pages_per_s\": ");
 	json_num(r->pages_s);
+	fprintf(out, ", \"interleaved\": %s", r->interleaved ? "true" : "false");
 	for (enum timing t = WALL; t <= CPU; t++)
 		for (size_t i = 0; i < ARRAY_SIZE(baselines); i++) {
-			fprintf(out, ", \"%sratio_%s\": ", t == CPU ? "cpu_" : "", baselines[i]);
-			json_num(ratio(rp, r, baselines[i], t));
+			struct ratio q = ratio(rp, r, baselines[i], t);
+			const char *cpu = t == CPU ? "cpu_" : "";
+
+			fprintf(out, ", \"%sratio_%s\": ", cpu, baselines[i]);
+			json_num(q.v);
+			fprintf(out, ", \"%sratio_%s_rounds\": ", cpu, baselines[i]);
+			json_rounds(&q);
 		}
 	fprintf(out, ", \"calls\": %" PRIu64 ", \"syscalls_per_call\": ", r->calls);
 	if (counts_syscalls(r))
@@ -792,6 +891,10 @@ static void json_case(const struct report *rp, const struct result *r, bool last
 	json_nums(r->rep, r->nreps);
 	fprintf(out, ", \"reps_cpu_ns_per_page\": ");
 	json_nums(r->rep_cpu, r->nreps);
+	fprintf(out, ", \"rounds_ns_per_page\": ");
+	json_nums(r->round_ns, r->nrounds);
+	fprintf(out, ", \"rounds_cpu_ns_per_page\": ");
+	json_nums(r->round_cpu, r->nrounds);
 	fprintf(out, "}%s\n", last ? "" : ",");
 }
 
@@ -807,10 +910,11 @@ void report_json(const struct report *rp, FILE *f)
 	fprintf(out, ", \"max_map_count\": %ld, \"page_size\": %zu},\n", opts.max_map_count,
 		opts.page);
 	fprintf(out,
-		"  \"config\": {\"quick\": %s, \"reps\": %u, \"rep_ms\": %.3g, \"threads\": %u, "
-		"\"memfd_populate\": %s, \"frames_locked\": %s, \"summary_size_bytes\": %zu},\n",
-		opts.quick ? "true" : "false", opts.reps, opts.rep_ns / 1e6, opts.threads,
-		opts.memfd_populate ? "true" : "false", rp->locked ? "true" : "false",
+		"  \"config\": {\"quick\": %s, \"rounds\": %u, \"reps\": %u, \"rep_ms\": %.3g, "
+		"\"threads\": %u, \"memfd_populate\": %s, \"frames_locked\": %s, "
+		"\"summary_size_bytes\": %zu},\n",
+		opts.quick ? "true" : "false", opts.rounds, opts.reps, opts.rep_ns / 1e6,
+		opts.threads, opts.memfd_populate ? "true" : "false", rp->locked ? "true" : "false",
 		rp->summary_size);
 	fprintf(out, "  \"contenders\": [");
 	for (size_t i = 0; i < rp->ncontenders; i++) {

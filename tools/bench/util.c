@@ -163,6 +163,24 @@ void pin_thread(unsigned int i)
 }
 
 /* splitmix64: seeds the same sequence for every contender. */
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double median(const double *v, unsigned int n)
+{
+	double sorted[BENCH_MAX_REPS];
+
+	if (!n)
+		return 0;
+	memcpy(sorted, v, n * sizeof(*v));
+	qsort(sorted, n, sizeof(*sorted), cmp_double);
+	return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
 uint64_t rng_next(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);

@@ -415,13 +415,6 @@ static void *spin(void *arg)
 	return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void free_thread(struct wl_thread *t)
 {
 	free(t->fperm);
@@ -429,17 +422,6 @@ static void free_thread(struct wl_thread *t)
 	free(t->slot_frame);
 	free(t->spare);
 	free(t->abuf);
-}
-
-static double median(const double *v, unsigned int k)
-{
-	double sorted[BENCH_MAX_REPS];
-
-	if (!k)
-		return 0;
-	memcpy(sorted, v, k * sizeof(*v));
-	qsort(sorted, k, sizeof(*sorted), cmp_double);
-	return k % 2 ? sorted[k / 2] : (sorted[k / 2 - 1] + sorted[k / 2]) / 2;
 }
 
 void result_merge(struct result *into, const struct result *from)
@@ -466,6 +448,10 @@ void result_merge(struct result *into, const struct result *from)
 	into->pages_s = secs > 0 ? (double)into->pages / secs : 0;
 	if (from->pte_kb > into->pte_kb)
 		into->pte_kb = from->pte_kb;
+	for (unsigned int i = 0; i < from->nrounds && into->nrounds < BENCH_MAX_ROUNDS; i++) {
+		into->round_ns[into->nrounds] = from->round_ns[i];
+		into->round_cpu[into->nrounds++] = from->round_cpu[i];
+	}
 }
 
 static void summarise(struct run_ctl *ctl, struct wl_thread *th, unsigned int n, struct result *r)
@@ -492,6 +478,9 @@ static void summarise(struct run_ctl *ctl, struct wl_thread *th, unsigned int n,
 	r->nreps = k;
 	r->ns_page = median(r->rep, k);
 	r->cpu_page = median(r->rep_cpu, k);
+	r->round_ns[0] = r->ns_page;
+	r->round_cpu[0] = r->cpu_page;
+	r->nrounds = 1;
 	if (ctl->elapsed)
 		r->pages_s = (double)r->pages * 1e9 / (double)ctl->elapsed;
 }
