@@ -16,13 +16,22 @@
 #include "engine.h"
 #include "internal.h"
 
-/* One mutex serialises every call. Windows takes its per-process AWE lock
- * shared for map calls, but the kernel work of a move already serialises on
- * the page-table locks and TLB shootdowns, so finer locking buys little. */
+/*
+ * One mutex guards all state. Windows takes its per-process AWE lock shared
+ * for map calls, so threads mapping into windows of their own run side by
+ * side; here a map call may let go of the mutex for the time of its kernel
+ * moves (awe__unlock_for_moves), once the mutex has been seen contended: a
+ * single-threaded program never pays for it. While moves are under way
+ * their window is busy (other map calls into it wait) and every other call
+ * waits for all moves to finish (awe__enter), so none of them ever sees a
+ * half-made change.
+ */
 static pthread_mutex_t awe__mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t awe__moved = PTHREAD_COND_INITIALIZER;
 static pthread_once_t awe__once = PTHREAD_ONCE_INIT;
 static struct awe__ctx *awe__cur;
 static bool awe__forked;
+static bool awe__contended; /* sticky: some call once found the mutex taken */
 
 static void atfork_prepare(void)
 {
@@ -40,6 +49,8 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
 	awe__forked = awe__cur != NULL;
+	/* Threads that waited on it in the parent do not exist here. */
+	awe__moved = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
 	pthread_mutex_unlock(&awe__mu);
 }
 
@@ -150,7 +161,10 @@ static int ctx_create(unsigned int flags, struct awe__ctx **out)
 static void lock_fresh(void)
 {
 	pthread_once(&awe__once, register_atfork);
-	pthread_mutex_lock(&awe__mu);
+	if (pthread_mutex_trylock(&awe__mu) != 0) {
+		pthread_mutex_lock(&awe__mu);
+		awe__contended = true;
+	}
 	if (awe__forked) {
 		ctx_destroy(awe__cur, true);
 		awe__cur = NULL;
@@ -158,7 +172,7 @@ static void lock_fresh(void)
 	}
 }
 
-int awe__enter(struct awe__ctx **c)
+int awe__enter_map(struct awe__ctx **c)
 {
 	int r = 0;
 
@@ -171,6 +185,38 @@ int awe__enter(struct awe__ctx **c)
 	}
 	*c = awe__cur;
 	return 0;
+}
+
+int awe__enter(struct awe__ctx **c)
+{
+	int r = awe__enter_map(c);
+
+	while (!r && (*c)->moving)
+		pthread_cond_wait(&awe__moved, &awe__mu);
+	return r;
+}
+
+bool awe__unlock_for_moves(struct awe__ctx *c, struct awe__window *w)
+{
+	if (!awe__contended)
+		return false;
+	w->busy++;
+	c->moving++;
+	pthread_mutex_unlock(&awe__mu);
+	return true;
+}
+
+void awe__relock_after_moves(struct awe__ctx *c, struct awe__window *w)
+{
+	pthread_mutex_lock(&awe__mu);
+	w->busy--;
+	c->moving--;
+	pthread_cond_broadcast(&awe__moved);
+}
+
+void awe__wait_moves(void)
+{
+	pthread_cond_wait(&awe__moved, &awe__mu);
 }
 
 void awe__leave(void)

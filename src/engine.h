@@ -51,12 +51,13 @@ struct awe__engine {
 	 * scratch. */
 	int (*apply)(struct awe__ctx *c, void *e, struct awe__op *ops, size_t n);
 
-	/* Optional, a faster apply() for whole ranges: with @in, put parked
-	 * frames idx[0..n-1] on the empty slots from @va on; without, take the
-	 * visible read-write frames idx[0..n-1] off the slots from @va on,
-	 * which hold exactly them. All or nothing; records the frames' loc. */
-	int (*move_range)(struct awe__ctx *c, void *e, uintptr_t va, const uint32_t *idx, size_t n,
-			  bool in);
+	/* Optional, a faster apply() for whole ranges of window @w: with @in,
+	 * put parked frames idx[0..n-1] on the empty slots from @va on;
+	 * without, take the visible read-write frames idx[0..n-1] off the
+	 * slots from @va on, which hold exactly them. All or nothing; records
+	 * the frames' loc. */
+	int (*move_range)(struct awe__ctx *c, void *e, struct awe__window *w, uintptr_t va,
+			  const uint32_t *idx, size_t n, bool in);
 
 	/* Optional: fill the engine's part of awe_stats. */
 	void (*stats)(struct awe__ctx *c, void *e, struct awe_stats *st);

@@ -235,6 +235,28 @@ static int grow_parking(struct awe__ctx *c, struct uffd *u, size_t need)
 	return r;
 }
 
+/* Ranges at least this long get a whole parking run (take_run). */
+#define RUN_MIN_PAGES 16u
+
+/* Reserve parking for a range of @pages going out, in one run if at all
+ * possible. Pieces are the trap: a range parked in pieces comes back in
+ * pieces, a move each, and when parking is full its only free slots are the
+ * scattered ones its frames left, so it never gets whole again. That is
+ * what random single pages from two threads leave behind. So grow parking
+ * rather than fragment a range, while it is at most twice the frames. */
+static size_t take_run(struct awe__ctx *c, struct uffd *u, size_t pages, uintptr_t *at)
+{
+	size_t got = awe__park_take(&u->park, pages, 1, at);
+
+	if (got == pages || pages < RUN_MIN_PAGES || u->park.total >= 2 * u->nframes)
+		return got;
+	if (got)
+		awe__park_release(&u->park, *at, got);
+	/* Failing to grow (RLIMIT_MEMLOCK) leaves the pieces. */
+	grow_parking(c, u, pages);
+	return awe__park_take(&u->park, pages, 1, at);
+}
+
 static ssize_t fill_zero(struct awe__ctx *c, struct uffd *u, uintptr_t dst, size_t pages)
 {
 	size_t len = pages << c->page_shift, done = 0;
@@ -485,7 +507,7 @@ static int move_out(struct plan *p, const struct awe__op *ops, size_t n)
 		pages = ((ops[last].va - s) >> c->page_shift) + 1;
 		while (pages) {
 			uintptr_t dst;
-			size_t got = awe__park_take(&p->u->park, pages, 1, &dst);
+			size_t got = take_run(c, p->u, pages, &dst);
 			int r;
 
 			/* Cannot happen: parking has a slot for every frame and
@@ -711,20 +733,24 @@ static int need_aside(const struct awe__op *ops, size_t n)
  * A single move either happens or not, so there is nothing to roll back. */
 static int apply_one(struct awe__ctx *c, struct uffd *u, const struct awe__op *o)
 {
-	struct awe__frame *f = &c->frames[(o->new ? o->new : o->old) - 1];
+	uint32_t k = (o->new ? o->new : o->old) - 1;
 	uintptr_t src, dst;
 	size_t done;
+	bool unlocked;
 	int r;
 
 	if (o->new) {
-		src = awe__loc_addr(c, f);
+		src = awe__loc_addr(c, &c->frames[k]);
 		dst = o->va;
 	} else if (!awe__park_take_one(&u->park, &dst)) {
 		return -ENOMEM; /* cannot happen: parking has a slot per frame */
 	} else {
 		src = o->va;
 	}
+	unlocked = awe__unlock_for_moves(c, o->win);
 	r = move_pages(u, dst, src, c->page, false, &done);
+	if (unlocked)
+		awe__relock_after_moves(c, o->win);
 	if (r) {
 		if (!o->new)
 			awe__park_put_one(&u->park, dst);
@@ -732,7 +758,7 @@ static int apply_one(struct awe__ctx *c, struct uffd *u, const struct awe__op *o
 	}
 	if (o->new)
 		awe__park_put_one(&u->park, src);
-	f->loc = dst >> c->page_shift;
+	c->frames[k].loc = dst >> c->page_shift;
 	return 0;
 }
 
@@ -754,42 +780,74 @@ static void plan_end(struct plan *p)
 
 /* The range path (engine.h). In: each run of frames parked at consecutive
  * slots of one arena moves in one ioctl, as move_in() would; out: the range
- * goes to as few parking runs as parking has. */
-static int uffd_move_range(struct awe__ctx *c, void *e, uintptr_t va, const uint32_t *idx, size_t n,
-			   bool in)
+ * goes to as few parking runs as parking has. The runs are planned under the
+ * lock, moved perhaps without it (ctx.c), and recorded under it again. */
+static int uffd_move_range(struct awe__ctx *c, void *e, struct awe__window *w, uintptr_t va,
+			   const uint32_t *idx, size_t n, bool in)
 {
 	struct uffd *u = e;
 	struct plan p;
 	unsigned int sh = c->page_shift;
-	size_t i = 0, j, k = 0;
+	size_t i, j, k = 0, l, done = 0;
+	bool unlocked;
 	int r = 0;
 
 	plan_start(&p, c, u);
-	for (; !r && i < n; i = j) {
-		uintptr_t src, end, at;
-		const struct awe__arena *a;
+	for (i = 0; !r && i < n; i = j) {
+		struct act a = {ACT_MOVE, 0, 0, 0, !in};
+		const struct awe__arena *ar;
+		uintptr_t end;
 
 		if (!in) {
-			j = i + awe__park_take(&u->park, n - i, 1, &at);
+			j = i + take_run(c, u, n - i, &a.dst);
+			a.src = va + (i << sh);
 			/* Cannot fail: parking has a slot for every frame. */
-			r = j == i ? -ENOMEM
-				   : logged_move(&p, at, va + (i << sh), (j - i) << sh, false,
-						 true);
-			continue;
-		}
-		src = awe__loc_addr(c, &c->frames[idx[i]]);
-		a = awe__park_arena(&u->park, src);
-		end = a ? a->base + (a->npages << sh) : src + c->page;
-		for (j = i + 1; j < n; j++) {
-			uintptr_t next = src + ((j - i) << sh);
+			if (j == i) {
+				r = -ENOMEM;
+				break;
+			}
+		} else {
+			a.dst = va + (i << sh);
+			a.src = awe__loc_addr(c, &c->frames[idx[i]]);
+			ar = awe__park_arena(&u->park, a.src);
+			end = ar ? ar->base + (ar->npages << sh) : a.src + c->page;
+			for (j = i + 1; j < n; j++) {
+				uintptr_t next = a.src + ((j - i) << sh);
 
-			if (next >= end || awe__loc_addr(c, &c->frames[idx[j]]) != next)
+				if (next >= end || awe__loc_addr(c, &c->frames[idx[j]]) != next)
+					break;
+			}
+		}
+		a.len = (j - i) << sh;
+		r = log_act(&p, a);
+		if (r && a.reserved)
+			awe__park_release(&u->park, a.dst, j - i);
+	}
+	l = p.nlog;
+	if (!r) {
+		unlocked = awe__unlock_for_moves(c, w);
+		for (l = 0; l < p.nlog; l++) {
+			r = move_pages(u, p.log[l].dst, p.log[l].src, p.log[l].len, false, &done);
+			if (r)
 				break;
 		}
-		r = logged_move(&p, va + (i << sh), src, (j - i) << sh, false, false);
+		if (unlocked)
+			awe__relock_after_moves(c, w);
 	}
 	if (r) {
+		/* Keep in the log only what moved, and give back the parking
+		 * reserved for what did not; rollback() undoes the rest. */
+		for (size_t m = l; m < p.nlog; m++) {
+			struct act *a = &p.log[m];
+			size_t keep = m == l ? done : 0;
+
+			if (a->reserved && a->len > keep)
+				awe__park_release(&u->park, a->dst + keep, (a->len - keep) >> sh);
+			a->len = keep;
+		}
+		p.nlog = l < p.nlog ? l + 1 : l;
 		rollback(&p, NULL, 0);
+		r = awe__kerr(r);
 	} else if (in) {
 		struct span rel = {0, 0};
 
@@ -801,7 +859,7 @@ static int uffd_move_range(struct awe__ctx *c, void *e, uintptr_t va, const uint
 			awe__park_release(&u->park, rel.start, rel.n);
 	} else {
 		/* The log holds the parking runs, in the range's order. */
-		for (size_t l = 0; l < p.nlog; l++)
+		for (l = 0; l < p.nlog; l++)
 			for (size_t m = 0; m < p.log[l].len >> sh; m++)
 				c->frames[idx[k++]].loc = (p.log[l].dst >> sh) + m;
 	}

@@ -81,7 +81,8 @@ struct awe__window {
 	 * parked). */
 	uintptr_t *aside;
 	size_t nmapped;
-	bool wp; /* the engine has readied it for AWE_PROT_READ */
+	bool wp;	   /* the engine has readied it for AWE_PROT_READ */
+	unsigned int busy; /* calls moving pages of it without the lock */
 };
 
 /* One slot change handed to the engine. @old/@new are frame index + 1 (0 for
@@ -120,15 +121,27 @@ struct awe__ctx {
 	size_t nsec, sec_cap;
 	uint32_t last_sec_id;
 
+	unsigned int moving; /* calls moving pages without the lock (ctx.c) */
+
 	struct awe__window **win;     /* sorted by base */
 	struct awe__window *last_win; /* the window found last */
 	size_t nwin, win_cap;
 	uint64_t window_bytes;
 };
 
-/* ctx.c: the lock and lazy initialisation. */
+/* ctx.c: the lock and lazy initialisation. awe__enter() takes the lock once
+ * no call is moving pages without it; awe__enter_map() takes it at once, for
+ * map calls, which wait only for the windows they use (awe__wait_moves()
+ * while one is busy, then look again: the lock was let go meanwhile). */
 AWE__HIDDEN int awe__enter(struct awe__ctx **c);
+AWE__HIDDEN int awe__enter_map(struct awe__ctx **c);
 AWE__HIDDEN void awe__leave(void);
+AWE__HIDDEN void awe__wait_moves(void);
+/* Let go of the lock for the moves of a call in window @w, which must leave
+ * the tables and parking alone until awe__relock_after_moves(); false when
+ * it was kept (no other thread has used the library concurrently). */
+AWE__HIDDEN bool awe__unlock_for_moves(struct awe__ctx *c, struct awe__window *w);
+AWE__HIDDEN void awe__relock_after_moves(struct awe__ctx *c, struct awe__window *w);
 AWE__HIDDEN int awe__ret(int r);
 AWE__HIDDEN uint64_t awe__memlock_limit(void);
 AWE__HIDDEN uint64_t awe__memlock_used(void);

@@ -167,19 +167,29 @@ static struct awe__op *ops_alloc(struct req *q, size_t n)
 	return malloc(n * sizeof(struct awe__op));
 }
 
-/* Plan under the lock, then let the engine carry it out. */
-static int run(planner *plan, struct req *q)
+/* A planner's "a window it needs is busy": wait and plan again. */
+#define WAIT_BUSY 1
+
+/* Plan under the lock, then let the engine carry it out. Map calls (@map)
+ * run beside other threads' map calls in other windows (ctx.c). */
+static int run(planner *plan, struct req *q, bool map)
 {
 	struct awe__op small[SMALL_OPS];
 	struct awe__ctx *c;
 	struct awe__op *ops = NULL;
 	size_t n = 0;
-	int r = awe__enter(&c);
+	int r = map ? awe__enter_map(&c) : awe__enter(&c);
 
 	if (r)
 		return awe__ret(r);
 	q->small = small;
-	r = plan(c, q, &ops, &n);
+	while ((r = plan(c, q, &ops, &n)) == WAIT_BUSY) {
+		if (ops != small)
+			free(ops);
+		ops = NULL;
+		n = 0;
+		awe__wait_moves();
+	}
 	if (!r && !q->done)
 		r = awe__commit(c, ops, n);
 	awe__leave();
@@ -228,7 +238,7 @@ static int map_range(struct awe__ctx *c, struct req *q, struct awe__window *w, u
 		}
 	}
 	if (i == q->count)
-		r = w->eng->ops->move_range(c, w->eng->data, va, idx, q->count, in);
+		r = w->eng->ops->move_range(c, w->eng->data, w, va, idx, q->count, in);
 	if (r) {
 		for (size_t j = 0; in && j < i; j++)
 			c->frames[idx[j]].mark = 0;
@@ -260,6 +270,8 @@ static int plan_map(struct awe__ctx *c, struct req *q, struct awe__op **ops, siz
 
 	if (r)
 		return r;
+	if (w->busy)
+		return WAIT_BUSY;
 	r = map_range(c, q, w, va);
 	if (r != -EAGAIN)
 		return r;
@@ -295,7 +307,7 @@ int awe_map(void *addr, size_t count, const awe_frame_t *frames)
 		return 0;
 	if (!addr)
 		return awe__ret(-EFAULT);
-	return run(plan_map, &q);
+	return run(plan_map, &q, true);
 }
 
 static int op_cmp(const void *a, const void *b)
@@ -331,6 +343,8 @@ static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops,
 		 * cannot be changed all-or-nothing together. */
 		if (!w || (i && w->eng != (*ops)[0].win->eng))
 			return -EINVAL;
+		if (w->busy)
+			return WAIT_BUSY;
 		old0 = slot_op(c, &(*ops)[i], w, va);
 		(*ops)[i].seq = (uint32_t)i;
 	}
@@ -373,7 +387,7 @@ int awe_map_scatter(void *const *addrs, size_t count, const awe_frame_t *frames)
 		return 0;
 	if (!addrs)
 		return awe__ret(-EFAULT);
-	return run(plan_scatter, &q);
+	return run(plan_scatter, &q, true);
 }
 
 static int plan_protect(struct awe__ctx *c, struct req *q, struct awe__op **ops, size_t *n)
@@ -416,7 +430,7 @@ int awe_protect(void *addr, size_t count, int prot, int *old)
 		return 0;
 	if (!addr)
 		return awe__ret(-EFAULT);
-	r = run(plan_protect, &q);
+	r = run(plan_protect, &q, false);
 	/* Reported only on success: a failed call leaves everything alone. */
 	if (!r && old)
 		*old = q.first;

@@ -240,3 +240,45 @@ Test(rollback, range_map_fails_at_every_piece)
 		cr_assert(k > 2, "the frames should have been parked in several pieces");
 	expect_slots(w, f, SLOTS);
 }
+
+/* A range going out takes one parking run, growing parking when the only
+ * free slots are scattered ones: parked in pieces, the range would come
+ * back in pieces, a move each, for good. Single pages of two windows used
+ * in turn (as two threads do) trade parking slots and scatter them. The
+ * test hook counts the moves: the range must come back in one. */
+Test(rollback, range_out_keeps_runs_whole)
+{
+	enum { N = 64 };
+	awe_frame_t f[N], g[N], *fill = NULL;
+	char *a = window_new(N), *b = window_new(N);
+	size_t parked, nfill;
+
+	alloc_exact(f, N);
+	alloc_exact(g, N);
+	parked = get_stats().parking_bytes / pg();
+	nfill = parked > 2 * N ? parked - 2 * N : 0;
+	if (nfill)
+		fill = alloc_array(nfill); /* parking is now full */
+	map_stamped(a, f, N);
+	map_stamped(b, g, N);
+	AWE_OK(awe_map(a, N, NULL));
+	AWE_OK(awe_map(b, N, NULL));
+	for (size_t i = 1; i < N; i += 2) {
+		void *x = slot(a, i), *y = slot(b, i);
+
+		AWE_OK(awe_map_scatter(&x, 1, &f[i]));
+		AWE_OK(awe_map_scatter(&y, 1, &g[i]));
+		AWE_OK(awe_map_scatter(&x, 1, NULL));
+		AWE_OK(awe_map_scatter(&y, 1, NULL));
+	}
+	/* In (in pieces), out (whole, or in pieces without room), in again. */
+	AWE_OK(awe_map(a, N, f));
+	AWE_OK(awe_map(a, N, NULL));
+	awe__test_fail_move = engine_is_memfd() ? 0 : 2;
+	AWE_OK(awe_map(a, N, f));
+	awe__test_fail_move = 0;
+	expect_slots(a, f, N);
+	AWE_OK(awe_map(b, N, g));
+	expect_slots(b, g, N);
+	free(fill);
+}

@@ -36,6 +36,7 @@ struct worker {
 	unsigned int id;
 	unsigned int rounds;
 	unsigned char *band; /* this thread's slots in the shared window */
+	unsigned char *own;  /* a window of its own, FRAMES slots */
 	awe_frame_t frames[FRAMES];
 	uint64_t writes[FRAMES]; /* what word 1 of each frame must hold */
 	uint64_t rng;
@@ -134,6 +135,37 @@ static bool scatter_round(struct worker *w)
 	return true;
 }
 
+/* In the thread's own window: all frames in one range and out again, then
+ * single pages in and out. These are the calls that move pages without the
+ * library's lock once threads compete for it, beside other threads' calls. */
+static bool own_round(struct worker *w)
+{
+	if (!call_ok(w, "awe_map", awe_map(w->own, FRAMES, w->frames)))
+		return false;
+	for (size_t i = 0; i < FRAMES; i++) {
+		uint64_t *p = (uint64_t *)(w->own + i * page);
+
+		if (!stamped(w, i, p))
+			return false;
+		stamp(w, i, p);
+	}
+	if (!call_ok(w, "awe_map (unmap)", awe_map(w->own, FRAMES, NULL)))
+		return false;
+	for (size_t k = 0; k < 4; k++) {
+		size_t i = next_rand(w) % FRAMES;
+		void *a = w->own + (next_rand(w) % FRAMES) * page;
+
+		if (!call_ok(w, "awe_map_scatter", awe_map_scatter(&a, 1, &w->frames[i])))
+			return false;
+		if (!stamped(w, i, a))
+			return false;
+		stamp(w, i, a);
+		if (!call_ok(w, "awe_map_scatter (unmap)", awe_map_scatter(&a, 1, NULL)))
+			return false;
+	}
+	return true;
+}
+
 /* Make one mapped slot read-only and back; the data must not change. */
 static bool protect_round(struct worker *w)
 {
@@ -202,13 +234,21 @@ static void *work(void *arg)
 {
 	struct worker *w = arg;
 	struct awe_stats st;
-	ssize_t got = awe_alloc(w->frames, FRAMES);
+	void *own = NULL;
+	ssize_t got;
 
-	if (!call_ok(w, "awe_alloc", got))
+	if (!call_ok(w, "awe_window_create", awe_window_create(FRAMES * page, NULL, 0, &own)))
 		return NULL;
+	w->own = own;
+	got = awe_alloc(w->frames, FRAMES);
+	if (!call_ok(w, "awe_alloc", got)) {
+		awe_window_destroy(own);
+		return NULL;
+	}
 	if (got != FRAMES) {
 		failf(w, "awe_alloc returned %zd of %d frames", got, FRAMES);
 		awe_free(w->frames, (size_t)got, NULL);
+		awe_window_destroy(own);
 		return NULL;
 	}
 	/* Stamp the zero-filled frames on their first trip through the band. */
@@ -219,7 +259,7 @@ static void *work(void *arg)
 
 	for (unsigned int r = 0; r < w->rounds; r++) {
 		if (!call_ok(w, "awe_map (unmap)", awe_map(w->band, SLOTS, NULL)) ||
-		    !scatter_round(w) || !protect_round(w) ||
+		    !own_round(w) || !scatter_round(w) || !protect_round(w) ||
 		    !call_ok(w, "awe_stats", awe_stats(&st)))
 			break;
 		if (r % CHURN_EVERY == CHURN_EVERY - 1 &&
@@ -229,6 +269,7 @@ static void *work(void *arg)
 out:
 	awe_map(w->band, SLOTS, NULL);
 	awe_free(w->frames, FRAMES, NULL);
+	awe_window_destroy(own);
 	return NULL;
 }
 
