@@ -73,6 +73,37 @@ struct plan {
  * allocate a page table, so that rollback can be tested. */
 AWE__HIDDEN int awe__test_fail_move;
 
+/* Test hook: when it counts down to zero, that move goes through and then
+ * reports EEXIST with nothing moved, as Linux 6.18 can under migration. */
+AWE__HIDDEN int awe__test_misreport_move;
+
+/*
+ * Bytes from the start of [dst, dst + len) that UFFDIO_MOVE moved although it
+ * did not count them. Linux 6.18 does that when a page it moves is being
+ * migrated (compaction migrates mlocked pages too): the move goes through,
+ * then the ioctl fails with EEXIST at that very page, moved = -EEXIST. Our
+ * destinations are always empty, so a page now at the destination and gone
+ * from the source was moved by this call; mincore() tells, page by page.
+ */
+static size_t moved_uncounted(struct uffd *u, uintptr_t dst, uintptr_t src, size_t len, bool holes)
+{
+	enum { BATCH = 64 };
+	unsigned char in[BATCH], out[BATCH];
+	size_t pages = len / u->page, n = 0;
+
+	while (n < pages) {
+		size_t k = pages - n < BATCH ? pages - n : BATCH;
+
+		if (awe__sys_mincore(dst + n * u->page, k * u->page, in) ||
+		    awe__sys_mincore(src + n * u->page, k * u->page, out))
+			break;
+		for (size_t i = 0; i < k; i++, n++)
+			if ((out[i] & 1) || (!(in[i] & 1) && !holes))
+				return n * u->page;
+	}
+	return n * u->page;
+}
+
 static int move_pages(struct uffd *u, uintptr_t dst, uintptr_t src, size_t len, bool holes,
 		      size_t *done)
 {
@@ -94,12 +125,25 @@ static int move_pages(struct uffd *u, uintptr_t dst, uintptr_t src, size_t len, 
 		};
 		int r = awe__sys_ioctl(u->fd, UFFDIO_MOVE, &m);
 
+		if (r == 0 && awe__test_misreport_move > 0 && --awe__test_misreport_move == 0) {
+			r = -EEXIST;
+			m.move = -EEXIST;
+		}
 		if (r == 0) {
 			*done = len;
 			break;
 		}
 		if (m.move > 0)
 			*done += (size_t)m.move;
+		if (r == -EEXIST || r == -ENOENT) {
+			size_t more =
+				moved_uncounted(u, dst + *done, src + *done, len - *done, holes);
+
+			if (!more)
+				return r;
+			*done += more;
+			continue;
+		}
 		/* EAGAIN: a page was busy (its folio lock was contended). */
 		if (r != -EAGAIN || ++tries > EAGAIN_RETRIES)
 			return r;

@@ -128,6 +128,14 @@ int awe__sys_madvise(uintptr_t addr, size_t len, int advice)
 	return r;
 }
 
+int awe__sys_mincore(uintptr_t addr, size_t len, unsigned char *vec)
+{
+	int e = errno;
+	int r = sys_ret(mincore((void *)addr, len, vec));
+	errno = e;
+	return r;
+}
+
 int awe__sys_mlock2(uintptr_t addr, size_t len, unsigned int flags)
 {
 	int e = errno;

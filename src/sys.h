@@ -25,6 +25,7 @@ AWE__HIDDEN int awe__sys_fallocate(int fd, int mode, uint64_t off, uint64_t len)
 AWE__HIDDEN int awe__sys_ftruncate(int fd, uint64_t len);
 AWE__HIDDEN int awe__sys_munmap(uintptr_t addr, size_t len);
 AWE__HIDDEN int awe__sys_madvise(uintptr_t addr, size_t len, int advice);
+AWE__HIDDEN int awe__sys_mincore(uintptr_t addr, size_t len, unsigned char *vec);
 AWE__HIDDEN int awe__sys_mlock2(uintptr_t addr, size_t len, unsigned int flags);
 AWE__HIDDEN int awe__sys_get_mempolicy(int *mode, unsigned long *mask, unsigned long maxnode);
 AWE__HIDDEN int awe__sys_set_mempolicy(int mode, const unsigned long *mask, unsigned long maxnode);
