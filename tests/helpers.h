@@ -309,6 +309,13 @@ static inline void assert_stamped_at(void *addr, awe_frame_t f)
 		     *(uint64_t *)addr, f);
 }
 
+/* Slot i of @base holds @f[i], read-write, with its stamp: map_stamped()'s check. */
+static inline void assert_stamped(void *base, const awe_frame_t *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assert_stamped_at(slot(base, i), f[i]);
+}
+
 static inline int cmp_frame(const void *a, const void *b)
 {
 	awe_frame_t x = *(const awe_frame_t *)a, y = *(const awe_frame_t *)b;

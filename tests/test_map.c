@@ -392,8 +392,7 @@ Test(map, long_range_errors)
 	AWE_ERR(awe_map(w, N, arr), EBUSY); /* f[N - 1] is mapped at slot 5 */
 	map_stamped(slot(w, 0), f, N - 1);
 	AWE_OK(awe_map(slot(w, N - 1), 1, NULL));
-	for (size_t i = 0; i < N - 1; i++)
-		assert_stamped_at(slot(w, i), f[i]);
+	assert_stamped(w, f, N - 1);
 }
 
 /* A long unmap takes the range path only when every slot holds a
@@ -417,10 +416,8 @@ Test(map, long_range_unmap_mixed)
 	}
 	/* Back in one range, each page with its data, then out in one range. */
 	AWE_OK(awe_map(w, N, f));
-	for (size_t i = 0; i < N; i++)
-		assert_stamped_at(slot(w, i), f[i]);
+	assert_stamped(w, f, N);
 	AWE_OK(awe_map(w, N, NULL));
 	AWE_OK(awe_map(w, N, f));
-	for (size_t i = 0; i < N; i++)
-		assert_stamped_at(slot(w, i), f[i]);
+	assert_stamped(w, f, N);
 }

@@ -22,12 +22,6 @@ extern int awe__test_misreport_move;
 
 #define SLOTS 64
 
-static void expect_stamped(char *w, const awe_frame_t *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		assert_stamped_at(slot(w, i), f[i]);
-}
-
 /* Every move a request makes reports EEXIST after moving: the calls still
  * succeed, and every frame is where the request put it, data intact. */
 Test(migrate, misreported_moves_of_a_range)
@@ -45,12 +39,12 @@ Test(migrate, misreported_moves_of_a_range)
 			assert_parked(f[i]);
 		awe__test_misreport_move = n;
 		AWE_OK(awe_map(v, SLOTS, f));
-		expect_stamped(v, f, SLOTS);
+		assert_stamped(v, f, SLOTS);
 		awe__test_misreport_move = n;
 		AWE_OK(awe_map(v, SLOTS, NULL));
 		awe__test_misreport_move = n;
 		AWE_OK(awe_map(w, SLOTS, f));
-		expect_stamped(w, f, SLOTS);
+		assert_stamped(w, f, SLOTS);
 	}
 	awe__test_misreport_move = 0;
 	cr_assert_eq(get_stats().frames_mapped, SLOTS);
@@ -83,12 +77,12 @@ Test(migrate, misreported_moves_of_single_pages_and_scatter)
 	for (int n = 1; n <= SLOTS; n += 9) {
 		awe__test_misreport_move = n;
 		AWE_OK(awe_map_scatter(addrs, SLOTS, rev));
-		expect_stamped(w, rev, SLOTS);
+		assert_stamped(w, rev, SLOTS);
 		AWE_OK(awe_map_scatter(addrs, SLOTS, NULL));
 	}
 	awe__test_misreport_move = 0;
 	AWE_OK(awe_map(w, SLOTS, f));
-	expect_stamped(w, f, SLOTS);
+	assert_stamped(w, f, SLOTS);
 }
 
 static atomic_bool stop;
@@ -141,7 +135,7 @@ Test(migrate, churn_while_the_kernel_compacts_memory, .timeout = 120)
 	while (now_ms() - t0 < SECONDS * 1000) {
 		/* The last SLOTS frames go in and out of @v as a range. */
 		AWE_OK(awe_map(v, SLOTS, f + N - SLOTS));
-		expect_stamped(v, f + N - SLOTS, SLOTS);
+		assert_stamped(v, f + N - SLOTS, SLOTS);
 		AWE_OK(awe_map(v, SLOTS, NULL));
 		for (int k = 0; k < 1000; k++, ops++) {
 			rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
@@ -168,7 +162,7 @@ Test(migrate, churn_while_the_kernel_compacts_memory, .timeout = 120)
 	AWE_OK(awe_map(w, N, NULL));
 	for (size_t i = 0; i < N; i += SLOTS) {
 		AWE_OK(awe_map(w, SLOTS, f + i));
-		expect_stamped(w, f + i, SLOTS);
+		assert_stamped(w, f + i, SLOTS);
 		AWE_OK(awe_map(w, SLOTS, NULL));
 	}
 	cr_log_info("%" PRIu64 " single-page operations under compaction (%s engine)", ops,
