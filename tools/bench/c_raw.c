@@ -157,8 +157,9 @@ static int move(struct raw_st *s, char *dst, char *src, size_t len)
 		if (ioctl(s->fd, UFFDIO_MOVE, &m) == 0)
 			return 0;
 		err = errno;
-		/* EAGAIN: a busy page; the kernel moved what it could. */
-		if (m.move > 0)
+		/* EAGAIN: a busy page; the kernel moved what it could. Any other
+		 * error but EEXIST (see moved_anyway()) ends the move. */
+		if (m.move > 0 && (err == EAGAIN || err == EEXIST))
 			more = (size_t)m.move;
 		else if (err == EEXIST)
 			more = moved_anyway(&m);
