@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,30 +18,28 @@
 #include "internal.h"
 
 /*
- * One mutex guards all state. Windows takes its per-process AWE lock shared
- * for map calls, so threads mapping into windows of their own run side by
- * side; here a map call may let go of the mutex for the time of its kernel
- * moves (awe__unlock_for_moves), once the mutex has been seen contended: a
- * single-threaded program never pays for it. While moves are under way
+ * One lock (lock.c) guards all state. Windows takes its per-process AWE lock
+ * shared for map calls, so threads mapping into windows of their own run
+ * side by side; here a map call may let go of the lock for the time of its
+ * kernel moves (awe__unlock_for_moves), once the lock has been seen shared:
+ * a single-threaded program never pays for it. While moves are under way
  * their window is busy (other map calls into it wait) and every other call
  * waits for all moves to finish (awe__enter), so none of them ever sees a
  * half-made change.
  */
-static pthread_mutex_t awe__mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t awe__moved = PTHREAD_COND_INITIALIZER;
 static pthread_once_t awe__once = PTHREAD_ONCE_INIT;
+static atomic_bool awe__atfork_set; /* spares every call pthread_once()'s page */
 static struct awe__ctx *awe__cur;
 static bool awe__forked;
-static bool awe__contended; /* sticky: some call once found the mutex taken */
 
 static void atfork_prepare(void)
 {
-	pthread_mutex_lock(&awe__mu);
+	awe__lock();
 }
 
 static void atfork_parent(void)
 {
-	pthread_mutex_unlock(&awe__mu);
+	awe__unlock();
 }
 
 /* A fork() child gets none of the windows or frames (they are MADV_DONTFORK,
@@ -49,9 +48,7 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
 	awe__forked = awe__cur != NULL;
-	/* Threads that waited on it in the parent do not exist here. */
-	awe__moved = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
-	pthread_mutex_unlock(&awe__mu);
+	awe__lock_atfork_child();
 }
 
 static void register_atfork(void)
@@ -158,13 +155,13 @@ static int ctx_create(unsigned int flags, struct awe__ctx **out)
 }
 
 /* Take the lock; on a fork child drop the parent's state first. */
-static void lock_fresh(void)
+AWE__HOT static void lock_fresh(void)
 {
-	pthread_once(&awe__once, register_atfork);
-	if (pthread_mutex_trylock(&awe__mu) != 0) {
-		pthread_mutex_lock(&awe__mu);
-		awe__contended = true;
+	if (!atomic_load_explicit(&awe__atfork_set, memory_order_relaxed)) {
+		pthread_once(&awe__once, register_atfork);
+		atomic_store_explicit(&awe__atfork_set, true, memory_order_relaxed);
 	}
+	awe__lock();
 	if (awe__forked) {
 		ctx_destroy(awe__cur, true);
 		awe__cur = NULL;
@@ -172,7 +169,7 @@ static void lock_fresh(void)
 	}
 }
 
-int awe__enter_map(struct awe__ctx **c)
+AWE__HOT int awe__enter_map(struct awe__ctx **c)
 {
 	int r = 0;
 
@@ -180,7 +177,7 @@ int awe__enter_map(struct awe__ctx **c)
 	if (!awe__cur)
 		r = ctx_create(env_flags(), &awe__cur);
 	if (r) {
-		pthread_mutex_unlock(&awe__mu);
+		awe__unlock();
 		return r;
 	}
 	*c = awe__cur;
@@ -192,39 +189,39 @@ int awe__enter(struct awe__ctx **c)
 	int r = awe__enter_map(c);
 
 	while (!r && (*c)->moving)
-		pthread_cond_wait(&awe__moved, &awe__mu);
+		awe__lock_wait();
 	return r;
 }
 
-bool awe__unlock_for_moves(struct awe__ctx *c, struct awe__window *w)
+AWE__HOT bool awe__unlock_for_moves(struct awe__ctx *c, struct awe__window *w)
 {
-	if (!awe__contended)
+	if (!awe__lock_shared())
 		return false;
 	w->busy++;
 	c->moving++;
-	pthread_mutex_unlock(&awe__mu);
+	awe__unlock();
 	return true;
 }
 
-void awe__relock_after_moves(struct awe__ctx *c, struct awe__window *w)
+AWE__HOT void awe__relock_after_moves(struct awe__ctx *c, struct awe__window *w)
 {
-	pthread_mutex_lock(&awe__mu);
+	awe__lock();
 	w->busy--;
 	c->moving--;
-	pthread_cond_broadcast(&awe__moved);
+	awe__lock_wake_all();
 }
 
 void awe__wait_moves(void)
 {
-	pthread_cond_wait(&awe__moved, &awe__mu);
+	awe__lock_wait();
 }
 
-void awe__leave(void)
+AWE__HOT void awe__leave(void)
 {
-	pthread_mutex_unlock(&awe__mu);
+	awe__unlock();
 }
 
-int awe__ret(int r)
+AWE__HOT int awe__ret(int r)
 {
 	if (r < 0)
 		errno = -r;
@@ -243,7 +240,7 @@ int awe_init(unsigned int flags)
 		r = awe__cur->flags == flags ? 0 : -EBUSY;
 	else
 		r = ctx_create(flags, &awe__cur);
-	pthread_mutex_unlock(&awe__mu);
+	awe__unlock();
 	return awe__ret(r);
 }
 

@@ -104,8 +104,8 @@ static size_t moved_uncounted(struct uffd *u, uintptr_t dst, uintptr_t src, size
 	return n * u->page;
 }
 
-static int move_pages(struct uffd *u, uintptr_t dst, uintptr_t src, size_t len, bool holes,
-		      size_t *done)
+AWE__HOT static int move_pages(struct uffd *u, uintptr_t dst, uintptr_t src, size_t len, bool holes,
+			       size_t *done)
 {
 	int tries = 0;
 
@@ -775,7 +775,7 @@ static int need_aside(const struct awe__op *ops, size_t n)
 /* One page into an empty slot, or one visible page off its slot: the
  * scatter call of emulators and caches, where fixed costs are the cost.
  * A single move either happens or not, so there is nothing to roll back. */
-static int apply_one(struct awe__ctx *c, struct uffd *u, const struct awe__op *o)
+AWE__HOT static int apply_one(struct awe__ctx *c, struct uffd *u, const struct awe__op *o)
 {
 	uint32_t k = (o->new ? o->new : o->old) - 1;
 	uintptr_t src, dst;
@@ -958,7 +958,7 @@ out:
 	return r;
 }
 
-static int uffd_apply(struct awe__ctx *c, void *e, struct awe__op *ops, size_t n)
+AWE__HOT static int uffd_apply(struct awe__ctx *c, void *e, struct awe__op *ops, size_t n)
 {
 	if (n == 1 && (ops->old == 0 || ops->new == 0) && ops->oldprot != AWE_PROT_READ &&
 	    op_kind(ops) != 0 && ops->old != ops->new)

@@ -13,6 +13,11 @@
 #include "awe.h"
 
 #define AWE__HIDDEN __attribute__((visibility("hidden")))
+/* The path of a map call: kept together in .text.hot. A UFFDIO_MOVE call
+ * costs user space its cached translations, so every distinct page a call
+ * touches after the move costs a page walk; on a single-page map+unmap pair
+ * spreading the path over six pages of code cost 3 %. */
+#define AWE__HOT __attribute__((hot))
 
 struct awe__engine;
 struct awe_stats;
@@ -129,7 +134,20 @@ struct awe__ctx {
 	uint64_t window_bytes;
 };
 
-/* ctx.c: the lock and lazy initialisation. awe__enter() takes the lock once
+/* lock.c: the process-wide lock, biased towards the first thread to take
+ * it. awe__lock_shared(): some thread once had to wait for it (map calls
+ * then let go of it during their moves). awe__lock_wait() and
+ * awe__lock_wake_all(): a condition on it, for calls that let go of it. */
+AWE__HIDDEN void awe__lock(void);
+AWE__HIDDEN void awe__unlock(void);
+AWE__HIDDEN bool awe__lock_shared(void);
+AWE__HIDDEN void awe__lock_wait(void);
+AWE__HIDDEN void awe__lock_wake_all(void);
+AWE__HIDDEN void awe__lock_atfork_child(void);
+/* Test hook: the holder took the lock by its bias. */
+AWE__HIDDEN bool awe__test_lock_biased(void);
+
+/* ctx.c: lazy initialisation. awe__enter() takes the lock once
  * no call is moving pages without it; awe__enter_map() takes it at once, for
  * map calls, which wait only for the windows they use (awe__wait_moves()
  * while one is busy, then look again: the lock was let go meanwhile). */

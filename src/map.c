@@ -11,14 +11,14 @@
 #include "internal.h"
 
 /* Frames claimed by ops carry a mark until the call ends. */
-static void unmark(struct awe__ctx *c, const struct awe__op *ops, size_t n)
+AWE__HOT static void unmark(struct awe__ctx *c, const struct awe__op *ops, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (ops[i].new &&ops[i].new != ops[i].old)
 			c->frames[ops[i].new - 1].mark = 0;
 }
 
-int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
+AWE__HOT int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
 {
 	struct awe__eng *e = n ? ops[0].win->eng : NULL;
 	int r = n ? e->ops->apply(c, e->data, ops, n) : 0;
@@ -103,7 +103,8 @@ static int range_window(struct awe__ctx *c, uintptr_t va, size_t count, struct a
  * success awe__commit() clears the marks. A section frame may be shown at
  * several slots, even by one call, so it is not marked. @zero_ok: 0 means
  * "unmap" (scatter). */
-static int claim_one(struct awe__ctx *c, struct awe__op *o, awe_frame_t frame, bool zero_ok)
+AWE__HOT static int claim_one(struct awe__ctx *c, struct awe__op *o, awe_frame_t frame,
+			      bool zero_ok)
 {
 	struct awe__frame *f;
 	uint32_t k;
@@ -126,7 +127,8 @@ static int claim_one(struct awe__ctx *c, struct awe__op *o, awe_frame_t frame, b
 }
 
 /* An op for slot @va of @w, taking off whatever is there; returns that. */
-static uint32_t slot_op(struct awe__ctx *c, struct awe__op *o, struct awe__window *w, uintptr_t va)
+AWE__HOT static uint32_t slot_op(struct awe__ctx *c, struct awe__op *o, struct awe__window *w,
+				 uintptr_t va)
 {
 	uint32_t old = w->slot[awe__slot_of(c, w, va)];
 
@@ -172,7 +174,7 @@ static struct awe__op *ops_alloc(struct req *q, size_t n)
 
 /* Plan under the lock, then let the engine carry it out. Map calls (@map)
  * run beside other threads' map calls in other windows (ctx.c). */
-static int run(planner *plan, struct req *q, bool map)
+AWE__HOT static int run(planner *plan, struct req *q, bool map)
 {
 	struct awe__op small[SMALL_OPS];
 	struct awe__ctx *c;
@@ -319,7 +321,7 @@ static int op_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops, size_t *n)
+AWE__HOT static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops, size_t *n)
 {
 	uint32_t old0 = 0; /* the last slot's frame: the only one when count is 1 */
 	size_t i;
@@ -379,7 +381,7 @@ static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops,
 	return 0;
 }
 
-int awe_map_scatter(void *const *addrs, size_t count, const awe_frame_t *frames)
+AWE__HOT int awe_map_scatter(void *const *addrs, size_t count, const awe_frame_t *frames)
 {
 	struct req q = {.addrs = addrs, .count = count, .frames = frames};
 

@@ -186,7 +186,7 @@ size_t awe__park_take(struct awe__park *p, size_t want, size_t min, uintptr_t *a
 	return scan(p, want, min, addr);
 }
 
-void awe__park_put_one(struct awe__park *p, uintptr_t addr)
+AWE__HOT void awe__park_put_one(struct awe__park *p, uintptr_t addr)
 {
 	if (p->nrecent == AWE__PARK_RECENT) {
 		awe__park_release(p, addr, 1);
@@ -196,7 +196,7 @@ void awe__park_put_one(struct awe__park *p, uintptr_t addr)
 	p->used--;
 }
 
-bool awe__park_take_one(struct awe__park *p, uintptr_t *addr)
+AWE__HOT bool awe__park_take_one(struct awe__park *p, uintptr_t *addr)
 {
 	if (p->nrecent) {
 		*addr = p->recent[--p->nrecent];

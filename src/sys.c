@@ -24,17 +24,14 @@ int awe__sys_userfaultfd(int flags)
 	return r;
 }
 
-int awe__sys_ioctl(int fd, unsigned long req, void *arg)
+/* Not through libc: this is the system call of every map and unmap (see
+ * awe__syscall3()). */
+AWE__HOT int awe__sys_ioctl(int fd, unsigned long req, void *arg)
 {
-	int e = errno;
-	int r;
-
 	/* EINTR cannot happen for these ioctls, but EAGAIN can: UFFDIO_MOVE and
 	 * UFFDIO_COPY report partial progress through their own fields, so the
 	 * callers retry the rest themselves. */
-	r = sys_ret(ioctl(fd, req, arg));
-	errno = e;
-	return r;
+	return (int)awe__syscall3(SYS_ioctl, fd, (long)req, (long)(uintptr_t)arg);
 }
 
 int awe__sys_mmap_fd(uintptr_t addr, size_t len, int prot, int flags, int fd, uint64_t off,
@@ -164,6 +161,14 @@ int awe__sys_close(int fd)
 {
 	int e = errno;
 	int r = sys_ret(close(fd));
+	errno = e;
+	return r;
+}
+
+int awe__sys_membarrier(int cmd)
+{
+	int e = errno;
+	int r = sys_ret(syscall(SYS_membarrier, cmd, 0, 0));
 	errno = e;
 	return r;
 }

@@ -30,6 +30,7 @@ AWE__HIDDEN int awe__sys_mlock2(uintptr_t addr, size_t len, unsigned int flags);
 AWE__HIDDEN int awe__sys_get_mempolicy(int *mode, unsigned long *mask, unsigned long maxnode);
 AWE__HIDDEN int awe__sys_set_mempolicy(int mode, const unsigned long *mask, unsigned long maxnode);
 AWE__HIDDEN int awe__sys_close(int fd);
+AWE__HIDDEN int awe__sys_membarrier(int cmd);
 
 /* Prefer NUMA node @node (-1: no preference) for the pages the calling
  * thread makes the kernel allocate until awe__node_restore(). */

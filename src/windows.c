@@ -26,7 +26,7 @@ static size_t lower_bound(const struct awe__ctx *c, uintptr_t va)
 	return lo; /* windows [0, lo) start at or below va */
 }
 
-struct awe__window *awe__window_find(struct awe__ctx *c, uintptr_t va)
+AWE__HOT struct awe__window *awe__window_find(struct awe__ctx *c, uintptr_t va)
 {
 	size_t i;
 	struct awe__window *w = c->last_win;
