@@ -135,8 +135,9 @@ struct awe__ctx {
 };
 
 /* lock.c: the process-wide lock, biased towards the first thread to take
- * it. awe__lock_shared(): some thread once had to wait for it (map calls
- * then let go of it during their moves). awe__lock_wait() and
+ * it. awe__lock_shared(): some thread once had to wait for it and the
+ * holder is not the bias owner (map calls then let go of it during their
+ * moves). awe__lock_wait() and
  * awe__lock_wake_all(): a condition on it, for calls that let go of it. */
 AWE__HIDDEN void awe__lock(void);
 AWE__HIDDEN void awe__unlock(void);
@@ -144,8 +145,10 @@ AWE__HIDDEN bool awe__lock_shared(void);
 AWE__HIDDEN void awe__lock_wait(void);
 AWE__HIDDEN void awe__lock_wake_all(void);
 AWE__HIDDEN void awe__lock_atfork_child(void);
-/* Test hook: the holder took the lock by its bias. */
+/* Test hooks: the holder took the lock by its bias; the streak of lone
+ * mutex calls that earns a thread the bias (0: the real policy). */
 AWE__HIDDEN bool awe__test_lock_biased(void);
+extern AWE__HIDDEN unsigned int awe__test_bias_streak;
 
 /* ctx.c: lazy initialisation. awe__enter() takes the lock once
  * no call is moving pages without it; awe__enter_map() takes it at once, for

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The process-wide lock: a mutex, biased towards the thread that uses the
- * library first.
+ * library on its own.
  *
  * Why a bias: a mutex is taken with a locked instruction, and a locked
  * instruction waits until the caller's earlier stores have reached the
@@ -9,16 +9,29 @@
  * exactly such a store pending, a cache miss, when it calls: measured on a
  * single-page map+unmap pair, the wait was 5 % of the pair, kernel included.
  *
- * So the first thread to take the lock owns a bias and from then on takes
- * and drops the lock with plain stores (@inside), never touching the mutex.
- * Any other thread takes the mutex and, the first time, revokes the bias:
- * it sets @revoked, makes every CPU running the process execute a full
- * barrier (membarrier(2)), and waits until the owner is not inside. That is
- * Dekker's mutual exclusion with the owner's fence moved to the revoker:
- * either the owner's "inside" store is visible to the revoker after the
- * barrier, or the owner's load of @revoked comes after it and sees true.
- * After a revocation everyone, the former owner too, takes the mutex: a
- * program whose threads share the library pays the barrier once.
+ * So a thread that takes the lock alone, call after call, is given the bias
+ * (@bias: its id and one of the @inside flags): it then takes and drops the
+ * lock with plain stores to its flag, never touching the mutex. Any other
+ * thread takes the mutex and revokes the bias: it clears @bias, makes every
+ * CPU running the process execute a full barrier (membarrier(2)), and waits
+ * until the owner's flag is down. That is Dekker's mutual exclusion with the
+ * owner's fence moved to the revoker: either the owner's flag store is
+ * visible to the revoker after the barrier, or the owner's second load of
+ * @bias comes after it and sees the change.
+ *
+ * The first thread gets the bias at once. After a revocation a thread must
+ * take the mutex BIAS_STREAK times running, no other thread between, to get
+ * it (again), and each revocation doubles that up to BIAS_STREAK_MAX, so
+ * threads that take turns pay a barrier (a few microseconds) once in
+ * thousands of calls at most: a program that sets up on one thread and maps
+ * on another ends up with the bias on the second, and one that has used
+ * several threads gets it back when it goes on with one.
+ *
+ * A revoked owner may be between its two loads of @bias, about to raise its
+ * old flag for a moment: so a flag goes to nobody else until its last owner
+ * has been seen taking the mutex, which it does right after such a try, or
+ * has ended (a thread-specific key's destructor). With no flag free there
+ * is no bias until one is.
  *
  * Without membarrier (older kernels, seccomp) there is no bias.
  */
@@ -33,17 +46,32 @@
 #include "internal.h"
 #include "sys.h"
 
+#define NFLAGS 16 /* a power of two: the flag's index is the id's low bits */
+#define BIAS_STREAK 64
+#define BIAS_STREAK_MAX 4096
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 
-static _Atomic uintptr_t owner; /* the bias owner (self()); 0: none */
-static atomic_bool revoked;
-static atomic_int inside; /* the owner holds the lock by its bias */
+/* The owner's id shifted left past the index of its flag; 0: no bias. */
+static _Atomic uintptr_t bias;
+static atomic_int inside[NFLAGS];
 
 /* Under the lock. */
-static bool by_bias; /* how the holder took it */
-static bool granted; /* the bias has been given (or could not be) */
-static bool shared;  /* some thread once had to wait for another */
+static bool by_bias;	  /* how the holder took it */
+static unsigned int held; /* the flag it holds, by_bias */
+static bool shared;	  /* some thread once had to wait for another */
+
+/* Under the mutex. */
+static int membarrier_ok = -1;	    /* registered; -1: not tried yet */
+static uintptr_t flag_user[NFLAGS]; /* whom flag k was last given; 0: free */
+static uintptr_t streak_id;	    /* the last thread to take the mutex, */
+static unsigned int streak;	    /* how many times running */
+static unsigned int streak_need = 1;
+
+/* Test hook: when not 0, the streak a thread needs, always (no doubling), so
+ * that tests can make the bias change hands often. */
+AWE__HIDDEN unsigned int awe__test_bias_streak;
 
 #ifndef __has_builtin
 #define __has_builtin(x) 0
@@ -61,6 +89,13 @@ static uintptr_t self(void)
 #endif
 }
 
+static uintptr_t bias_word(uintptr_t id, unsigned int k)
+{
+	return id << 4 | k; /* user-space addresses leave the top bits free */
+}
+
+_Static_assert(NFLAGS == 16, "bias_word() keeps the flag's index in 4 bits");
+
 /* The revoker's half of the fence. After a successful registration it
  * fails only if a seccomp filter installed since forbids it; without the
  * barrier two threads could both be inside, so that is fatal, as it is for
@@ -76,35 +111,112 @@ static void barrier_everywhere(void)
 	}
 }
 
-/* Returns whether the owner was inside, i.e. this thread had to wait. */
-static bool revoke_bias(void)
+/* With the mutex held: take the bias from its owner, if another thread has
+ * it. Returns whether the owner was inside, i.e. this thread had to wait. */
+static bool revoke_bias(uintptr_t me)
 {
+	uintptr_t w = atomic_load_explicit(&bias, memory_order_relaxed);
 	bool waited = false;
 
-	atomic_store(&revoked, true);
+	if (!w || w >> 4 == me) {
+		/* Our own bias, while we hold the mutex: drop it, nobody is in. */
+		atomic_store_explicit(&bias, 0, memory_order_relaxed);
+		return false;
+	}
+	atomic_store(&bias, 0);
 	barrier_everywhere();
-	while (atomic_load_explicit(&inside, memory_order_acquire)) {
+	while (atomic_load_explicit(&inside[w & (NFLAGS - 1)], memory_order_acquire)) {
 		waited = true;
 		sched_yield();
 	}
+	if (streak_need < BIAS_STREAK)
+		streak_need = BIAS_STREAK;
+	else if (streak_need < BIAS_STREAK_MAX)
+		streak_need *= 2;
 	return waited;
+}
+
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t key;
+static bool key_ok;
+
+static void release_old_flag(uintptr_t me);
+
+/* An owner's thread ends: it is in no attempt to take the lock, so its
+ * flags are free, and a bias it still has goes. */
+static void owner_ends(void *unused)
+{
+	uintptr_t me = self();
+	uintptr_t w;
+
+	(void)unused;
+	pthread_mutex_lock(&mu);
+	w = atomic_load_explicit(&bias, memory_order_relaxed);
+	if (w && w >> 4 == me)
+		atomic_store_explicit(&bias, 0, memory_order_relaxed);
+	release_old_flag(me);
+	pthread_mutex_unlock(&mu);
+}
+
+static void make_key(void)
+{
+	key_ok = pthread_key_create(&key, owner_ends) == 0;
+}
+
+/* A dlclose()d library must not leave threads a destructor to call. */
+__attribute__((destructor)) static void drop_key(void)
+{
+	if (key_ok)
+		pthread_key_delete(key);
+}
+
+/* With the mutex held and no bias: give it to this thread if it has taken
+ * the mutex alone long enough and a flag is free. */
+static void maybe_grant(uintptr_t me, bool waited)
+{
+	if (waited || streak_id != me) {
+		streak_id = me;
+		streak = 0;
+	}
+	if (++streak < (awe__test_bias_streak ? awe__test_bias_streak : streak_need) || waited)
+		return;
+	if (membarrier_ok < 0)
+		membarrier_ok = awe__sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
+	pthread_once(&key_once, make_key);
+	/* Any non-NULL value: the destructor runs only for those. */
+	if (!membarrier_ok || !key_ok || pthread_setspecific(key, &key) != 0)
+		return;
+	for (unsigned int k = 0; k < NFLAGS; k++) {
+		if (flag_user[k])
+			continue;
+		flag_user[k] = me;
+		streak = 0;
+		/* Takes effect at the next awe__lock(): this one holds the mutex. */
+		atomic_store_explicit(&bias, bias_word(me, k), memory_order_relaxed);
+		return;
+	}
+}
+
+/* With the mutex just taken: this thread is not between the two loads of
+ * awe__lock(), so the flag it last owned is free for others. */
+static void release_old_flag(uintptr_t me)
+{
+	uintptr_t w = atomic_load_explicit(&bias, memory_order_relaxed);
+
+	for (unsigned int k = 0; k < NFLAGS; k++)
+		if (flag_user[k] == me && (!w || (w & (NFLAGS - 1)) != k))
+			flag_user[k] = 0;
 }
 
 AWE__HOT static void lock_slow(uintptr_t me)
 {
 	bool waited = pthread_mutex_trylock(&mu) != 0;
-	uintptr_t o;
 
 	if (waited)
 		pthread_mutex_lock(&mu);
-	o = atomic_load_explicit(&owner, memory_order_relaxed);
-	if (!granted) {
-		granted = true;
-		if (awe__sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0)
-			atomic_store_explicit(&owner, me, memory_order_relaxed);
-	} else if (o && o != me && !atomic_load_explicit(&revoked, memory_order_relaxed)) {
-		waited |= revoke_bias();
-	}
+	waited |= revoke_bias(me);
+	release_old_flag(me);
+	maybe_grant(me, waited);
 	/* Only now: until the owner is known to be out, it may read these. */
 	if (waited)
 		shared = true;
@@ -114,16 +226,20 @@ AWE__HOT static void lock_slow(uintptr_t me)
 AWE__HOT void awe__lock(void)
 {
 	uintptr_t me = self();
+	uintptr_t w = atomic_load_explicit(&bias, memory_order_relaxed);
 
-	if (atomic_load_explicit(&owner, memory_order_relaxed) == me) {
-		atomic_store_explicit(&inside, 1, memory_order_relaxed);
+	if (w >> 4 == me) {
+		unsigned int k = w & (NFLAGS - 1);
+
+		atomic_store_explicit(&inside[k], 1, memory_order_relaxed);
 		/* The revoker's membarrier() is the other half of this fence. */
 		atomic_signal_fence(memory_order_seq_cst);
-		if (!atomic_load_explicit(&revoked, memory_order_relaxed)) {
+		if (atomic_load_explicit(&bias, memory_order_relaxed) == w) {
 			by_bias = true;
+			held = k;
 			return;
 		}
-		atomic_store_explicit(&inside, 0, memory_order_release);
+		atomic_store_explicit(&inside[k], 0, memory_order_release);
 	}
 	lock_slow(me);
 }
@@ -132,22 +248,36 @@ AWE__HOT void awe__unlock(void)
 {
 	if (by_bias) {
 		by_bias = false;
-		atomic_store_explicit(&inside, 0, memory_order_release);
+		atomic_store_explicit(&inside[held], 0, memory_order_release);
 		return;
 	}
 	pthread_mutex_unlock(&mu);
 }
 
+/* A holder by bias has had the lock to itself for a streak: letting go of
+ * it for a move would only cost the move an unlock and a relock. */
 bool awe__lock_shared(void)
 {
-	return shared;
+	return shared && !by_bias;
 }
 
-/* Only a call that found the lock shared lets go of it for its moves, so
- * nobody waits while the bias is in force: the mutex is held here. */
+/* Waiting needs the mutex: a holder by bias trades the bias for it first
+ * (callers check their condition again after any wait). */
 void awe__lock_wait(void)
 {
+	uintptr_t me = self();
+
+	if (by_bias) {
+		atomic_store_explicit(&bias, 0, memory_order_relaxed);
+		awe__unlock();
+		pthread_mutex_lock(&mu);
+		by_bias = false;
+	}
 	pthread_cond_wait(&cv, &mu);
+	/* The bias may have been given meanwhile. */
+	if (revoke_bias(me))
+		shared = true;
+	by_bias = false;
 }
 
 void awe__lock_wake_all(void)
@@ -162,12 +292,16 @@ void awe__lock_atfork_child(void)
 	bool held_by_mutex = !by_bias;
 
 	cv = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
-	atomic_store_explicit(&owner, 0, memory_order_relaxed);
-	atomic_store_explicit(&revoked, false, memory_order_relaxed);
-	atomic_store_explicit(&inside, 0, memory_order_relaxed);
+	atomic_store_explicit(&bias, 0, memory_order_relaxed);
+	for (unsigned int k = 0; k < NFLAGS; k++) {
+		atomic_store_explicit(&inside[k], 0, memory_order_relaxed);
+		flag_user[k] = 0;
+	}
 	by_bias = false;
-	granted = false;
 	shared = false;
+	streak_id = 0;
+	streak = 0;
+	streak_need = 1;
 	if (held_by_mutex)
 		pthread_mutex_unlock(&mu);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The process-wide lock's bias (src/lock.c): the first thread takes the lock
- * without the mutex; a second thread revokes that and waits for it; fork()
- * children start over.
+ * without the mutex; a second thread revokes that and waits for it; a
+ * thread that goes on alone gets it back; fork() children start over.
  */
 #include "helpers.h"
 
@@ -100,8 +100,238 @@ Test(bias, second_thread_waits_for_the_owner)
 	cr_assert_eq(s.seen, 42, "the second thread did not see the owner's write");
 	cr_assert(awe__lock_shared(), "the second thread had to wait: the lock is shared now");
 	awe__lock();
-	cr_assert_not(awe__test_lock_biased(), "a revoked bias must stay revoked");
+	cr_assert_not(awe__test_lock_biased(), "the bias must not come back at once");
 	awe__unlock();
+}
+
+/* Locks and unlocks @n times; whether the last one was by the bias. */
+static bool lock_n(int n)
+{
+	bool b = false;
+
+	for (int i = 0; i < n; i++) {
+		awe__lock();
+		b = awe__test_lock_biased();
+		awe__unlock();
+	}
+	return b;
+}
+
+static void *lock_once(void *arg)
+{
+	(void)arg;
+	lock_n(1);
+	return NULL;
+}
+
+static void other_thread_locks_once(void)
+{
+	pthread_t t;
+
+	cr_assert_eq(pthread_create(&t, NULL, lock_once, NULL), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+}
+
+/* Threads that take turns do not pay a barrier every few calls: after a
+ * revocation the bias comes back only after a streak, and every revocation
+ * makes the next streak longer. */
+Test(bias, comes_back_after_a_streak)
+{
+	int first, second;
+
+	skip_without_membarrier();
+	own_bias();
+	other_thread_locks_once();
+	for (first = 1; first < 100000 && !lock_n(1); first++)
+		;
+	cr_assert_gt(first, 8, "the bias came back after %d calls: too soon", first);
+	cr_assert_lt(first, 100000, "a thread alone never got the bias back");
+	other_thread_locks_once();
+	for (second = 1; second < 100000 && !lock_n(1); second++)
+		;
+	cr_assert_gt(second, first, "the second streak (%d) is not longer than the first (%d)",
+		     second, first);
+}
+
+struct worker {
+	char *w;
+	awe_frame_t f[8];
+	int bad;
+	bool biased;
+};
+
+static void *map_a_lot(void *arg)
+{
+	struct worker *k = arg;
+
+	for (int i = 0; i < 2000 && !k->bad; i++)
+		for (size_t j = 0; j < 8; j++)
+			if (awe_map(k->w + j * pg(), 1, &k->f[j]) ||
+			    *(uint64_t *)(k->w + j * pg()) != k->f[j] ||
+			    awe_map(k->w + j * pg(), 1, NULL))
+				k->bad = 1;
+	k->biased = lock_n(1);
+	return NULL;
+}
+
+/* The common shape: one thread sets up, another does the mapping. */
+Test(bias, moves_to_the_thread_that_maps)
+{
+	struct worker k = {.w = window_new(8)};
+	pthread_t t;
+
+	skip_without_membarrier();
+	alloc_exact(k.f, 8);
+	map_stamped(k.w, k.f, 8);
+	unmap_range(k.w, 8);
+	cr_assert(lock_n(2), "the setting-up thread should own the bias");
+	cr_assert_eq(pthread_create(&t, NULL, map_a_lot, &k), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(k.bad, 0, "the mapping thread's pages went wrong");
+	cr_assert(k.biased, "the mapping thread did not end up with the bias");
+}
+
+/* The bias changing hands all the time (a streak of 2 earns it), flags
+ * reused, owners revoked between their two loads: a plain counter under the
+ * lock must lose nothing. */
+enum { HANDS = 3, HAND_ADDS = 100000 };
+
+static long hands_counter;
+
+static void *hands_adder(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < HAND_ADDS; i++) {
+		awe__lock();
+		hands_counter++;
+		awe__unlock();
+		if (i % 1000 == 0)
+			sched_yield();
+	}
+	return NULL;
+}
+
+Test(bias, changes_hands_without_losing_updates, .timeout = 120)
+{
+	pthread_t t[HANDS];
+
+	skip_without_membarrier();
+	own_bias();
+	awe__test_bias_streak = 2;
+	for (int i = 0; i < HANDS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, hands_adder, NULL), 0);
+	for (int i = 0; i < HANDS; i++)
+		cr_assert_eq(pthread_join(t[i], NULL), 0);
+	cr_assert_eq(hands_counter, (long)HANDS * HAND_ADDS, "lost %ld updates",
+		     (long)HANDS * HAND_ADDS - hands_counter);
+}
+
+/* More owners than flags: an owner keeps its flag until it is seen taking
+ * the mutex again (it might be between its two loads of the bias), so with
+ * 16 past owners that never came back there is no bias to give, and the lock
+ * goes on as a plain mutex. Once they come back, it is given again. */
+enum { PARKED = 20 };
+
+struct parked {
+	pthread_barrier_t owned, back, done;
+	bool got[PARKED];
+	int next;
+	pthread_mutex_t m;
+};
+
+static void *own_and_wait(void *arg)
+{
+	struct parked *p = arg;
+	int me;
+
+	pthread_mutex_lock(&p->m);
+	me = p->next++;
+	pthread_mutex_unlock(&p->m);
+	p->got[me] = lock_n(4);
+	pthread_barrier_wait(&p->owned);
+	pthread_barrier_wait(&p->back);
+	lock_n(1);
+	pthread_barrier_wait(&p->done);
+	return NULL;
+}
+
+static void *lock_four(void *arg)
+{
+	*(bool *)arg = lock_n(4);
+	return NULL;
+}
+
+/* A new thread's lock_n(4). */
+static bool biased_elsewhere(void)
+{
+	pthread_t t;
+	bool got = false;
+
+	cr_assert_eq(pthread_create(&t, NULL, lock_four, &got), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	return got;
+}
+
+Test(bias, runs_out_of_flags_and_recovers)
+{
+	struct parked p = {.m = PTHREAD_MUTEX_INITIALIZER};
+	pthread_t t[PARKED];
+	int owners = 0;
+
+	skip_without_membarrier();
+	own_bias();
+	awe__test_bias_streak = 2;
+	pthread_barrier_init(&p.owned, NULL, 2);
+	pthread_barrier_init(&p.back, NULL, PARKED + 1);
+	pthread_barrier_init(&p.done, NULL, PARKED + 1);
+	for (int i = 0; i < PARKED; i++) {
+		/* One at a time, each staying alive and away afterwards. */
+		cr_assert_eq(pthread_create(&t[i], NULL, own_and_wait, &p), 0);
+		pthread_barrier_wait(&p.owned);
+	}
+	for (int i = 0; i < PARKED; i++)
+		owners += p.got[i];
+	cr_assert_eq(owners, 15, "%d of %d threads got the bias; 16 flags, one the main thread's",
+		     owners, PARKED);
+	cr_assert_not(biased_elsewhere(), "no flag is free, yet a new thread got the bias");
+	/* The main thread's own flag is free once it is back. */
+	cr_assert(lock_n(4), "the main thread did not get its flag back");
+	pthread_barrier_wait(&p.back);
+	pthread_barrier_wait(&p.done);
+	for (int i = 0; i < PARKED; i++)
+		cr_assert_eq(pthread_join(t[i], NULL), 0);
+	cr_assert(biased_elsewhere(), "the owners came back, but a new thread got no bias");
+}
+
+/* Owners that end free their flags: twenty owners one after another, each
+ * on a stack of its own so that no two share an id (glibc puts a thread's
+ * descriptor on its stack), all get the bias although there are 16 flags. */
+enum { ENDED = 20, ENDED_STACK = 256 * 1024 };
+
+Test(bias, ended_owners_free_their_flags)
+{
+	void *stacks[ENDED];
+	bool got[ENDED];
+	int owners = 0;
+
+	skip_without_membarrier();
+	own_bias();
+	awe__test_bias_streak = 2;
+	for (int i = 0; i < ENDED; i++) {
+		pthread_attr_t a;
+		pthread_t t;
+
+		cr_assert_eq(posix_memalign(&stacks[i], 4096, ENDED_STACK), 0);
+		cr_assert_eq(pthread_attr_init(&a), 0);
+		cr_assert_eq(pthread_attr_setstack(&a, stacks[i], ENDED_STACK), 0);
+		cr_assert_eq(pthread_create(&t, &a, lock_four, &got[i]), 0);
+		cr_assert_eq(pthread_join(t, NULL), 0);
+		pthread_attr_destroy(&a);
+		owners += got[i];
+	}
+	cr_assert_eq(owners, ENDED, "%d of %d owners got the bias", owners, ENDED);
+	for (int i = 0; i < ENDED; i++)
+		free(stacks[i]);
 }
 
 /* Two threads add to a plain counter under the lock, one of them the bias
