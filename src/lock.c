@@ -138,7 +138,7 @@ static bool revoke_bias(uintptr_t me)
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t key;
-static bool key_ok;
+static atomic_bool key_ok;
 
 static void release_old_flag(uintptr_t me);
 
@@ -163,11 +163,15 @@ static void make_key(void)
 	key_ok = pthread_key_create(&key, owner_ends) == 0;
 }
 
-/* A dlclose()d library must not leave threads a destructor to call. */
+/* A dlclose()d library must not leave threads a destructor to call. Calls
+ * after this (other destructors at exit) give no more bias: the key may be
+ * someone else's by then. */
 __attribute__((destructor)) static void drop_key(void)
 {
-	if (key_ok)
+	if (key_ok) {
+		key_ok = false;
 		pthread_key_delete(key);
+	}
 }
 
 /* With the mutex held and no bias: give it to this thread if it has taken
