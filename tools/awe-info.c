@@ -11,6 +11,7 @@
  * Exit status: 0 when libawe works here, 1 when it does not, 2 on bad usage.
  */
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/userfaultfd.h>
@@ -46,6 +47,7 @@ struct probe {
 	int cap_ipc_lock;	/* -1: unknown */
 	struct rlimit memlock;
 	const char *env_unlocked;
+	int membarrier; /* MEMBARRIER_CMD_PRIVATE_EXPEDITED: 1 yes, 0 no, -1 unknown */
 
 	int init_rc;
 	int stats_rc;
@@ -133,6 +135,17 @@ static void probe_uffd(struct probe *p)
 	close((int)fd);
 }
 
+/* What libawe's lock bias needs (src/lock.c). QUERY lists the commands this
+ * kernel has; ENOSYS or EPERM (seccomp) mean none. */
+static int probe_membarrier(void)
+{
+	long r = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+
+	if (r < 0)
+		return errno == ENOSYS || errno == EPERM ? 0 : -1;
+	return (r & MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0;
+}
+
 /* One frame into a one-page window and back: what every program does first. */
 static void probe_libawe(struct probe *p)
 {
@@ -190,6 +203,7 @@ static void probe_all(struct probe *p)
 	if (getrlimit(RLIMIT_MEMLOCK, &p->memlock) != 0)
 		p->memlock.rlim_cur = p->memlock.rlim_max = 0;
 	p->env_unlocked = getenv("LIBAWE_UNLOCKED");
+	p->membarrier = probe_membarrier();
 	probe_libawe(p);
 }
 
@@ -316,6 +330,10 @@ static void print_text(const struct probe *p)
 	fmt_limit(p->memlock.rlim_max, b, sizeof(b));
 	field("RLIMIT_MEMLOCK:", "soft %s, hard %s", a, b);
 	field("LIBAWE_UNLOCKED:", "%s", p->env_unlocked ? p->env_unlocked : "(unset)");
+	field("membarrier:", "%s",
+	      p->membarrier < 0 ? "unknown"
+	      : p->membarrier	? "yes (a thread using libawe alone locks without atomics)"
+				: "no (libawe's lock is a plain mutex)");
 
 	if (p->init_rc)
 		field("awe_init(0):", "%d: %s", p->init_rc, awe_strerror(p->init_rc));
@@ -406,6 +424,8 @@ static void print_json(const struct probe *p)
 	json_limit("rlimit_memlock_hard", p->memlock.rlim_max,
 		   p->memlock.rlim_max == RLIM_INFINITY);
 	json_str("libawe_unlocked_env", p->env_unlocked, false);
+	printf("  \"membarrier_private_expedited\": %s,\n",
+	       (const char *[]){"null", "false", "true"}[p->membarrier + 1]);
 	printf("  \"awe_init\": %d,\n", p->init_rc);
 	json_str("awe_init_error", p->init_rc ? awe_strerror(p->init_rc) : NULL, false);
 	if (!p->stats_rc) {
