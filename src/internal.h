@@ -134,11 +134,11 @@ struct awe__ctx {
 	uint64_t window_bytes;
 };
 
-/* lock.c: the process-wide lock, biased towards the first thread to take
- * it. awe__lock_shared(): some thread once had to wait for it and the
- * holder is not the bias owner (map calls then let go of it during their
- * moves). awe__lock_wait() and
- * awe__lock_wake_all(): a condition on it, for calls that let go of it. */
+/* lock.c: the process-wide lock, biased towards a thread that uses the
+ * library alone. awe__lock_shared(): some thread once had to wait for it
+ * and the holder is not the bias owner (map calls then let go of it during
+ * their moves). awe__lock_wait() and awe__lock_wake_all(): a condition on
+ * it, for calls that let go of it. */
 AWE__HIDDEN void awe__lock(void);
 AWE__HIDDEN void awe__unlock(void);
 AWE__HIDDEN bool awe__lock_shared(void);
