@@ -111,18 +111,26 @@ static void barrier_everywhere(void)
 	}
 }
 
+/* With the mutex held, or at the owner's end: this thread's own bias needs
+ * no barrier to go, as it is not inside by it. Returns the bias word. */
+static uintptr_t drop_own_bias(uintptr_t me)
+{
+	uintptr_t w = atomic_load_explicit(&bias, memory_order_relaxed);
+
+	if (w && w >> 4 == me)
+		atomic_store_explicit(&bias, 0, memory_order_relaxed);
+	return w;
+}
+
 /* With the mutex held: take the bias from its owner, if another thread has
  * it. Returns whether the owner was inside, i.e. this thread had to wait. */
 static bool revoke_bias(uintptr_t me)
 {
-	uintptr_t w = atomic_load_explicit(&bias, memory_order_relaxed);
+	uintptr_t w = drop_own_bias(me);
 	bool waited = false;
 
-	if (!w || w >> 4 == me) {
-		/* Our own bias, while we hold the mutex: drop it, nobody is in. */
-		atomic_store_explicit(&bias, 0, memory_order_relaxed);
+	if (!w || w >> 4 == me)
 		return false;
-	}
 	atomic_store(&bias, 0);
 	barrier_everywhere();
 	while (atomic_load_explicit(&inside[w & (NFLAGS - 1)], memory_order_acquire)) {
@@ -147,13 +155,10 @@ static void release_old_flag(uintptr_t me);
 static void owner_ends(void *unused)
 {
 	uintptr_t me = self();
-	uintptr_t w;
 
 	(void)unused;
 	pthread_mutex_lock(&mu);
-	w = atomic_load_explicit(&bias, memory_order_relaxed);
-	if (w && w >> 4 == me)
-		atomic_store_explicit(&bias, 0, memory_order_relaxed);
+	drop_own_bias(me);
 	release_old_flag(me);
 	pthread_mutex_unlock(&mu);
 }
@@ -272,10 +277,9 @@ void awe__lock_wait(void)
 	uintptr_t me = self();
 
 	if (by_bias) {
-		atomic_store_explicit(&bias, 0, memory_order_relaxed);
+		drop_own_bias(me);
 		awe__unlock();
 		pthread_mutex_lock(&mu);
-		by_bias = false;
 	}
 	pthread_cond_wait(&cv, &mu);
 	/* The bias may have been given meanwhile. */

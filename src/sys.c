@@ -167,10 +167,7 @@ int awe__sys_close(int fd)
 
 int awe__sys_membarrier(int cmd)
 {
-	int e = errno;
-	int r = sys_ret(syscall(SYS_membarrier, cmd, 0, 0));
-	errno = e;
-	return r;
+	return (int)awe__syscall3(SYS_membarrier, cmd, 0, 0);
 }
 
 void awe__node_prefer(int node, struct awe__node_saved *s)

@@ -11,9 +11,9 @@
  * Exit status: 0 when libawe works here, 1 when it does not, 2 on bad usage.
  */
 #include <errno.h>
-#include <linux/membarrier.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/membarrier.h>
 #include <linux/userfaultfd.h>
 #include <stdarg.h>
 #include <stdbool.h>
