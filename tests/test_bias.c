@@ -23,24 +23,33 @@ static void skip_without_membarrier(void)
 			     "the lock has no bias here");
 }
 
+/* Locks and unlocks @n times; whether the last one was by the bias. */
+static bool lock_n(int n)
+{
+	bool b = false;
+
+	for (int i = 0; i < n; i++) {
+		awe__lock();
+		b = awe__test_lock_biased();
+		awe__unlock();
+	}
+	return b;
+}
+
 /* The first lock gives the bias (under the mutex); from the next on the
  * owner takes it without the mutex. A public call takes it first, as it
  * also sets up the fork handlers. */
 static void own_bias(void)
 {
 	get_stats();
-	awe__lock();
-	cr_assert(awe__test_lock_biased(), "the first thread to lock should own the bias");
-	awe__unlock();
+	cr_assert(lock_n(1), "the first thread to lock should own the bias");
 }
 
 Test(bias, first_thread_owns_it)
 {
 	skip_without_membarrier();
 	own_bias();
-	awe__lock();
-	cr_assert(awe__test_lock_biased());
-	awe__unlock();
+	cr_assert(lock_n(1));
 	cr_assert_not(awe__lock_shared(), "one thread alone never shares the lock");
 }
 
@@ -57,9 +66,7 @@ Test(bias, public_calls_take_it)
 		assert_stamped(w + (size_t)(i % 4) * pg(), &f, 1);
 		unmap_range(w + (size_t)(i % 4) * pg(), 1);
 	}
-	awe__lock();
-	cr_assert(awe__test_lock_biased());
-	awe__unlock();
+	cr_assert(lock_n(1));
 }
 
 struct waiter {
@@ -99,37 +106,31 @@ Test(bias, second_thread_waits_for_the_owner)
 	cr_assert_eq(pthread_join(t, NULL), 0);
 	cr_assert_eq(s.seen, 42, "the second thread did not see the owner's write");
 	cr_assert(awe__lock_shared(), "the second thread had to wait: the lock is shared now");
-	awe__lock();
-	cr_assert_not(awe__test_lock_biased(), "the bias must not come back at once");
-	awe__unlock();
+	cr_assert_not(lock_n(1), "the bias must not come back at once");
 }
 
-/* Locks and unlocks @n times; whether the last one was by the bias. */
-static bool lock_n(int n)
-{
-	bool b = false;
+/* lock_n() on a thread of its own. */
+struct lock_job {
+	int n;
+	bool got;
+};
 
-	for (int i = 0; i < n; i++) {
-		awe__lock();
-		b = awe__test_lock_biased();
-		awe__unlock();
-	}
-	return b;
-}
-
-static void *lock_once(void *arg)
+static void *lock_job_run(void *arg)
 {
-	(void)arg;
-	lock_n(1);
+	struct lock_job *j = arg;
+
+	j->got = lock_n(j->n);
 	return NULL;
 }
 
-static void other_thread_locks_once(void)
+static bool lock_n_elsewhere(int n)
 {
+	struct lock_job j = {.n = n};
 	pthread_t t;
 
-	cr_assert_eq(pthread_create(&t, NULL, lock_once, NULL), 0);
+	cr_assert_eq(pthread_create(&t, NULL, lock_job_run, &j), 0);
 	cr_assert_eq(pthread_join(t, NULL), 0);
+	return j.got;
 }
 
 /* Threads that take turns do not pay a barrier every few calls: after a
@@ -141,12 +142,12 @@ Test(bias, comes_back_after_a_streak)
 
 	skip_without_membarrier();
 	own_bias();
-	other_thread_locks_once();
+	lock_n_elsewhere(1);
 	for (first = 1; first < 100000 && !lock_n(1); first++)
 		;
 	cr_assert_gt(first, 8, "the bias came back after %d calls: too soon", first);
 	cr_assert_lt(first, 100000, "a thread alone never got the bias back");
-	other_thread_locks_once();
+	lock_n_elsewhere(1);
 	for (second = 1; second < 100000 && !lock_n(1); second++)
 		;
 	cr_assert_gt(second, first, "the second streak (%d) is not longer than the first (%d)",
@@ -255,23 +256,6 @@ static void *own_and_wait(void *arg)
 	return NULL;
 }
 
-static void *lock_four(void *arg)
-{
-	*(bool *)arg = lock_n(4);
-	return NULL;
-}
-
-/* A new thread's lock_n(4). */
-static bool biased_elsewhere(void)
-{
-	pthread_t t;
-	bool got = false;
-
-	cr_assert_eq(pthread_create(&t, NULL, lock_four, &got), 0);
-	cr_assert_eq(pthread_join(t, NULL), 0);
-	return got;
-}
-
 Test(bias, runs_out_of_flags_and_recovers)
 {
 	struct parked p = {.m = PTHREAD_MUTEX_INITIALIZER};
@@ -293,14 +277,14 @@ Test(bias, runs_out_of_flags_and_recovers)
 		owners += p.got[i];
 	cr_assert_eq(owners, 15, "%d of %d threads got the bias; 16 flags, one the main thread's",
 		     owners, PARKED);
-	cr_assert_not(biased_elsewhere(), "no flag is free, yet a new thread got the bias");
+	cr_assert_not(lock_n_elsewhere(4), "no flag is free, yet a new thread got the bias");
 	/* The main thread's own flag is free once it is back. */
 	cr_assert(lock_n(4), "the main thread did not get its flag back");
 	pthread_barrier_wait(&p.back);
 	pthread_barrier_wait(&p.done);
 	for (int i = 0; i < PARKED; i++)
 		cr_assert_eq(pthread_join(t[i], NULL), 0);
-	cr_assert(biased_elsewhere(), "the owners came back, but a new thread got no bias");
+	cr_assert(lock_n_elsewhere(4), "the owners came back, but a new thread got no bias");
 }
 
 /* Owners that end free their flags: twenty owners one after another, each
@@ -311,7 +295,7 @@ enum { ENDED = 20, ENDED_STACK = 256 * 1024 };
 Test(bias, ended_owners_free_their_flags)
 {
 	void *stacks[ENDED];
-	bool got[ENDED];
+	struct lock_job job[ENDED];
 	int owners = 0;
 
 	skip_without_membarrier();
@@ -324,10 +308,11 @@ Test(bias, ended_owners_free_their_flags)
 		cr_assert_eq(posix_memalign(&stacks[i], 4096, ENDED_STACK), 0);
 		cr_assert_eq(pthread_attr_init(&a), 0);
 		cr_assert_eq(pthread_attr_setstack(&a, stacks[i], ENDED_STACK), 0);
-		cr_assert_eq(pthread_create(&t, &a, lock_four, &got[i]), 0);
+		job[i] = (struct lock_job){.n = 4};
+		cr_assert_eq(pthread_create(&t, &a, lock_job_run, &job[i]), 0);
 		cr_assert_eq(pthread_join(t, NULL), 0);
 		pthread_attr_destroy(&a);
-		owners += got[i];
+		owners += job[i].got;
 	}
 	cr_assert_eq(owners, ENDED, "%d of %d owners got the bias", owners, ENDED);
 	for (int i = 0; i < ENDED; i++)
@@ -375,12 +360,8 @@ static int race_once(void)
 	struct counter c = {.n = 0};
 	pthread_t t;
 
-	awe__lock();
-	awe__unlock();
-	awe__lock();
-	if (!awe__test_lock_biased())
+	if (!lock_n(2))
 		return 2;
-	awe__unlock();
 	pthread_barrier_init(&c.go, NULL, 2);
 	if (pthread_create(&t, NULL, adder, &c))
 		return 3;
@@ -420,16 +401,11 @@ Test(bias, fork_child_starts_over)
 	p = fork();
 	cr_assert_neq(p, -1);
 	if (p == 0) {
-		awe__lock();
-		awe__unlock();
-		awe__lock();
-		_exit(awe__test_lock_biased() ? 0 : 1);
+		_exit(lock_n(2) ? 0 : 1);
 	}
 	cr_assert_eq(waitpid(p, &st, 0), p);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child did not own a bias");
-	awe__lock();
-	cr_assert(awe__test_lock_biased(), "fork() from the owner must not cost it the bias");
-	awe__unlock();
+	cr_assert(lock_n(1), "fork() from the owner must not cost it the bias");
 }
 
 static void *fork_from_thread(void *arg)
@@ -439,10 +415,7 @@ static void *fork_from_thread(void *arg)
 	int st;
 
 	if (p == 0) {
-		awe__lock();
-		awe__unlock();
-		awe__lock();
-		_exit(awe__test_lock_biased() ? 0 : 1);
+		_exit(lock_n(2) ? 0 : 1);
 	}
 	*res = p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	return NULL;
@@ -460,9 +433,7 @@ Test(bias, fork_from_another_thread)
 	cr_assert_eq(pthread_create(&t, NULL, fork_from_thread, &res), 0);
 	cr_assert_eq(pthread_join(t, NULL), 0);
 	cr_assert_eq(res, 0, "the child of a non-owner thread did not own a fresh bias");
-	awe__lock();
-	cr_assert_not(awe__test_lock_biased(), "the fork revoked the parent's bias");
-	awe__unlock();
+	cr_assert_not(lock_n(1), "the fork revoked the parent's bias");
 }
 
 /* Through the public API: the main thread maps alone (owning the bias),
