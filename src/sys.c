@@ -18,10 +18,7 @@ static int sys_ret(long r)
 
 int awe__sys_userfaultfd(int flags)
 {
-	int e = errno;
-	int r = sys_ret(syscall(SYS_userfaultfd, flags));
-	errno = e;
-	return r;
+	return (int)awe__syscall3(SYS_userfaultfd, flags, 0, 0);
 }
 
 /* Not through libc: this is the system call of every map and unmap (see
