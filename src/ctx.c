@@ -34,12 +34,12 @@ static bool awe__forked;
 
 static void atfork_prepare(void)
 {
-	awe__lock();
+	awe__lock_fork_prepare();
 }
 
 static void atfork_parent(void)
 {
-	awe__unlock();
+	awe__lock_fork_parent();
 }
 
 /* A fork() child gets none of the windows or frames (they are MADV_DONTFORK,
@@ -48,7 +48,7 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
 	awe__forked = awe__cur != NULL;
-	awe__lock_atfork_child();
+	awe__lock_fork_child();
 }
 
 static void register_atfork(void)

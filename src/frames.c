@@ -371,10 +371,13 @@ int awe_frame_addr(awe_frame_t frame, void **addr)
 	r = awe__enter(&c);
 	if (r)
 		return awe__ret(r);
+	/* Under the lock: the table may move as soon as it is let go. A
+	 * section frame may be at several addresses: awe_query() tells. */
 	f = awe__frame_get(c, frame, NULL);
-	if (f && !f->sec)
+	r = !f ? -ENOENT : f->sec ? -EINVAL : 0;
+	if (!r)
 		*addr = (void *)awe__frame_va(c, f);
 	awe__leave();
-	/* A section frame may be at several addresses: awe_query() tells. */
-	return awe__ret(!f ? -ENOENT : f->sec ? -EINVAL : 0);
+	awe__hook(AWE__HOOK_FRAME_ADDR);
+	return awe__ret(r);
 }

@@ -144,11 +144,32 @@ AWE__HIDDEN void awe__unlock(void);
 AWE__HIDDEN bool awe__lock_shared(void);
 AWE__HIDDEN void awe__lock_wait(void);
 AWE__HIDDEN void awe__lock_wake_all(void);
-AWE__HIDDEN void awe__lock_atfork_child(void);
+/* fork(): the prepare handler takes the lock by the mutex; the child starts
+ * the lock over. */
+AWE__HIDDEN void awe__lock_fork_prepare(void);
+AWE__HIDDEN void awe__lock_fork_parent(void);
+AWE__HIDDEN void awe__lock_fork_child(void);
 /* Test hooks: the holder took the lock by its bias; the streak of lone
  * mutex calls that earns a thread the bias (0: the real policy). */
 AWE__HIDDEN bool awe__test_lock_biased(void);
 extern AWE__HIDDEN unsigned int awe__test_bias_streak;
+
+/* Test hooks (tests link the static library): when set, called at the named
+ * points of slow paths, so that a test can stop a thread there and provoke
+ * an interleaving deterministically instead of by luck. */
+enum awe__hook_point {
+	AWE__HOOK_LOCK_TRADE,	 /* awe__lock_wait(): a holder by bias trades it */
+	AWE__HOOK_LOCK_REVOKING, /* the mutex is held, the bias not yet revoked */
+	AWE__HOOK_LOCK_GRANT,	 /* the lock considers giving a thread the bias */
+	AWE__HOOK_FRAME_ADDR,	 /* awe_frame_addr() has let go of the lock */
+};
+extern AWE__HIDDEN void (*awe__test_hook)(enum awe__hook_point p);
+
+static inline void awe__hook(enum awe__hook_point p)
+{
+	if (__builtin_expect(awe__test_hook != NULL, 0))
+		awe__test_hook(p);
+}
 
 /* ctx.c: lazy initialisation. awe__enter() takes the lock once
  * no call is moving pages without it; awe__enter_map() takes it at once, for

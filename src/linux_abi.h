@@ -60,8 +60,30 @@ struct uffdio_move {
  * of ~3 us), and libc's ioctl() adds its wrapper, the PLT and errno's
  * thread-local page. The raw UFFDIO_MOVE floor of awe-bench issues its
  * moves the same way, so that the library is not compared with a slower
- * floor. Elsewhere than x86-64: libc's syscall().
+ * floor. Elsewhere than x86-64: libc's syscall(). Neither is a pthread
+ * cancellation point, so the library has none while it holds its lock.
  */
+static inline long awe__syscall4(long nr, long a, long b, long c, long d)
+{
+#if defined(__x86_64__)
+	register long r10 __asm__("r10") = d;
+	long r;
+
+	__asm__ volatile("syscall"
+			 : "=a"(r)
+			 : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "rcx", "r11", "memory");
+	return r;
+#else
+	int e = errno;
+	long r = syscall(nr, a, b, c, d);
+
+	r = r == -1 ? -errno : r;
+	errno = e;
+	return r;
+#endif
+}
+
 static inline long awe__syscall3(long nr, long a, long b, long c)
 {
 #if defined(__x86_64__)
@@ -73,12 +95,7 @@ static inline long awe__syscall3(long nr, long a, long b, long c)
 			 : "rcx", "r11", "memory");
 	return r;
 #else
-	int e = errno;
-	long r = syscall(nr, a, b, c);
-
-	r = r == -1 ? -errno : r;
-	errno = e;
-	return r;
+	return awe__syscall4(nr, a, b, c, 0);
 #endif
 }
 

@@ -4,13 +4,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <linux/futex.h>
 #include <linux/mempolicy.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Every wrapper restores errno: the public functions set errno only on their
- * own failure, so an internal call that fails and is handled must not leak
- * its errno to the caller. */
+/* Every wrapper leaves errno alone (the public functions set errno only on
+ * their own failure, so an internal call that fails and is handled must not
+ * leak its errno to the caller), and none is a pthread cancellation point
+ * (a thread cancelled while the library holds its lock would leave it held
+ * for good): libc's wrappers are used only where they are neither. */
 static int sys_ret(long r)
 {
 	return r == -1 ? -errno : (int)r;
@@ -84,14 +87,14 @@ int awe__sys_memfd_create(const char *name, unsigned int flags)
 /* shmem's fallocate and ftruncate stop at any signal: retry, boundedly. */
 #define EINTR_RETRIES 1000
 
+/* Not libc's fallocate(): that is a pthread cancellation point. */
 int awe__sys_fallocate(int fd, int mode, uint64_t off, uint64_t len)
 {
-	int e = errno, r, tries = 0;
+	int r, tries = 0;
 
 	do
-		r = sys_ret(fallocate(fd, mode, (off_t)off, (off_t)len));
+		r = (int)awe__syscall4(SYS_fallocate, fd, mode, (long)off, (long)len);
 	while (r == -EINTR && ++tries < EINTR_RETRIES);
-	errno = e;
 	return r;
 }
 
@@ -154,17 +157,25 @@ int awe__sys_set_mempolicy(int mode, const unsigned long *mask, unsigned long ma
 	return r;
 }
 
+/* Not libc's close(): that is a pthread cancellation point. */
 int awe__sys_close(int fd)
 {
-	int e = errno;
-	int r = sys_ret(close(fd));
-	errno = e;
-	return r;
+	return (int)awe__syscall3(SYS_close, fd, 0, 0);
 }
 
 int awe__sys_membarrier(int cmd)
 {
 	return (int)awe__syscall3(SYS_membarrier, cmd, 0, 0);
+}
+
+void awe__sys_futex_wait(atomic_int *word, int val)
+{
+	awe__syscall4(SYS_futex, (long)word, FUTEX_WAIT_PRIVATE, val, 0);
+}
+
+void awe__sys_futex_wake(atomic_int *word, int n)
+{
+	awe__syscall3(SYS_futex, (long)word, FUTEX_WAKE_PRIVATE, n);
 }
 
 void awe__node_prefer(int node, struct awe__node_saved *s)

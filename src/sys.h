@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Thin system-call wrappers with one error contract: >= 0 on success,
- * -errno on failure, errno itself left as the caller's business. Kernel ABI
+ * -errno on failure, errno itself left as the caller's business, and no
+ * pthread cancellation point among them. Kernel ABI
  * that Debian 12's headers lack is in linux_abi.h.
  */
 #ifndef AWE_SYS_H
 #define AWE_SYS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +33,9 @@ AWE__HIDDEN int awe__sys_get_mempolicy(int *mode, unsigned long *mask, unsigned 
 AWE__HIDDEN int awe__sys_set_mempolicy(int mode, const unsigned long *mask, unsigned long maxnode);
 AWE__HIDDEN int awe__sys_close(int fd);
 AWE__HIDDEN int awe__sys_membarrier(int cmd);
+/* Sleep while *@word is @val (or until woken); wake @n sleepers. */
+AWE__HIDDEN void awe__sys_futex_wait(atomic_int *word, int val);
+AWE__HIDDEN void awe__sys_futex_wake(atomic_int *word, int n);
 
 /* Prefer NUMA node @node (-1: no preference) for the pages the calling
  * thread makes the kernel allocate until awe__node_restore(). */
