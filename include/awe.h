@@ -25,6 +25,13 @@
  * a slot protected with AWE_PROT_NONE raise SIGBUS with si_addr at the
  * faulting address: libawe's equivalent of Windows' access violation. A
  * system call that reads or writes such a slot fails with EFAULT instead.
+ *
+ * Signal handlers: a handler of the fault above may call any libawe
+ * function, typically to map the faulting page (the interrupted access is
+ * the program's, not libawe's). A call made by a handler on a thread that
+ * was inside a libawe call when the signal arrived fails with -EDEADLK and
+ * changes nothing. libawe functions may allocate memory, so handlers of
+ * asynchronous signals should not call them.
  */
 #ifndef AWE_H
 #define AWE_H
@@ -123,6 +130,9 @@ struct awe_stats {
  *               write-protection; awe_strerror() names which.
  *   -EMFILE, -ENFILE  no file descriptor left for the userfaultfd.
  *   -ENOMEM     out of memory.
+ *   -EDEADLK    called from a signal handler on a thread that was inside a
+ *               libawe call (every function fails so then, changing
+ *               nothing).
  */
 AWE_API int awe_init(unsigned int flags);
 

@@ -28,6 +28,12 @@
  * half-made change.
  */
 static pthread_once_t awe__once = PTHREAD_ONCE_INIT;
+/* Set while this thread is inside a call. A signal handler that calls in
+ * again on the same thread (a fault handler, say, while the interrupted
+ * call holds the lock or has pages in flight) gets -EDEADLK instead of
+ * waiting for itself or running beside itself. Initial-exec: no
+ * __tls_get_addr() call on every entry. */
+static __thread bool awe__in_call __attribute__((tls_model("initial-exec")));
 static atomic_bool awe__atfork_set; /* spares every call pthread_once()'s page */
 static struct awe__ctx *awe__cur;
 static bool awe__forked;
@@ -43,12 +49,19 @@ static void atfork_parent(void)
 }
 
 /* A fork() child gets none of the windows or frames (they are MADV_DONTFORK,
- * as Windows does not inherit AWE regions), only our bookkeeping. Only mark
- * it here, which is async-signal-safe; the next call throws it away. */
+ * as Windows does not inherit AWE regions), only our bookkeeping and the
+ * engines' descriptors. The descriptors are closed at once, before the child
+ * runs any code of its own (it might never call libawe); the bookkeeping is
+ * only marked, which is async-signal-safe, and the next call throws it
+ * away. */
 static void atfork_child(void)
 {
-	awe__forked = awe__cur != NULL;
 	awe__lock_fork_child();
+	if (!awe__cur)
+		return;
+	awe__forked = true;
+	awe__cur->eng.ops->fork_child(awe__cur->eng.data);
+	awe__sections_fork_child(awe__cur);
 }
 
 static void register_atfork(void)
@@ -169,15 +182,33 @@ AWE__HOT static void lock_fresh(void)
 	}
 }
 
+/* Mark this thread as inside a call, unless it already is. */
+AWE__HOT static bool call_begin(void)
+{
+	if (awe__in_call)
+		return false;
+	awe__in_call = true;
+	atomic_signal_fence(memory_order_seq_cst);
+	return true;
+}
+
+AWE__HOT static void call_end(void)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	awe__in_call = false;
+}
+
 AWE__HOT int awe__enter_map(struct awe__ctx **c)
 {
 	int r = 0;
 
+	if (!call_begin())
+		return -EDEADLK;
 	lock_fresh();
 	if (!awe__cur)
 		r = ctx_create(env_flags(), &awe__cur);
 	if (r) {
-		awe__unlock();
+		awe__leave();
 		return r;
 	}
 	*c = awe__cur;
@@ -200,6 +231,7 @@ AWE__HOT bool awe__unlock_for_moves(struct awe__ctx *c, struct awe__window *w)
 	w->busy++;
 	c->moving++;
 	awe__unlock();
+	awe__hook(AWE__HOOK_MOVING);
 	return true;
 }
 
@@ -219,6 +251,7 @@ void awe__wait_moves(void)
 AWE__HOT void awe__leave(void)
 {
 	awe__unlock();
+	call_end();
 }
 
 AWE__HOT int awe__ret(int r)
@@ -235,12 +268,14 @@ int awe_init(unsigned int flags)
 	if (flags & ~(unsigned int)AWE_INIT_UNLOCKED)
 		return awe__ret(-EINVAL);
 	flags |= env_flags();
+	if (!call_begin())
+		return awe__ret(-EDEADLK);
 	lock_fresh();
 	if (awe__cur)
 		r = awe__cur->flags == flags ? 0 : -EBUSY;
 	else
 		r = ctx_create(flags, &awe__cur);
-	awe__unlock();
+	awe__leave();
 	return awe__ret(r);
 }
 
@@ -254,6 +289,7 @@ int awe_stats(struct awe_stats *st)
 	r = awe__enter(&c);
 	if (r)
 		return awe__ret(r);
+	awe__hook(AWE__HOOK_STATS);
 	memset(st, 0, sizeof(*st));
 	st->frames_allocated = c->allocated;
 	st->frames_mapped = c->mapped;

@@ -26,8 +26,13 @@ struct awe__engine {
 	 * kernel lacks what the engine needs (after awe__set_detail()). */
 	int (*init)(struct awe__ctx *c, void **e);
 	/* Drop everything. @forked: we are a fork() child, the parent's
-	 * mappings are already gone and only descriptors and memory remain. */
+	 * mappings are already gone and only memory remains. */
 	void (*fini)(struct awe__ctx *c, void *e, bool forked);
+	/* In a fork() child, before it runs any code of its own: close the
+	 * instance's descriptors, through which the child could reach the
+	 * parent's frames (a memfd holds them; a userfaultfd stays bound to
+	 * the process that opened it). Async-signal-safe. */
+	void (*fork_child)(void *e);
 
 	/* Reserve @len bytes of window at @hint (exactly there if @fixed). */
 	int (*window_reserve)(struct awe__ctx *c, void *e, uintptr_t hint, size_t len, bool fixed,

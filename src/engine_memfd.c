@@ -51,15 +51,11 @@ _Static_assert(sizeof(off_t) >= 8, "frame offsets need a 64-bit off_t");
 
 struct mfd {
 	int fd;
-	uint64_t pages;		 /* file size in pages */
-	uintptr_t pool;		 /* locked mode: view of the file's first pool_pages */
-	size_t pool_pages;	 /* 0: no pool */
-	bool no_populate;	 /* the kernel lacks MADV_POPULATE_WRITE (before 5.14) */
-	struct mfd *prev, *next; /* live instances */
+	uint64_t pages;	   /* file size in pages */
+	uintptr_t pool;	   /* locked mode: view of the file's first pool_pages */
+	size_t pool_pages; /* 0: no pool */
+	bool no_populate;  /* the kernel lacks MADV_POPULATE_WRITE (before 5.14) */
 };
-
-static struct mfd *instances;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 /* VMAs of the process outside memfd windows at the last count, and when
  * (CLOCK_MONOTONIC_COARSE, ms). Process-wide, like the limit; everything
@@ -662,24 +658,14 @@ static int memfd_apply(struct awe__ctx *c, void *e, struct awe__op *ops, size_t 
 	return 0;
 }
 
-/* A fork() child inherits the memfds (MFD_CLOEXEC acts on exec only), and
- * through them the parent's live frames: close them at once, before the
- * child runs any code of its own. Its copy of our state goes away at its
- * next libawe call. */
-static void atfork_child(void)
+/* A fork() child inherits the memfd (MFD_CLOEXEC acts on exec only), and
+ * through it the parent's live frames. */
+static void memfd_fork_child(void *e)
 {
-	int e = errno;
+	struct mfd *m = e;
 
-	for (struct mfd *m = instances; m; m = m->next) {
-		close(m->fd);
-		m->fd = -1;
-	}
-	errno = e;
-}
-
-static void register_atfork(void)
-{
-	pthread_atfork(NULL, NULL, atfork_child);
+	awe__sys_close(m->fd);
+	m->fd = -1;
 }
 
 static int memfd_init(struct awe__ctx *c, void **e)
@@ -703,13 +689,6 @@ static int memfd_init(struct awe__ctx *c, void **e)
 						"filter or security policy blocks it");
 		return r == -EPERM ? -ENOSYS : r;
 	}
-	/* The library's own handlers hold its lock across fork(), so the list
-	 * is whole in the child. */
-	pthread_once(&atfork_once, register_atfork);
-	m->next = instances;
-	if (instances)
-		instances->prev = m;
-	instances = m;
 	count_other(c);
 	*e = m;
 	return 0;
@@ -727,12 +706,6 @@ static void memfd_fini(struct awe__ctx *c, void *e, bool forked)
 	}
 	if (m->fd >= 0)
 		awe__sys_close(m->fd);
-	if (m->prev)
-		m->prev->next = m->next;
-	else
-		instances = m->next;
-	if (m->next)
-		m->next->prev = m->prev;
 	free(m);
 }
 
@@ -740,6 +713,7 @@ const struct awe__engine awe__engine_memfd = {
 	.name = "memfd",
 	.init = memfd_init,
 	.fini = memfd_fini,
+	.fork_child = memfd_fork_child,
 	.window_reserve = memfd_window_reserve,
 	.window_release = memfd_window_release,
 	.alloc = memfd_alloc,

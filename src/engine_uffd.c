@@ -1061,6 +1061,14 @@ static int uffd_init(struct awe__ctx *c, void **e)
 	return 0;
 }
 
+static void uffd_fork_child(void *e)
+{
+	struct uffd *u = e;
+
+	awe__sys_close(u->fd);
+	u->fd = -1;
+}
+
 static void uffd_fini(struct awe__ctx *c, void *e, bool forked)
 {
 	struct uffd *u = e;
@@ -1071,7 +1079,8 @@ static void uffd_fini(struct awe__ctx *c, void *e, bool forked)
 		for (size_t i = 0; i < u->park.n; i++)
 			awe__sys_munmap(u->park.a[i].base, u->park.a[i].npages << c->page_shift);
 	awe__sys_munmap(u->zero, u->zero_len);
-	awe__sys_close(u->fd);
+	if (u->fd >= 0)
+		awe__sys_close(u->fd);
 	awe__park_fini(&u->park);
 	free(u);
 }
@@ -1080,6 +1089,7 @@ const struct awe__engine awe__engine_uffd = {
 	.name = "uffd-move",
 	.init = uffd_init,
 	.fini = uffd_fini,
+	.fork_child = uffd_fork_child,
 	.window_reserve = uffd_window_reserve,
 	.window_release = uffd_window_release,
 	.alloc = uffd_alloc,

@@ -60,6 +60,9 @@ const char *awe_strerror(int err)
 		return d ? d
 			 : "the kernel's userfaultfd lacks a feature libawe needs (UFFDIO_MOVE "
 			   "needs Linux 6.8 or later)";
+	case EDEADLK:
+		return "called from a signal handler on a thread that was inside a libawe call: "
+		       "it would wait for that call, which cannot go on until the handler returns";
 	case EMFILE:
 	case ENFILE:
 		return "no file descriptor left for the engine (its userfaultfd or memfd)";

@@ -162,6 +162,8 @@ enum awe__hook_point {
 	AWE__HOOK_LOCK_REVOKING, /* the mutex is held, the bias not yet revoked */
 	AWE__HOOK_LOCK_GRANT,	 /* the lock considers giving a thread the bias */
 	AWE__HOOK_FRAME_ADDR,	 /* awe_frame_addr() has let go of the lock */
+	AWE__HOOK_STATS,	 /* awe_stats() holds the lock */
+	AWE__HOOK_MOVING,	 /* a call let go of the lock for its moves */
 };
 extern AWE__HIDDEN void (*awe__test_hook)(enum awe__hook_point p);
 
@@ -221,6 +223,8 @@ AWE__HIDDEN int awe__section_unmap_frames(struct awe__ctx *c, struct awe__sectio
 					  const uint32_t *idx, size_t n);
 AWE__HIDDEN void awe__section_destroy(struct awe__ctx *c, struct awe__section *sec);
 AWE__HIDDEN void awe__sections_fini(struct awe__ctx *c, bool forked);
+/* In a fork() child: close the sections' descriptors (engine.h). */
+AWE__HIDDEN void awe__sections_fork_child(struct awe__ctx *c);
 
 /* map.c: apply validated ops, then update the tables. */
 AWE__HIDDEN int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n);

@@ -119,6 +119,12 @@ void awe__section_destroy(struct awe__ctx *c, struct awe__section *s)
 	sec_free(c, s, false);
 }
 
+void awe__sections_fork_child(struct awe__ctx *c)
+{
+	for (size_t i = 0; i < c->nsec; i++)
+		c->sec[i]->eng.ops->fork_child(c->sec[i]->eng.data);
+}
+
 void awe__sections_fini(struct awe__ctx *c, bool forked)
 {
 	for (size_t i = 0; i < c->nsec; i++)

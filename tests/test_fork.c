@@ -3,6 +3,8 @@
 #include "helpers.h"
 
 #include <dirent.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
 
 enum { N = 16 };
 
@@ -238,5 +240,112 @@ Test(fork, child_holds_no_frame_store)
 
 	parent_setup(&p);
 	run_in_child(child_holds_no_frame_store, &p, NULL);
+	parent_check(&p);
+}
+
+/*
+ * Not through the frame store, nor through the engine's userfaultfd: a
+ * userfaultfd stays bound to the process that opened it, so a child holding
+ * the parent's could UFFDIO_COPY pages into the parent's empty slots (the
+ * parent would then read foreign data from a slot awe_query() calls empty,
+ * and fail to map there). Every descriptor the child has is tried.
+ */
+static int child_cannot_reach_parent(void *arg)
+{
+	struct parent *p = arg;
+	static char page[65536] __attribute__((aligned(65536)));
+	char path[300], target[256];
+	struct dirent *d;
+	int reached = 0;
+	DIR *dir;
+
+	memset(page, 0x5a, sizeof(page));
+	dir = opendir("/proc/self/fd");
+	CHILD_CHECK(dir, "/proc/self/fd: %s", strerror(errno));
+	while ((d = readdir(dir))) {
+		int fd = atoi(d->d_name);
+		struct uffdio_copy cp = {
+			.dst = (uintptr_t)slot(p->w, N - 1),
+			.src = (uintptr_t)page,
+			.len = pg(),
+		};
+		ssize_t n;
+
+		if (d->d_name[0] == '.' || fd == dirfd(dir))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = 0;
+		if (strstr(target, "userfaultfd"))
+			fprintf(stderr, "fd %d is a userfaultfd (%s)\n", fd, target);
+		if (strstr(target, "memfd:libawe")) {
+			fprintf(stderr, "fd %d is a frame store (%s)\n", fd, target);
+			reached++;
+		}
+		if (ioctl(fd, UFFDIO_COPY, &cp) == 0 || cp.copy > 0) {
+			fprintf(stderr, "fd %d (%s) wrote into the parent's slot\n", fd, target);
+			reached++;
+		}
+	}
+	closedir(dir);
+	CHILD_CHECK(reached == 0, "%d descriptors reach the parent's windows", reached);
+	return 0;
+}
+
+Test(fork, child_cannot_reach_parent_windows)
+{
+	struct parent p;
+	awe_section_t sec;
+	awe_frame_t sf;
+	void *sw;
+
+	parent_setup(&p);
+	/* A section too: its frames are in a memfd of their own. */
+	AWE_OK(awe_section_create(0, &sec));
+	cr_assert_eq(awe_section_alloc(sec, &sf, 1), 1);
+	AWE_OK(awe_section_window_create(sec, pg(), NULL, 0, &sw));
+	AWE_OK(awe_map(sw, 1, &sf));
+	*(uint64_t *)sw = sf;
+	p.st = get_stats();
+	run_in_child(child_cannot_reach_parent, &p, NULL);
+	/* The slot the child aimed at is still empty: it faults, and maps. */
+	assert_slot(slot(p.w, N - 1), 0, AWE_PROT_NONE);
+	assert_read_faults(slot(p.w, N - 1));
+	cr_assert_eq(*(uint64_t *)sw, sf);
+	parent_check(&p);
+}
+
+/* Programs a child execs inherit none of libawe's descriptors either. */
+Test(fork, exec_inherits_no_descriptor)
+{
+	struct parent p;
+	char out[8192] = "";
+	size_t got = 0;
+	int pipefd[2], st;
+	ssize_t n;
+	pid_t pid;
+
+	parent_setup(&p);
+	cr_assert_eq(pipe(pipefd), 0);
+	fflush(NULL);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		execl("/bin/sh", "sh", "-c", "for f in /proc/self/fd/*; do readlink \"$f\"; done",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (got < sizeof(out) - 1 && (n = read(pipefd[0], out + got, sizeof(out) - 1 - got)) > 0)
+		got += (size_t)n;
+	close(pipefd[0]);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the shell failed: %#x", st);
+	cr_log_info("descriptors of the exec'd program:\n%s", out);
+	cr_assert_null(strstr(out, "userfaultfd"), "the exec'd program holds a userfaultfd:\n%s",
+		       out);
+	cr_assert_null(strstr(out, "memfd:libawe"), "the exec'd program holds a frame store:\n%s",
+		       out);
 	parent_check(&p);
 }

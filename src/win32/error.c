@@ -74,6 +74,8 @@ DWORD w32__map_error(int err)
 	case ENOSYS:
 	case EOPNOTSUPP:
 		return ERROR_NOT_SUPPORTED;
+	case EDEADLK: /* a signal handler calling in on a thread inside libawe */
+		return ERROR_POSSIBLE_DEADLOCK;
 	default: /* ENOMEM, EIO, EMFILE: the kernel is out of something */
 		return ERROR_NO_SYSTEM_RESOURCES;
 	}
