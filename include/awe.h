@@ -105,7 +105,9 @@ struct awe_stats {
 	uint32_t reserved0;
 	const char *engine_reason; /* why that engine, e.g. "fallback: userfaultfd(2) was
 				      refused with EPERM: a seccomp filter ..." */
-	uint64_t max_map_count;	   /* vm.max_map_count when libawe started */
+	uint64_t max_map_count;	   /* vm.max_map_count, as last read (the memfd
+				      engine reads it again as it counts the
+				      process's mappings) */
 	uint64_t vmas_worst;	   /* memfd windows (the memfd engine's, and all AWE
 				      sections'): the most VMAs they can come to by
 				      unmapping; maps that would bring it near
@@ -179,6 +181,15 @@ AWE_API ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node);
  *   -EINVAL  @count is 0.
  *   -EFAULT  @frames is NULL.
  *   -ENOENT  @frames[*freed] is not a frame of this process.
+ *   -ENOMEM  @frames[*freed] is mapped and the kernel refused to take it
+ *            off its slot (the memfd engine, when the process has run out
+ *            of mappings): it and the frames after it stay allocated and
+ *            mapped where they were.
+ *   -EIO     the kernel refused to unmap @frames[*freed] (a pinned page),
+ *            or to release its memory: it and the frames after it stay
+ *            allocated with their contents (in the second case perhaps
+ *            unmapped).
+ * A frame not freed is still valid; a frame freed is unreachable.
  */
 AWE_API int awe_free(const awe_frame_t *frames, size_t count, size_t *freed);
 
@@ -209,8 +220,10 @@ AWE_API int awe_window_create(size_t size, void *hint, unsigned int flags, void 
  * @base and release the address range. The frames stay allocated and keep
  * their contents.
  *
- * Errors:
+ * Errors (the window and its frames stay as they were):
  *   -EINVAL  @base is not the base address of a window.
+ *   -ENOMEM, -EIO  the kernel refused to take a frame off the window, as
+ *            for awe_map().
  */
 AWE_API int awe_window_destroy(void *base);
 
@@ -233,7 +246,10 @@ AWE_API int awe_window_destroy(void *base);
  *            freed, or 0).
  *   -EBUSY   an entry is already mapped (anywhere, including the same slot),
  *            or appears twice in @frames. Unmap first.
- *   -ENOMEM  the kernel ran out of memory for page tables.
+ *   -ENOMEM  the kernel ran out of memory for page tables; or (memfd engine
+ *            and AWE section windows) the map would bring the process near
+ *            vm.max_map_count, or the process has run out of mappings, when
+ *            even an unmap that splits a mapping fails this way.
  *   -EIO     the kernel refused to move a page (for example a frame pinned
  *            by in-flight I/O).
  *   any error of awe_init().

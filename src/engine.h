@@ -43,10 +43,10 @@ struct awe__engine {
 	/* Give zero-filled pages to frames idx[0..n-1]; return how many got one
 	 * (a prefix of the array), or -errno when none did. */
 	ssize_t (*alloc)(struct awe__ctx *c, void *e, const uint32_t *idx, size_t n, int node);
-	/* Return the pages of frames idx[0..n-1] to the kernel. Frames of the
-	 * default instance may still be mapped (once); the engine takes them
-	 * off their slot, and the core then clears the slot. */
-	void (*discard)(struct awe__ctx *c, void *e, const uint32_t *idx, size_t n);
+	/* Return the pages of frames idx[0..n-1], none of them mapped, to the
+	 * kernel, in order. Returns how many went (a prefix): the kernel may
+	 * refuse, and the frames from there on stay whole. */
+	size_t (*discard)(struct awe__ctx *c, void *e, const uint32_t *idx, size_t n);
 
 	/* Address space held for frames that are not in a window. */
 	uint64_t (*parking_bytes)(struct awe__ctx *c, void *e);

@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,13 +60,19 @@ struct mfd {
 
 /* VMAs of the process outside memfd windows at the last count, and when
  * (CLOCK_MONOTONIC_COARSE, ms). Process-wide, like the limit; everything
- * runs under the library's lock. */
+ * runs under the library's lock. The process's /proc/self/maps stays open
+ * while a memfd instance lives, so that counting needs no free descriptor
+ * (a process that has run out of them must not be counted stale). */
 static uint64_t other_vmas;
 static int64_t other_stamp, other_cost;
+static int maps_fd = -1;
+static unsigned int live; /* memfd instances */
 
-/* Test hook of engine_uffd.c: when it counts down to zero, that mmap or
- * mprotect fails with ENOMEM instead, so that rollback can be tested. */
+/* Test hooks of engine_uffd.c: when it counts down to zero, that mmap or
+ * mprotect fails with ENOMEM instead, so that rollback can be tested; that
+ * hole punched fails. */
 AWE__HIDDEN extern int awe__test_fail_move;
+AWE__HIDDEN extern int awe__test_fail_discard;
 
 static int64_t now_ms(void)
 {
@@ -112,30 +119,42 @@ static int hexval(char ch)
 	return -1;
 }
 
-/* Count the lines of /proc/self/maps outside memfd windows into other_vmas.
- * Only the "lo-hi " start of a line matters, so it is parsed as it streams
- * by, whatever the buffer boundaries. Without /proc the last count stays. */
-static void count_other(const struct awe__ctx *c)
+/* Read up to @len bytes at @off of the maps file: raw system calls, neither
+ * a cancellation point nor touching errno. */
+static ssize_t maps_read(char *buf, size_t len, uint64_t off)
+{
+	if (maps_fd < 0) {
+		int fd = (int)awe__syscall4(SYS_openat, AT_FDCWD, (long)"/proc/self/maps",
+					    O_RDONLY | O_CLOEXEC, 0);
+
+		if (fd < 0)
+			return fd;
+		maps_fd = fd;
+	}
+	return awe__syscall4(SYS_pread64, maps_fd, (long)buf, (long)len, (long)off);
+}
+
+/* Count the lines of /proc/self/maps outside memfd windows into other_vmas,
+ * and read vm.max_map_count again: it may have been lowered. Only the
+ * "lo-hi " start of a line matters, so it is parsed as it streams by,
+ * whatever the buffer boundaries. Returns false when the maps could not be
+ * read; the last count then stays. */
+static bool count_other(struct awe__ctx *c)
 {
 	char buf[MAPS_BUF];
 	uintptr_t lo = 0, hi = 0;
-	uint64_t n = 0;
+	uint64_t n = 0, off = 0;
 	size_t wi = 0;
 	int field = 0; /* 0: lo, 1: hi, 2: the rest of the line */
-	int e = errno, fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	int64_t start = now_ms();
 	ssize_t got;
 
-	if (fd < 0) {
-		errno = e;
-		return;
-	}
-	while ((got = read(fd, buf, sizeof(buf))) != 0) {
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
+	while ((got = maps_read(buf, sizeof(buf), off)) != 0) {
+		if (got == -EINTR)
+			continue;
+		if (got < 0)
+			return false;
+		off += (uint64_t)got;
 		for (ssize_t i = 0; i < got; i++) {
 			char ch = buf[i];
 
@@ -154,13 +173,11 @@ static void count_other(const struct awe__ctx *c)
 			}
 		}
 	}
-	close(fd);
-	if (got == 0) {
-		other_vmas = n;
-		other_stamp = now_ms();
-		other_cost = other_stamp - start;
-	}
-	errno = e;
+	other_vmas = n;
+	other_stamp = now_ms();
+	other_cost = other_stamp - start;
+	c->max_map_count = awe__max_map_count();
+	return true;
 }
 
 /* VMAs left to the program for mappings of its own: 1/16 of the limit. */
@@ -172,20 +189,24 @@ static uint64_t margin(const struct awe__ctx *c)
 }
 
 /* May the worst case grow by @more VMAs? The rest of the process is
- * counted again before refusing, so that a refusal is exact, and whenever
- * the last count is stale, so that mappings the program made since are
- * seen before the windows grow into the margin (which is what covers the
- * program in between). Reading /proc/self/maps costs ~0.3 us per VMA: at
- * most 1/RECOUNT_COST of the time goes to it however many there are. */
-static bool room_for(const struct awe__ctx *c, uint64_t more)
+ * counted again, and the limit read again (it may have been lowered),
+ * before refusing, so that a refusal is exact; when the last count is old;
+ * and, when the answer is close (within another margin: the program may
+ * have used up the first since the last count), as often as the cost
+ * allows, so that a grant is not made on stale numbers. Reading
+ * /proc/self/maps costs ~0.3 us per VMA: at most 1/RECOUNT_COST of the time
+ * goes to it however many there are. When the count cannot be taken, a
+ * close answer is no. */
+static bool room_for(struct awe__ctx *c, uint64_t more)
 {
-	uint64_t need = c->vma_worst + more + margin(c);
-	int64_t ttl = other_cost * RECOUNT_COST > RECOUNT_MS ? other_cost * RECOUNT_COST
-							     : RECOUNT_MS;
+	int64_t age = now_ms() - other_stamp;
+	bool close = c->vma_worst + more + 2 * margin(c) + other_vmas > c->max_map_count;
+	bool refuse = c->vma_worst + more + margin(c) + other_vmas > c->max_map_count;
 
-	if (need + other_vmas > c->max_map_count || now_ms() - other_stamp >= ttl)
-		count_other(c);
-	return need + other_vmas <= c->max_map_count;
+	if ((refuse || (close && age > other_cost * RECOUNT_COST) || age >= RECOUNT_MS) &&
+	    !count_other(c) && close)
+		return false;
+	return c->vma_worst + more + margin(c) + other_vmas <= c->max_map_count;
 }
 
 /* A fresh reservation over [va, va + len): what an empty slot is. A
@@ -223,6 +244,8 @@ static int memfd_window_reserve(struct awe__ctx *c, void *e, uintptr_t hint, siz
 	if (fixed)
 		flags |= MAP_FIXED_NOREPLACE;
 	r = awe__sys_mmap(hint, len, PROT_NONE, flags, base);
+	if (r == -ENOMEM)
+		count_other(c); /* see memfd_apply() */
 	if (r)
 		return r == -EEXIST ? r : -ENOMEM;
 	/* Kernels before 4.17 ignore MAP_FIXED_NOREPLACE and treat it as a hint. */
@@ -337,9 +360,9 @@ static size_t fitting(struct awe__ctx *c, const struct mfd *m, const uint32_t *i
 
 /* Give the file's pages [off, off + len) back: freed, and read as zeros by
  * whoever gets these indices next. */
-static void punch(const struct mfd *m, uint64_t off, uint64_t len)
+static int punch(const struct mfd *m, uint64_t off, uint64_t len)
 {
-	awe__sys_fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
+	return awe__sys_fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
 }
 
 /* Fault in [off, off + len) of the file through the pool, which locks it. */
@@ -407,68 +430,21 @@ static ssize_t memfd_alloc(struct awe__ctx *c, void *e, const uint32_t *idx, siz
 	return done ? (ssize_t)done : -ENOMEM;
 }
 
-/* Discard: a still-mapped frame of the default instance (at @s of @w) leaves
- * its slot; count the slot pairs that become both empty. Frames this call
- * empties carry a mark. */
-static uint64_t pairs_emptied(const struct awe__ctx *c, const struct awe__window *w, size_t s)
-{
-	uint64_t n = 0;
-
-	/* A left neighbour that is emptied too counts the pair itself. */
-	if (s > 0 && !w->slot[s - 1])
-		n++;
-	if (s + 1 < w->npages && (!w->slot[s + 1] || c->frames[w->slot[s + 1] - 1].mark))
-		n++;
-	return n;
-}
-
-static void memfd_discard(struct awe__ctx *c, void *e, const uint32_t *idx, size_t n)
+/* The frames' pages go, a run of consecutive file pages per call. */
+static size_t memfd_discard(struct awe__ctx *c, void *e, const uint32_t *idx, size_t n)
 {
 	struct mfd *m = e;
-	uintptr_t start = 0, len = 0;
-	uint64_t gain = 0;
+	size_t i = 0, j;
 
-	/* The mark bit is free outside map calls: it tells pairs_emptied()
-	 * which neighbours this call empties too. */
-	for (size_t i = 0; i < n; i++) {
-		struct awe__frame *f = &c->frames[idx[i]];
-
-		if (f->mapped && !f->sec)
-			f->mark = 1;
-	}
-	for (size_t i = 0; i <= n; i++) {
-		uintptr_t va = 0;
-
-		if (i < n) {
-			const struct awe__frame *f = &c->frames[idx[i]];
-			struct awe__window *w;
-
-			if (!f->mapped || f->sec)
-				continue;
-			va = awe__frame_va(c, f);
-			w = awe__window_find(c, va);
-			gain += pairs_emptied(c, w, awe__slot_of(c, w, va));
-			if (len && va == start + len) {
-				len += c->page;
-				continue;
-			}
-		}
-		/* Cannot run into the VMA limit: vma_worst counted this slot
-		 * as a VMA of its own already. */
-		if (len)
-			reserve(start, len);
-		start = va;
-		len = c->page;
-	}
-	for (size_t i = 0; i < n; i++)
-		c->frames[idx[i]].mark = 0;
-	c->vma_worst -= gain;
-
-	for (size_t i = 0, j; i < n; i = j) {
+	for (; i < n; i = j) {
 		for (j = i + 1; j < n && idx[j] == idx[j - 1] + 1; j++)
 			;
-		punch(m, (uint64_t)idx[i] << c->page_shift, (uint64_t)(j - i) << c->page_shift);
+		if (awe__test_fail_discard > 0 && --awe__test_fail_discard == 0)
+			break;
+		if (punch(m, (uint64_t)idx[i] << c->page_shift, (uint64_t)(j - i) << c->page_shift))
+			break;
 	}
+	return i;
 }
 
 static uint64_t memfd_parking_bytes(struct awe__ctx *c, void *e)
@@ -643,6 +619,11 @@ static int memfd_apply(struct awe__ctx *c, void *e, struct awe__op *ops, size_t 
 		r = run(c, m, ops, i, j, false);
 		if (r) {
 			rollback(c, m, ops, j);
+			/* The kernel out of mappings means our numbers are
+			 * off: the program used up its margin, or the limit
+			 * was lowered. Count again for the next call. */
+			if (r == -ENOMEM)
+				count_other(c);
 			return r;
 		}
 	}
@@ -659,13 +640,17 @@ static int memfd_apply(struct awe__ctx *c, void *e, struct awe__op *ops, size_t 
 }
 
 /* A fork() child inherits the memfd (MFD_CLOEXEC acts on exec only), and
- * through it the parent's live frames. */
+ * through it the parent's live frames; and the parent's maps file. */
 static void memfd_fork_child(void *e)
 {
 	struct mfd *m = e;
 
 	awe__sys_close(m->fd);
 	m->fd = -1;
+	if (maps_fd >= 0) {
+		awe__sys_close(maps_fd);
+		maps_fd = -1;
+	}
 }
 
 static int memfd_init(struct awe__ctx *c, void **e)
@@ -689,6 +674,7 @@ static int memfd_init(struct awe__ctx *c, void **e)
 						"filter or security policy blocks it");
 		return r == -EPERM ? -ENOSYS : r;
 	}
+	live++;
 	count_other(c);
 	*e = m;
 	return 0;
@@ -706,6 +692,10 @@ static void memfd_fini(struct awe__ctx *c, void *e, bool forked)
 	}
 	if (m->fd >= 0)
 		awe__sys_close(m->fd);
+	if (--live == 0 && maps_fd >= 0) {
+		awe__sys_close(maps_fd);
+		maps_fd = -1;
+	}
 	free(m);
 }
 

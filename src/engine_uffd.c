@@ -77,6 +77,10 @@ AWE__HIDDEN int awe__test_fail_move;
  * reports EEXIST with nothing moved, as Linux 6.18 can under migration. */
 AWE__HIDDEN int awe__test_misreport_move;
 
+/* Test hook: when it counts down to zero, that system call of a discard
+ * (either engine's) fails, so that a refused release can be tested. */
+AWE__HIDDEN int awe__test_fail_discard;
+
 /*
  * Bytes from the start of [dst, dst + len) that UFFDIO_MOVE moved although it
  * did not count them. Linux 6.18 does that when a page it moves is being
@@ -356,46 +360,29 @@ static ssize_t uffd_alloc(struct awe__ctx *c, void *e, const uint32_t *idx, size
 	return (ssize_t)done;
 }
 
-/* Where the page of frame @f is: its slot, parking, or, for a frame hidden
- * behind AWE_PROT_NONE, the parking address its window keeps aside. */
-static uintptr_t page_addr(struct awe__ctx *c, const struct awe__frame *f)
-{
-	uintptr_t va = awe__loc_addr(c, f);
-	struct awe__window *w;
-
-	if (!f->mapped || f->prot != AWE_PROT_NONE)
-		return va;
-	w = awe__window_find(c, va);
-	return w->aside[awe__slot_of(c, w, va)];
-}
-
-static void uffd_discard(struct awe__ctx *c, void *e, const uint32_t *idx, size_t n)
+/* Parked frames' pages go, a run of consecutive parking slots per call. */
+static size_t uffd_discard(struct awe__ctx *c, void *e, const uint32_t *idx, size_t n)
 {
 	struct uffd *u = e;
-	uintptr_t start = 0, len = 0;
+	size_t i = 0, j;
 
-	u->nframes -= n;
-	for (size_t i = 0; i <= n; i++) {
-		uintptr_t at = 0;
+	for (; i < n; i = j) {
+		uintptr_t start = awe__loc_addr(c, &c->frames[idx[i]]);
 
-		if (i < n) {
-			struct awe__frame *f = &c->frames[idx[i]];
-
-			at = page_addr(c, f);
-			if (!awe__frame_present(f))
-				awe__park_release(&u->park, at, 1);
-			if (len && at == start + len) {
-				len += c->page;
-				continue;
-			}
-		}
+		for (j = i + 1; j < n && awe__loc_addr(c, &c->frames[idx[j]]) ==
+						 start + ((j - i) << c->page_shift);
+		     j++)
+			;
 		/* DONTNEED_LOCKED (5.18) also drops pages of mlocked ranges, which
 		 * plain DONTNEED refuses; every kernel with UFFDIO_MOVE has it. */
-		if (len)
-			awe__sys_madvise(start, len, MADV_DONTNEED_LOCKED);
-		start = at;
-		len = c->page;
+		if (awe__test_fail_discard > 0 && --awe__test_fail_discard == 0)
+			break;
+		if (awe__sys_madvise(start, (j - i) << c->page_shift, MADV_DONTNEED_LOCKED))
+			break;
+		awe__park_release(&u->park, start, j - i);
+		u->nframes -= j - i;
 	}
+	return i;
 }
 
 static uint64_t uffd_parking_bytes(struct awe__ctx *c, void *e)

@@ -249,86 +249,83 @@ ssize_t awe_alloc(awe_frame_t *frames, size_t count)
 	return awe_alloc_node(frames, count, -1);
 }
 
-/* Let engine instance @e discard the pages of frames idx[0..n-1] and retire
- * their numbers. A frame of the default instance may still be mapped. */
-void awe__drop_frames(struct awe__ctx *c, struct awe__eng *e, const uint32_t *idx, size_t n)
+/* Forget frame @i, whose page is gone: its number becomes invalid. */
+void awe__frame_forget(struct awe__ctx *c, uint32_t i)
 {
-	e->ops->discard(c, e->data, idx, n);
-	for (size_t i = 0; i < n; i++) {
-		struct awe__frame *f = &c->frames[idx[i]];
-
-		if (f->mapped) {
-			uintptr_t va = awe__frame_va(c, f);
-			struct awe__window *w = awe__window_find(c, va);
-
-			w->slot[awe__slot_of(c, w, va)] = 0;
-			w->nmapped--;
-			c->mapped--;
-		}
-		f->mapped = 0;
-		f->sec = 0;
-		c->allocated--;
-		put_slot(c, idx[i]);
-	}
+	c->frames[i].sec = 0;
+	c->allocated--;
+	put_slot(c, i);
 }
 
-/* Give a batch of frames back. A section frame may be shown in several
- * windows: take it off all of them first, as Windows does (which, with
- * memfd maps, may fail). */
-static int drop_batch(struct awe__ctx *c, struct awe__section *sec, const uint32_t *idx, size_t n)
+/* Give a batch of frames back: take them off every slot first, all or
+ * nothing (a section frame may be shown in several windows, and is taken
+ * off all of them, as Windows does), then let the engine release their
+ * pages. Returns how many went, a prefix; the rest stay allocated. The
+ * kernel may refuse the unmap (with memfd maps, when the process is out of
+ * mappings) or a release, and then no frame is reported gone whose page is
+ * still reachable. */
+static size_t drop_batch(struct awe__ctx *c, struct awe__section *sec, const uint32_t *idx,
+			 size_t n, int *err)
 {
-	if (sec) {
-		int r = awe__section_unmap_frames(c, sec, idx, n);
+	struct awe__eng *e = sec ? &sec->eng : &c->eng;
+	size_t k;
 
-		if (r)
-			return r;
-		sec->nframes -= n;
-	}
-	awe__drop_frames(c, sec ? &sec->eng : &c->eng, idx, n);
-	return 0;
+	*err = sec ? awe__section_unmap_frames(c, sec, idx, n) : awe__unmap_frames(c, idx, n);
+	if (*err)
+		return 0;
+	k = e->ops->discard(c, e->data, idx, n);
+	if (k < n)
+		*err = -EIO;
+	for (size_t i = 0; i < k; i++)
+		awe__frame_forget(c, idx[i]);
+	if (sec)
+		sec->nframes -= k;
+	return k;
 }
 
 /* Free frames of the default instance (@sec NULL) or of section @sec, in
- * order, stopping at the first that is not one; under the lock. Frames
- * before it are freed (Windows' FreeUserPhysicalPages is not atomic). */
+ * order, stopping at the first that is not one, or that the kernel does not
+ * let go; under the lock. Frames before it are freed (Windows'
+ * FreeUserPhysicalPages is not atomic). */
 static int free_frames(struct awe__ctx *c, struct awe__section *sec, const awe_frame_t *frames,
 		       size_t count, size_t *freed)
 {
 	uint32_t idx[256];
-	size_t n = 0, done = 0;
-	int bad = 0, r = 0;
+	size_t n = 0, done = 0, k;
+	int r = 0;
 
-	for (size_t i = 0; i < count && !bad; i++) {
-		struct awe__frame *f;
-		uint32_t k;
+	for (size_t i = 0; i <= count; i++) {
+		struct awe__frame *f = NULL;
+		uint32_t x = 0;
 
-		f = awe__frame_get(c, frames[i], &k);
-		if (!f || f->sec != (sec != NULL) || (sec && f->loc != sec->id)) {
-			bad = -ENOENT;
-			break;
+		if (i < count) {
+			f = awe__frame_get(c, frames[i], &x);
+			if (!f || f->sec != (sec != NULL) || (sec && f->loc != sec->id))
+				r = -ENOENT;
 		}
+		if (n && (i == count || r || n == sizeof(idx) / sizeof(idx[0]))) {
+			int err;
+
+			k = drop_batch(c, sec, idx, n, &err);
+			done += k;
+			/* What could not go stays allocated. */
+			for (size_t j = k; j < n; j++)
+				c->frames[idx[j]].state = AWE__FRAME_OWNED;
+			n = 0;
+			if (err) {
+				r = err;
+				break;
+			}
+		}
+		if (i == count || r)
+			break;
 		/* Marked now so that a second listing of it is rejected. */
 		f->state = DYING;
-		idx[n++] = k;
-		if (n == sizeof(idx) / sizeof(idx[0]) || i + 1 == count) {
-			r = drop_batch(c, sec, idx, n);
-			if (r)
-				break;
-			done += n;
-			n = 0;
-		}
+		idx[n++] = x;
 	}
-	if (n && !r) {
-		r = drop_batch(c, sec, idx, n);
-		if (!r)
-			done += n;
-	}
-	/* A batch that could not be unmapped stays allocated. */
-	for (size_t j = 0; r && j < n; j++)
-		c->frames[idx[j]].state = AWE__FRAME_OWNED;
 	if (freed)
 		*freed = done;
-	return r ? r : bad;
+	return r;
 }
 
 /* awe_free(), and awe_section_free() when @in_section. */

@@ -204,8 +204,7 @@ AWE__HIDDEN ssize_t awe__alloc_call(bool in_section, awe_section_t section, awe_
 				    size_t count, int node);
 AWE__HIDDEN int awe__free_call(bool in_section, awe_section_t section, const awe_frame_t *frames,
 			       size_t count, size_t *freed);
-AWE__HIDDEN void awe__drop_frames(struct awe__ctx *c, struct awe__eng *e, const uint32_t *idx,
-				  size_t n);
+AWE__HIDDEN void awe__frame_forget(struct awe__ctx *c, uint32_t i);
 
 /* windows.c */
 AWE__HIDDEN struct awe__window *awe__window_find(struct awe__ctx *c, uintptr_t va);
@@ -228,6 +227,9 @@ AWE__HIDDEN void awe__sections_fork_child(struct awe__ctx *c);
 
 /* map.c: apply validated ops, then update the tables. */
 AWE__HIDDEN int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n);
+/* map.c: take the mapped ones of frames idx[0..n-1] of the default instance
+ * off their slots, all or nothing. */
+AWE__HIDDEN int awe__unmap_frames(struct awe__ctx *c, const uint32_t *idx, size_t n);
 
 /* The frame named @f if it is allocated (its index in *@idx), else NULL.
  * Inline: every frame of every map call goes through here. */

@@ -86,6 +86,40 @@ AWE__HOT int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
 	return 0;
 }
 
+static int op_cmp(const void *a, const void *b);
+
+int awe__unmap_frames(struct awe__ctx *c, const uint32_t *idx, size_t n)
+{
+	struct awe__op *ops;
+	size_t k = 0;
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		k += c->frames[idx[i]].mapped;
+	if (!k)
+		return 0;
+	ops = malloc(k * sizeof(*ops));
+	if (!ops)
+		return -ENOMEM;
+	k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct awe__frame *f = &c->frames[idx[i]];
+		uintptr_t va = awe__frame_va(c, f);
+
+		if (f->mapped)
+			ops[k++] = (struct awe__op){
+				.va = va,
+				.win = awe__window_find(c, va),
+				.old = idx[i] + 1,
+				.oldprot = f->prot,
+			};
+	}
+	qsort(ops, k, sizeof(*ops), op_cmp);
+	r = awe__commit(c, ops, k);
+	free(ops);
+	return r;
+}
+
 /* Find the window holding [va, va + count pages). */
 static int range_window(struct awe__ctx *c, uintptr_t va, size_t count, struct awe__window **out)
 {

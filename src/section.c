@@ -86,24 +86,15 @@ out:
 }
 
 /* Free every frame of @sec (none is shown anywhere any more) and its
- * instance. */
+ * instance: the pages go with the instance's memfd. */
 static void sec_free(struct awe__ctx *c, struct awe__section *s, bool forked)
 {
-	if (!forked) {
-		uint32_t idx[256];
-		size_t n = 0;
+	for (uint32_t i = 0; !forked && i < c->nframes && s->nframes; i++) {
+		struct awe__frame *f = &c->frames[i];
 
-		for (uint32_t i = 0; i < c->nframes && s->nframes; i++) {
-			struct awe__frame *f = &c->frames[i];
-
-			if (f->state != AWE__FRAME_OWNED || !f->sec || f->loc != s->id)
-				continue;
-			idx[n++] = i;
-			if (n == sizeof(idx) / sizeof(idx[0]) || s->nframes == n) {
-				awe__drop_frames(c, &s->eng, idx, n);
-				s->nframes -= n;
-				n = 0;
-			}
+		if (f->state == AWE__FRAME_OWNED && f->sec && f->loc == s->id) {
+			awe__frame_forget(c, i);
+			s->nframes--;
 		}
 	}
 	s->eng.ops->fini(c, s->eng.data, forked);

@@ -719,6 +719,18 @@ static inline long vmlck_kb(void)
 	return status_kb("VmLck");
 }
 
+/* The number a /proc or /sys file starts with; fails the test without one. */
+static inline uint64_t proc_u64(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	unsigned long long v = 0;
+
+	cr_assert_not_null(fp, "%s: %s", path, strerror(errno));
+	cr_assert_eq(fscanf(fp, "%llu", &v), 1, "%s holds no number", path);
+	fclose(fp);
+	return v;
+}
+
 /*
  * seccomp: make system calls fail as container runtimes' profiles do. Each
  * refusal makes system call @nr fail with @err; with @match_arg1, only when

@@ -381,13 +381,7 @@ Test(engine, seccomp_eperm_forced_uffd_fails)
 
 static uint64_t read_max_map_count(void)
 {
-	FILE *fp = fopen("/proc/sys/vm/max_map_count", "r");
-	unsigned long long v = 0;
-
-	cr_assert_not_null(fp, "/proc/sys/vm/max_map_count: %s", strerror(errno));
-	cr_assert_eq(fscanf(fp, "%llu", &v), 1);
-	fclose(fp);
-	return v;
+	return proc_u64("/proc/sys/vm/max_map_count");
 }
 
 Test(engine, max_map_count_reported)

@@ -9,7 +9,7 @@
  */
 #include "helpers.h"
 
-extern int awe__test_fail_move;
+extern int awe__test_fail_move, awe__test_fail_discard;
 
 #define SLOTS 32
 
@@ -281,4 +281,35 @@ Test(rollback, range_out_keeps_runs_whole)
 	AWE_OK(awe_map(b, N, g));
 	expect_slots(b, g, N);
 	free(fill);
+}
+
+/* The kernel refusing to release a frame's page (test hook: the Nth release
+ * call fails): awe_free() stops there with -EIO, the frames before are
+ * freed, and that frame and the ones after stay allocated with their data
+ * (unmapped: the batch was taken off its slots first). */
+Test(rollback, free_stops_where_a_release_is_refused)
+{
+	awe_frame_t f[SLOTS], rev[SLOTS];
+	char *w = stamped_window(f);
+	size_t freed = 99;
+
+	/* Reversed: every frame's page is a release call of its own. */
+	for (size_t i = 0; i < SLOTS; i++)
+		rev[i] = f[SLOTS - 1 - i];
+	awe__test_fail_discard = 3;
+	AWE_ERR(awe_free(rev, SLOTS, &freed), EIO);
+	awe__test_fail_discard = 0;
+	cr_assert_eq(freed, 2, "%zu freed, expected the 2 before the refused release", freed);
+	cr_assert_eq(get_stats().frames_allocated, SLOTS - 2);
+	for (size_t i = 0; i < 2; i++)
+		assert_frame_invalid(rev[i]);
+	for (size_t i = 2; i < SLOTS; i++) {
+		assert_parked(rev[i]);
+		map1(slot(w, SLOTS - 1 - i), rev[i]);
+		assert_stamped_at(slot(w, SLOTS - 1 - i), rev[i]);
+	}
+	assert_read_faults(slot(w, SLOTS - 1));
+	/* And they go once the kernel lets them. */
+	AWE_OK(awe_free(rev + 2, SLOTS - 2, &freed));
+	cr_assert_eq(get_stats().frames_allocated, 0);
 }
