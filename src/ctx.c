@@ -126,6 +126,8 @@ static int ctx_create(unsigned int flags, struct awe__ctx **out)
 		r = 0;
 	}
 	if (!r)
+		r = awe__frames_measure(c);
+	if (!r)
 		r = awe__engine_select(c);
 	if (r) {
 		free(c);

@@ -174,6 +174,10 @@ AWE__HIDDEN void awe__set_detail(int err, const char *detail);
 
 /* frames.c */
 AWE__HIDDEN awe_frame_t awe__frame_number(const struct awe__ctx *c, uint32_t idx);
+/* Read how much memory may still be allocated into c->avail_pages. Context
+ * creation primes it, so that a process that runs out of descriptors later
+ * still has an honest number. */
+AWE__HIDDEN int awe__frames_measure(struct awe__ctx *c);
 AWE__HIDDEN void awe__frames_fini(struct awe__ctx *c);
 
 /* frames.c: awe_alloc_node() and awe_free(), or with @in_section their
