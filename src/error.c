@@ -62,7 +62,8 @@ const char *awe_strerror(int err)
 			   "needs Linux 6.8 or later)";
 	case EMFILE:
 	case ENFILE:
-		return "no file descriptor left for the engine (its userfaultfd or memfd)";
+		return "no file descriptor left for the engine (its userfaultfd or memfd) or to read "
+		       "the system's limits";
 	default:
 		return "unknown error";
 	}
