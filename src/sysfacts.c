@@ -46,40 +46,36 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 
 /* --- raw reads ------------------------------------------------------------ */
 
-/* @path under awe__test_sysroot, built in @buf when there is one. */
-static const char *rooted(const char *path, char *buf)
+/* System call @nr (openat or faccessat) on @path under awe__test_sysroot:
+ * out of line, so that only tests pay for the buffer on the stack. */
+static __attribute__((noinline)) long rooted_call(long nr, const char *path, long arg)
 {
-	const char *root = awe__test_sysroot;
-	size_t a, b;
+	char buf[AWE__PATH_BUF];
+	size_t a = strlen(awe__test_sysroot), b = strlen(path);
 
-	if (!root)
-		return path;
-	a = strlen(root);
-	b = strlen(path);
-	if (a + b >= AWE__PATH_BUF)
-		return NULL;
-	memcpy(buf, root, a);
+	if (a + b >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, awe__test_sysroot, a);
 	memcpy(buf + a, path, b + 1);
-	return buf;
+	return awe__syscall3(nr, AT_FDCWD, (long)(uintptr_t)buf, arg);
+}
+
+static long path_call(long nr, const char *path, long arg)
+{
+	if (awe__test_sysroot)
+		return rooted_call(nr, path, arg);
+	return awe__syscall3(nr, AT_FDCWD, (long)(uintptr_t)path, arg);
 }
 
 static int open_ro(const char *path)
 {
-	char buf[AWE__PATH_BUF];
-	const char *p = rooted(path, buf);
-
-	if (!p)
-		return -ENAMETOOLONG;
-	return (int)awe__syscall3(SYS_openat, AT_FDCWD, (long)(uintptr_t)p, O_RDONLY | O_CLOEXEC);
+	return (int)path_call(SYS_openat, path, O_RDONLY | O_CLOEXEC);
 }
 
 /* Whether @path is missing: faccessat needs no descriptor. */
 static bool missing(const char *path)
 {
-	char buf[AWE__PATH_BUF];
-	const char *p = rooted(path, buf);
-
-	return p && awe__syscall3(SYS_faccessat, AT_FDCWD, (long)(uintptr_t)p, F_OK) == -ENOENT;
+	return path_call(SYS_faccessat, path, F_OK) == -ENOENT;
 }
 
 /* Read @fd until EOF or until @len bytes are in. */
@@ -169,9 +165,9 @@ static int each_line(const char *path, char *buf, size_t len, void (*fn)(char *l
 
 /* --- parsers ---------------------------------------------------------------- */
 
-static const char *skip_space(const char *s)
+static const char *skip_blanks(const char *s)
 {
-	while (*s == ' ' || *s == '\t' || *s == '\n')
+	while (*s == ' ' || *s == '\t')
 		s++;
 	return s;
 }
@@ -181,7 +177,7 @@ static int parse_u64(const char *s, uint64_t *v)
 {
 	uint64_t n = 0;
 
-	s = skip_space(s);
+	s = skip_blanks(s);
 	if (*s < '0' || *s > '9')
 		return -EINVAL;
 	for (; *s >= '0' && *s <= '9'; s++) {
@@ -248,7 +244,7 @@ static int read_limit(const char *path, uint64_t *v)
 
 	if (n < 0)
 		return (int)n;
-	if (strncmp(skip_space(buf), "max", 3) == 0) {
+	if (strncmp(skip_blanks(buf), "max", 3) == 0) {
 		*v = UINT64_MAX;
 		return 0;
 	}
@@ -418,7 +414,7 @@ static void mount_line(char *line)
 	while ((t = next_field(&s)) && strcmp(t, "-") != 0)
 		;
 	fstype = next_field(&s);
-	super = next_field(&s) ? next_field(&s) : NULL;
+	super = next_field(&s) ? next_field(&s) : NULL; /* past the source */
 	if (!super)
 		return;
 	if (strcmp(fstype, "cgroup2") == 0)
@@ -466,7 +462,7 @@ static int discover(bool force)
 			cg.changed = true;
 		cg.h[v].in = cg.h[v].seen;
 	}
-	if (!r && !cg.changed)
+	if (!cg.changed && !awe__facts_lacking(r))
 		return 0;
 	cg.known = false;
 	if (awe__facts_lacking(r))

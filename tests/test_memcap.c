@@ -499,6 +499,31 @@ Test(facts, cgroup_outside_mount_skipped)
 	assert_avail(HOST_ROOM);
 }
 
+/* mountinfo is read a line at a time, whatever its size: hundreds of
+ * mounts, then a line longer than any buffer, whose tail alone would read
+ * as a cgroup2 mount, and which is skipped whole; the real one last. */
+Test(facts, long_mountinfo)
+{
+	size_t len = 64 * 1024, at = 0;
+	char *m = malloc(len);
+
+	cr_assert_not_null(m);
+	for (int i = 0; i < 500; i++)
+		at += (size_t)snprintf(m + at, len - at,
+				       "%d 1 0:%d / /mnt/m%d rw - tmpfs tmpfs rw\n", 100 + i,
+				       100 + i, i);
+	memset(m + at, 'x', 5000);
+	at += 5000;
+	at += (size_t)snprintf(m + at, len - at,
+			       " 1 0:1 / /sys/fs/bogus rw - cgroup2 cgroup2 rw\n" MOUNT_V2);
+	cr_assert_lt(at, len);
+	cgroups("0::/a\n", m);
+	free(m);
+	v2_level("/sys/fs/cgroup/a", 64 * MiB, NONE, 40 * MiB, 0);
+	assert_avail(16 * MiB);
+	assert_limited_by("/sys/fs/cgroup/a", 2);
+}
+
 /* mountinfo writes a blank in a path as \040. */
 Test(facts, escaped_mount_point)
 {
