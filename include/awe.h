@@ -130,7 +130,8 @@ struct awe_stats {
  *   -EOPNOTSUPP the kernel's userfaultfd lacks a feature the engine needs:
  *               UFFDIO_MOVE (Linux 6.8), UFFD_FEATURE_SIGBUS or anonymous
  *               write-protection; awe_strerror() names which.
- *   -EMFILE, -ENFILE  no file descriptor left for the userfaultfd.
+ *   -EMFILE, -ENFILE  no file descriptor left for the userfaultfd or memfd,
+ *               or to read the system's limits.
  *   -ENOMEM     out of memory.
  *   -EDEADLK    called from a signal handler on a thread that was inside a
  *               libawe call (every function fails so then, changing
@@ -143,8 +144,9 @@ AWE_API int awe_init(unsigned int flags);
  * @frames[0..n-1]; entries past n are not touched.
  *
  * Returns the number n of frames allocated, which may be less than @count
- * when memory, the RLIMIT_MEMLOCK allowance or the frame-number space runs
- * out (as Windows may return fewer pages). Frames are zero-filled, resident
+ * when memory (what the host and every level of the process's memory
+ * cgroups, v1 or v2, allow; see awe(7)), the RLIMIT_MEMLOCK allowance or the
+ * frame-number space runs out (as Windows may return fewer pages). Frames are zero-filled, resident
  * and, unless AWE_INIT_UNLOCKED, locked. @count == 0 returns 0.
  *
  * Errors (nothing allocated):

@@ -7,7 +7,6 @@
 #include <linux/capability.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -16,6 +15,7 @@
 
 #include "engine.h"
 #include "internal.h"
+#include "sysfacts.h"
 
 /*
  * One lock (lock.c) guards all state. Windows takes its per-process AWE lock
@@ -93,40 +93,14 @@ uint64_t awe__memlock_limit(void)
 	return rl.rlim_cur;
 }
 
-/* What the kernel already counts against RLIMIT_MEMLOCK, including memory
- * the program locked itself. */
-uint64_t awe__memlock_used(void)
+uint64_t awe__memlock_room(const struct awe__ctx *c)
 {
-	int e = errno;
-	FILE *f = fopen("/proc/self/status", "re");
-	char line[128];
-	unsigned long long kb = 0;
+	uint64_t used;
 
-	if (f) {
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "VmLck: %llu kB", &kb) == 1)
-				break;
-		fclose(f);
-	}
-	errno = e;
-	return (uint64_t)kb * 1024;
-}
-
-/* The kernel's limit on mappings (VMAs) per process; the memfd engine keeps
- * below it. 65530 is the kernel's default. */
-uint64_t awe__max_map_count(void)
-{
-	int e = errno;
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
-	unsigned long long v = 65530;
-
-	if (f) {
-		if (fscanf(f, "%llu", &v) != 1)
-			v = 65530;
-		fclose(f);
-	}
-	errno = e;
-	return v;
+	/* Unreadable (no descriptor left): take the limit as used up. */
+	if (awe__memlock_used(&used))
+		used = c->memlock_limit;
+	return c->memlock_limit > used ? c->memlock_limit - used : 0;
 }
 
 static unsigned int env_flags(void)
@@ -157,8 +131,17 @@ static int ctx_create(unsigned int flags, struct awe__ctx **out)
 	c->memlock_limit = awe__memlock_limit();
 	c->page = (size_t)sysconf(_SC_PAGESIZE);
 	c->page_shift = (unsigned int)__builtin_ctzl(c->page);
-	c->max_map_count = awe__max_map_count();
-	r = awe__engine_select(c);
+	/* The kernel's default where /proc/sys is missing; but no descriptor
+	 * left is no reason to guess. */
+	r = awe__max_map_count(&c->max_map_count);
+	if (r && !awe__facts_lacking(r)) {
+		c->max_map_count = 65530;
+		r = 0;
+	}
+	if (!r)
+		r = awe__frames_measure(c);
+	if (!r)
+		r = awe__engine_select(c);
 	if (r) {
 		free(c);
 		return r;

@@ -348,9 +348,7 @@ static size_t top(const uint32_t *idx, size_t n)
  * grown to hold. */
 static size_t fitting(struct awe__ctx *c, const struct mfd *m, const uint32_t *idx, size_t n)
 {
-	uint64_t used = awe__memlock_used();
-	uint64_t room = c->memlock_limit > used ? c->memlock_limit - used : 0;
-	uint64_t fit = m->pool_pages + (room >> c->page_shift);
+	uint64_t fit = m->pool_pages + (awe__memlock_room(c) >> c->page_shift);
 	size_t k = 0;
 
 	while (k < n && idx[k] < fit)

@@ -273,9 +273,7 @@ static int grow_parking(struct awe__ctx *c, struct uffd *u, size_t need)
 		return r;
 	r = add_arena(c, u, need);
 	if (r == -EPERM && c->memlock_limit != UINT64_MAX) {
-		uint64_t used = awe__memlock_used();
-		uint64_t room = c->memlock_limit > used ? c->memlock_limit - used : 0;
-		size_t fit = (size_t)(room >> c->page_shift);
+		size_t fit = (size_t)(awe__memlock_room(c) >> c->page_shift);
 
 		if (fit && fit < need)
 			r = add_arena(c, u, fit);

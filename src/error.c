@@ -65,7 +65,8 @@ const char *awe_strerror(int err)
 		       "it would wait for that call, which cannot go on until the handler returns";
 	case EMFILE:
 	case ENFILE:
-		return "no file descriptor left for the engine (its userfaultfd or memfd)";
+		return "no file descriptor left for the engine (its userfaultfd or memfd) or to read "
+		       "the system's limits";
 	default:
 		return "unknown error";
 	}

@@ -17,6 +17,7 @@
 
 #include "engine.h"
 #include "internal.h"
+#include "sysfacts.h"
 
 #define MAX_FRAMES 0xfffffffeu /* index + 1 must fit the low 32 bits */
 #define BATCH 4096u	       /* frames per engine call */
@@ -97,46 +98,38 @@ static void put_slot(struct awe__ctx *c, uint32_t i)
 	push_free(c, i);
 }
 
-/* Pages the kernel can still hand out without pushing the system into the
- * OOM killer: Windows answers a request it cannot meet with fewer pages, and
- * Linux would rather kill someone than fail an allocation. */
-static uint64_t mem_available_pages(const struct awe__ctx *c)
+/* Pages the kernel can still hand out without pushing the host or the
+ * process's memory cgroups into reclaim trouble or the OOM killer: Windows
+ * answers a request it cannot meet with fewer pages, and Linux would rather
+ * kill someone than fail an allocation. With no descriptor left to read it
+ * (sysfacts.c), the last reading stays, less what was allocated since,
+ * lowered to the host's free memory, which needs no descriptor: never more. */
+int awe__frames_measure(struct awe__ctx *c)
 {
-	int e = errno;
-	FILE *f = fopen("/proc/meminfo", "re");
-	unsigned long long total = 0, avail = 0, v;
-	char line[128];
-	uint64_t keep;
+	struct timespec now;
+	uint64_t bytes;
+	int r = awe__mem_available(&bytes);
 
-	if (!f) {
-		errno = e;
-		return UINT64_MAX;
+	if (r == 0) {
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+		c->avail_stamp = now.tv_sec;
+		c->avail_pages = bytes >> c->page_shift;
+	} else if ((bytes >> c->page_shift) < c->avail_pages) {
+		c->avail_pages = bytes >> c->page_shift;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "MemTotal: %llu kB", &v) == 1)
-			total = v;
-		else if (sscanf(line, "MemAvailable: %llu kB", &v) == 1)
-			avail = v;
-	}
-	fclose(f);
-	errno = e;
-	/* Leave the rest of the system 1/32 of RAM, at least 128 MiB. */
-	keep = total / 32 > 131072 ? total / 32 : 131072;
-	return avail > keep ? ((avail - keep) * 1024) >> c->page_shift : 0;
+	return r;
 }
 
-/* mem_available_pages() reads /proc, far slower than a small allocation:
- * trust a recent reading, less what was allocated since, unless the request
- * does not fit in it. */
+/* Measuring reads /proc and /sys, far slower than a small allocation: trust
+ * a recent reading, less what was allocated since, unless the request does
+ * not fit in it. */
 static uint64_t available(struct awe__ctx *c, size_t want)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-	if (want > c->avail_pages || now.tv_sec != c->avail_stamp) {
-		c->avail_pages = mem_available_pages(c);
-		c->avail_stamp = now.tv_sec;
-	}
+	if (want > c->avail_pages || now.tv_sec != c->avail_stamp)
+		awe__frames_measure(c);
 	return c->avail_pages;
 }
 

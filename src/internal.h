@@ -188,14 +188,19 @@ AWE__HIDDEN bool awe__unlock_for_moves(struct awe__ctx *c, struct awe__window *w
 AWE__HIDDEN void awe__relock_after_moves(struct awe__ctx *c, struct awe__window *w);
 AWE__HIDDEN int awe__ret(int r);
 AWE__HIDDEN uint64_t awe__memlock_limit(void);
-AWE__HIDDEN uint64_t awe__memlock_used(void);
-AWE__HIDDEN uint64_t awe__max_map_count(void);
+/* Bytes that may still be locked under c->memlock_limit (finite): none when
+ * what is locked already cannot be read. */
+AWE__HIDDEN uint64_t awe__memlock_room(const struct awe__ctx *c);
 
 /* error.c */
 AWE__HIDDEN void awe__set_detail(int err, const char *detail);
 
 /* frames.c */
 AWE__HIDDEN awe_frame_t awe__frame_number(const struct awe__ctx *c, uint32_t idx);
+/* Read how much memory may still be allocated into c->avail_pages. Context
+ * creation primes it, so that a process that runs out of descriptors later
+ * still has an honest number. */
+AWE__HIDDEN int awe__frames_measure(struct awe__ctx *c);
 AWE__HIDDEN void awe__frames_fini(struct awe__ctx *c);
 
 /* frames.c: awe_alloc_node() and awe_free(), or with @in_section their

@@ -6,7 +6,9 @@
  * (userfaultfd and its features, the sysctls and limits that matter), then
  * asks libawe itself and moves one frame in and out of a window. The raw
  * facts come first so that a report pasted into a bug is useful even when
- * libawe's own answer is only an error code.
+ * libawe's own answer is only an error code. How much memory libawe could
+ * allocate now, and what limits it, comes from libawe's own reader
+ * (src/sysfacts.c, compiled in), so that it is the number libawe uses.
  *
  * Exit status: 0 when libawe works here, 1 when it does not, 2 on bad usage.
  */
@@ -30,6 +32,7 @@
 #include <awe.h>
 
 #include "linux_abi.h"
+#include "sysfacts.h"
 
 #define CAP_IPC_LOCK_BIT 14
 
@@ -48,6 +51,9 @@ struct probe {
 	struct rlimit memlock;
 	const char *env_unlocked;
 	int membarrier; /* MEMBARRIER_CMD_PRIVATE_EXPEDITED: 1 yes, 0 no, -1 unknown */
+	int mem_rc;	/* of awe__mem_explain() */
+	struct awe__mem_why mem;
+	char memcg[2][AWE__PATH_BUF]; /* v1's memory cgroup, the v2 cgroup; "" when none */
 
 	int init_rc;
 	int stats_rc;
@@ -204,6 +210,10 @@ static void probe_all(struct probe *p)
 		p->memlock.rlim_cur = p->memlock.rlim_max = 0;
 	p->env_unlocked = getenv("LIBAWE_UNLOCKED");
 	p->membarrier = probe_membarrier();
+	p->mem_rc = awe__mem_explain(&p->mem);
+	for (int v = 1; v <= 2; v++)
+		if (awe__memcg_dir(v, p->memcg[v - 1], sizeof(p->memcg[0])))
+			p->memcg[v - 1][0] = '\0';
 	probe_libawe(p);
 }
 
@@ -269,6 +279,22 @@ static void fmt_limit(rlim_t v, char *buf, size_t len)
 		snprintf(buf, len, "%llu bytes", (unsigned long long)v);
 }
 
+/* Whether a memory cgroup level, not the host, limits allocations most. */
+static bool cgroup_limits(const struct probe *p)
+{
+	return !p->mem_rc && p->mem.cg_version && p->mem.cg_room < p->mem.host_room;
+}
+
+static void fmt_size(uint64_t v, char *buf, size_t len)
+{
+	if (v >= (1ull << 30))
+		snprintf(buf, len, "%.1f GiB", (double)v / (1ull << 30));
+	else if (v >= (1ull << 20))
+		snprintf(buf, len, "%.1f MiB", (double)v / (1ull << 20));
+	else
+		snprintf(buf, len, "%llu KiB", (unsigned long long)v >> 10);
+}
+
 static const char *errno_text(int e)
 {
 	const char *name = strerrorname_np(e);
@@ -287,6 +313,41 @@ static void field(const char *label, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+}
+
+/* What libawe could allocate now, and what stops it there. */
+static void print_memory(const struct probe *p)
+{
+	const struct awe__mem_why *m = &p->mem;
+	char a[32], b[32], c[32];
+
+	for (int v = 1; v <= 2; v++)
+		field(v == 1 ? "memory cgroup (v1):" : "cgroup (v2):", "%s",
+		      p->memcg[v - 1][0] ? p->memcg[v - 1] : "none");
+	if (p->mem_rc) {
+		field("allocatable now:", "unknown (%s: %s)", errno_text(-p->mem_rc),
+		      strerror(-p->mem_rc));
+		return;
+	}
+	fmt_size(m->host_avail, a, sizeof(a));
+	fmt_size(m->host_total, b, sizeof(b));
+	fmt_size(m->host_avail - m->host_room, c, sizeof(c));
+	if (m->host_sysinfo)
+		field("host memory:", "%s free of %s (sysinfo: /proc/meminfo unreadable)", a, b);
+	else
+		field("host memory:", "MemAvailable %s of %s", a, b);
+	fmt_size(m->avail, a, sizeof(a));
+	if (!cgroup_limits(p)) {
+		field("allocatable now:", "%s, limited by the host (less %s left to the rest)", a,
+		      c);
+		return;
+	}
+	fmt_size(m->cg_limit, b, sizeof(b));
+	fmt_size(m->cg_usage, c, sizeof(c));
+	field("allocatable now:", "%s, limited by memory cgroup v%d %s", a, m->cg_version,
+	      m->cg_dir);
+	fmt_size(m->cg_reclaimable, a, sizeof(a));
+	field("  that cgroup:", "limit %s, usage %s, reclaimable %s", b, c, a);
 }
 
 static void print_text(const struct probe *p)
@@ -334,6 +395,7 @@ static void print_text(const struct probe *p)
 	      p->membarrier < 0 ? "unknown"
 	      : p->membarrier	? "yes (a thread using libawe alone locks without atomics)"
 				: "no (libawe's lock is a plain mutex)");
+	print_memory(p);
 
 	if (p->init_rc)
 		field("awe_init(0):", "%d: %s", p->init_rc, awe_strerror(p->init_rc));
@@ -397,6 +459,26 @@ static void json_limit(const char *key, uint64_t v, bool infinite)
 		printf("  \"%s\": %" PRIu64 ",\n", key, v);
 }
 
+static void print_json_memory(const struct probe *p)
+{
+	const struct awe__mem_why *m = &p->mem;
+	bool ok = !p->mem_rc, cg = cgroup_limits(p);
+
+	json_str("memory_cgroup_v1", p->memcg[0][0] ? p->memcg[0] : NULL, false);
+	json_str("cgroup_v2", p->memcg[1][0] ? p->memcg[1] : NULL, false);
+	json_str("allocatable_error", ok ? NULL : errno_text(-p->mem_rc), false);
+	json_num("allocatable_bytes", (long long)m->avail, ok);
+	json_str("allocatable_limited_by", !ok ? NULL : cg ? "cgroup" : "host", false);
+	json_str("host_memory_source", !ok ? NULL : m->host_sysinfo ? "sysinfo" : "meminfo", false);
+	json_num("host_mem_available", (long long)m->host_avail, ok);
+	json_num("host_mem_total", (long long)m->host_total, ok);
+	json_str("limiting_cgroup", cg ? m->cg_dir : NULL, false);
+	json_num("limiting_cgroup_version", m->cg_version, cg);
+	json_num("limiting_cgroup_limit", (long long)m->cg_limit, cg);
+	json_num("limiting_cgroup_usage", (long long)m->cg_usage, cg);
+	json_num("limiting_cgroup_reclaimable", (long long)m->cg_reclaimable, cg);
+}
+
 static void print_json(const struct probe *p)
 {
 	char buf[256];
@@ -426,6 +508,7 @@ static void print_json(const struct probe *p)
 	json_str("libawe_unlocked_env", p->env_unlocked, false);
 	printf("  \"membarrier_private_expedited\": %s,\n",
 	       (const char *[]){"null", "false", "true"}[p->membarrier + 1]);
+	print_json_memory(p);
 	printf("  \"awe_init\": %d,\n", p->init_rc);
 	json_str("awe_init_error", p->init_rc ? awe_strerror(p->init_rc) : NULL, false);
 	if (!p->stats_rc) {

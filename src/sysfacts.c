@@ -1,0 +1,664 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * System facts (sysfacts.h): what the system allows right now, read with
+ * raw system calls through awe__syscall3().
+ *
+ * Memory: what the host has available less a reserve, and for every memory
+ * cgroup level from the process's own up to its hierarchy's mount point
+ * (cgroup v1 and v2; hybrid hosts have both) its limit less its usage plus
+ * the inactive file pages the kernel can reclaim, less a reserve. The
+ * least of these is what may still be allocated: beyond it the kernel
+ * reclaims hard and then kills someone, where Windows would answer with
+ * fewer pages.
+ */
+#include "sysfacts.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+
+#include "linux_abi.h"
+
+const char *awe__test_sysroot;
+
+#define MiB (1024ull * 1024)
+/* Files are read into this much: every field looked up here is in the
+ * first KiB of its file, and a field cut off reads as missing. */
+#define FILE_BUF 4096
+/* A v1 limit this high means none (the kernel shows ~2^63). */
+#define V1_NO_LIMIT (1ull << 62)
+
+static uint64_t sub0(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* --- raw reads ------------------------------------------------------------ */
+
+/* System call @nr (openat or faccessat) on @path under awe__test_sysroot:
+ * out of line, so that only tests pay for the buffer on the stack. */
+static __attribute__((noinline)) long rooted_call(long nr, const char *path, long arg)
+{
+	char buf[AWE__PATH_BUF];
+	size_t a = strlen(awe__test_sysroot), b = strlen(path);
+
+	if (a + b >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, awe__test_sysroot, a);
+	memcpy(buf + a, path, b + 1);
+	return awe__syscall3(nr, AT_FDCWD, (long)(uintptr_t)buf, arg);
+}
+
+static long path_call(long nr, const char *path, long arg)
+{
+	if (awe__test_sysroot)
+		return rooted_call(nr, path, arg);
+	return awe__syscall3(nr, AT_FDCWD, (long)(uintptr_t)path, arg);
+}
+
+static int open_ro(const char *path)
+{
+	return (int)path_call(SYS_openat, path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Whether @path is missing: faccessat needs no descriptor. */
+static bool missing(const char *path)
+{
+	return path_call(SYS_faccessat, path, F_OK) == -ENOENT;
+}
+
+/* Read @fd until EOF or until @len bytes are in. */
+static ssize_t read_upto(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		long r = awe__syscall3(SYS_read, fd, (long)(uintptr_t)(buf + got),
+				       (long)(len - got));
+
+		if (r == -EINTR)
+			continue;
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+static void close_fd(int fd)
+{
+	/* Linux closes the descriptor even when close() reports an error. */
+	awe__syscall3(SYS_close, fd, 0, 0);
+}
+
+ssize_t awe__read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	if (len == 0)
+		return -EINVAL;
+	fd = open_ro(path);
+	if (fd < 0)
+		return fd;
+	n = read_upto(fd, buf, len - 1);
+	close_fd(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/* Call @fn on every line of @path, NUL-terminated without its newline, for
+ * files that may be larger than any buffer (mountinfo). A line longer than
+ * @len - 1 bytes is skipped. */
+static int each_line(const char *path, char *buf, size_t len, void (*fn)(char *line))
+{
+	size_t have = 0;
+	bool skipping = false, eof = false;
+	int fd = open_ro(path);
+
+	if (fd < 0)
+		return fd;
+	while (!eof) {
+		ssize_t n = read_upto(fd, buf + have, len - 1 - have);
+		char *s = buf, *nl;
+
+		if (n < 0) {
+			close_fd(fd);
+			return (int)n;
+		}
+		eof = (size_t)n < len - 1 - have;
+		have += (size_t)n;
+		buf[have] = '\0';
+		while ((nl = memchr(s, '\n', have - (size_t)(s - buf)))) {
+			*nl = '\0';
+			if (!skipping)
+				fn(s);
+			skipping = false;
+			s = nl + 1;
+		}
+		if (eof && s < buf + have && !skipping)
+			fn(s);
+		if (s == buf) {
+			skipping = true;
+			have = 0;
+		} else {
+			have -= (size_t)(s - buf);
+			memmove(buf, s, have);
+		}
+	}
+	close_fd(fd);
+	return 0;
+}
+
+/* --- parsers ---------------------------------------------------------------- */
+
+static const char *skip_blanks(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* The unsigned decimal number at @s (after blanks), saturating. */
+static int parse_u64(const char *s, uint64_t *v)
+{
+	uint64_t n = 0;
+
+	s = skip_blanks(s);
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned int d = (unsigned int)(*s - '0');
+
+		n = n > (UINT64_MAX - d) / 10 ? UINT64_MAX : n * 10 + d;
+	}
+	*v = n;
+	return 0;
+}
+
+/* The number after "@key@sep" at the start of a line of @text. */
+static int parse_field(const char *text, const char *key, char sep, uint64_t *v)
+{
+	size_t k = strlen(key);
+
+	for (const char *s = text; s; s = strchr(s, '\n'), s = s ? s + 1 : NULL)
+		if (strncmp(s, key, k) == 0 && s[k] == sep)
+			return parse_u64(s + k + 1, v);
+	return -ENOENT;
+}
+
+static int parse_kb(const char *text, const char *key, uint64_t *bytes)
+{
+	uint64_t kb;
+	int r = parse_field(text, key, ':', &kb);
+
+	if (!r)
+		*bytes = kb > UINT64_MAX / 1024 ? UINT64_MAX : kb * 1024;
+	return r;
+}
+
+int awe__read_u64(const char *path, uint64_t *v)
+{
+	char buf[64];
+	ssize_t n = awe__read_file(path, buf, sizeof(buf));
+
+	return n < 0 ? (int)n : parse_u64(buf, v);
+}
+
+int awe__read_kb(const char *path, const char *key, uint64_t *bytes)
+{
+	char buf[FILE_BUF];
+	ssize_t n = awe__read_file(path, buf, sizeof(buf));
+
+	return n < 0 ? (int)n : parse_kb(buf, key, bytes);
+}
+
+int awe__read_key(const char *path, const char *key, uint64_t *v)
+{
+	char buf[FILE_BUF];
+	ssize_t n = awe__read_file(path, buf, sizeof(buf));
+
+	return n < 0 ? (int)n : parse_field(buf, key, ' ', v);
+}
+
+/* A cgroup limit: a number, or none (UINT64_MAX) for v2's "max" and v1's
+ * ~2^63. */
+static int read_limit(const char *path, uint64_t *v)
+{
+	char buf[64];
+	ssize_t n = awe__read_file(path, buf, sizeof(buf));
+	int r;
+
+	if (n < 0)
+		return (int)n;
+	if (strncmp(skip_blanks(buf), "max", 3) == 0) {
+		*v = UINT64_MAX;
+		return 0;
+	}
+	r = parse_u64(buf, v);
+	if (!r && *v >= V1_NO_LIMIT)
+		*v = UINT64_MAX;
+	return r;
+}
+
+/* Whether @tok is one of the comma-separated words of @list. */
+static bool has_word(const char *list, const char *tok)
+{
+	size_t k = strlen(tok);
+
+	for (const char *s = list; s; s = strchr(s, ','), s = s ? s + 1 : NULL)
+		if (strncmp(s, tok, k) == 0 && (s[k] == ',' || s[k] == '\0'))
+			return true;
+	return false;
+}
+
+/* --- the host --------------------------------------------------------------- */
+
+struct host {
+	uint64_t avail, total, room;
+	bool sysinfo;
+};
+
+/* MemAvailable less a reserve for everybody else: 1/32 of RAM, at least
+ * 128 MiB. Without /proc/meminfo, sysinfo(2), which needs no descriptor:
+ * free RAM and buffers, less than what is available (the page cache does
+ * not count), so an answer on the safe side. */
+static void host(struct host *h)
+{
+	char buf[FILE_BUF];
+	struct sysinfo si;
+
+	h->sysinfo = awe__read_file("/proc/meminfo", buf, sizeof(buf)) < 0 ||
+		     parse_kb(buf, "MemTotal", &h->total) ||
+		     parse_kb(buf, "MemAvailable", &h->avail);
+	if (h->sysinfo) {
+		h->total = h->avail = 0;
+		if (awe__syscall3(SYS_sysinfo, (long)(uintptr_t)&si, 0, 0) == 0) {
+			h->total = (uint64_t)si.totalram * si.mem_unit;
+			h->avail = ((uint64_t)si.freeram + si.bufferram) * si.mem_unit;
+		}
+	}
+	h->room = sub0(h->avail, max_u64(h->total / 32, 128 * MiB));
+}
+
+/* --- finding the memory cgroups --------------------------------------------- */
+
+enum { V1, V2, NHIER };
+
+struct hier {
+	bool in;		    /* /proc/self/cgroup names a cgroup of this version */
+	bool seen;		    /* ... in the reading under way */
+	bool mounted;		    /* dir is set: a mount shows that cgroup */
+	size_t top;		    /* length of the mount point in dir */
+	char cgroup[AWE__PATH_BUF]; /* as /proc/self/cgroup names it */
+	char dir[AWE__PATH_BUF];
+};
+
+/* Read and written under the library's lock, as every caller holds it. */
+static struct {
+	bool known;	  /* the mounts were read for the cgroups in h[] */
+	bool changed;	  /* /proc/self/cgroup named other cgroups just now */
+	const char *root; /* awe__test_sysroot they were found under */
+	struct hier h[NHIER];
+} cg;
+
+/* A line "ID:controllers:path" of /proc/self/cgroup: v2 is "0::path", v1's
+ * memory hierarchy lists "memory" among its controllers. */
+static void cgroup_line(char *line)
+{
+	char *ctl = strchr(line, ':'), *path = ctl ? strchr(ctl + 1, ':') : NULL;
+	struct hier *h;
+
+	if (!path)
+		return;
+	*ctl++ = '\0';
+	*path++ = '\0';
+	if (strcmp(line, "0") == 0 && *ctl == '\0')
+		h = &cg.h[V2];
+	else if (has_word(ctl, "memory"))
+		h = &cg.h[V1];
+	else
+		return;
+	if (strlen(path) >= sizeof(h->cgroup))
+		return;
+	h->seen = true;
+	if (!h->in || strcmp(h->cgroup, path) != 0) {
+		strcpy(h->cgroup, path);
+		h->in = true;
+		cg.changed = true;
+	}
+}
+
+/* The next space-separated field of *@s, NUL-terminated in place. */
+static char *next_field(char **s)
+{
+	char *f = *s, *end;
+
+	if (!f || !*f)
+		return NULL;
+	end = strchr(f, ' ');
+	*s = end ? end + 1 : NULL;
+	if (end)
+		*end = '\0';
+	return f;
+}
+
+/* mountinfo escapes blanks and backslashes in paths as \ooo. */
+static void unescape(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++, d++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*d = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*d = *s;
+		}
+	}
+	*d = '\0';
+}
+
+/* @cgroup's path below a mount of the hierarchy's @root, NULL when the
+ * mount does not show it: it is elsewhere in the hierarchy, or outside the
+ * process's cgroup namespace (shown as "/.."). */
+static const char *below(const char *cgroup, const char *root)
+{
+	size_t n = strcmp(root, "/") == 0 ? 0 : strlen(root);
+	const char *rel = cgroup + n, *dots;
+
+	if (strncmp(cgroup, root, n) != 0 || (*rel != '/' && *rel != '\0'))
+		return NULL;
+	for (dots = strstr(rel, "/.."); dots; dots = strstr(dots + 1, "/.."))
+		if (dots[3] == '/' || dots[3] == '\0')
+			return NULL;
+	return rel;
+}
+
+static size_t trim_slashes(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && s[n - 1] == '/')
+		n--;
+	return n;
+}
+
+/* A line of /proc/self/mountinfo: "ID parent dev root mountpoint options
+ * [optional fields] - fstype source superoptions". The first mount that
+ * shows the process's cgroup of its version gives the directory. */
+static void mount_line(char *line)
+{
+	char *f[5], *s = line, *t, *fstype, *super;
+	const char *rel;
+	struct hier *h;
+	size_t m, r;
+
+	for (int i = 0; i < 5; i++)
+		if (!(f[i] = next_field(&s)))
+			return;
+	while ((t = next_field(&s)) && strcmp(t, "-") != 0)
+		;
+	fstype = next_field(&s);
+	super = next_field(&s) ? next_field(&s) : NULL; /* past the source */
+	if (!super)
+		return;
+	if (strcmp(fstype, "cgroup2") == 0)
+		h = &cg.h[V2];
+	else if (strcmp(fstype, "cgroup") == 0 && has_word(super, "memory"))
+		h = &cg.h[V1];
+	else
+		return;
+	if (!h->in || h->mounted)
+		return;
+	unescape(f[3]);
+	unescape(f[4]);
+	rel = below(h->cgroup, f[3]);
+	if (!rel)
+		return;
+	m = trim_slashes(f[4]);
+	r = trim_slashes(rel);
+	if (m + r >= sizeof(h->dir))
+		return;
+	memcpy(h->dir, f[4], m);
+	memcpy(h->dir + m, rel, r);
+	h->dir[m + r] = '\0';
+	h->top = m;
+	h->mounted = true;
+}
+
+/* Bring cg up to date: /proc/self/cgroup every time, as the process may
+ * have been moved; the mounts when that changed, or with @force when a
+ * directory vanished. Neither file there means no cgroup to look at. */
+static int discover(bool force)
+{
+	char line[AWE__PATH_BUF];
+	int r;
+
+	if (cg.root != awe__test_sysroot) {
+		cg.known = false;
+		cg.root = awe__test_sysroot;
+	}
+	cg.changed = !cg.known || force;
+	for (int v = 0; v < NHIER; v++)
+		cg.h[v].seen = false;
+	r = each_line("/proc/self/cgroup", line, sizeof(line), cgroup_line);
+	for (int v = 0; v < NHIER; v++) {
+		if (cg.h[v].in && !cg.h[v].seen)
+			cg.changed = true;
+		cg.h[v].in = cg.h[v].seen;
+	}
+	if (!cg.changed && !awe__facts_lacking(r))
+		return 0;
+	cg.known = false;
+	if (awe__facts_lacking(r))
+		return r;
+	for (int v = 0; v < NHIER; v++)
+		cg.h[v].mounted = false;
+	r = each_line("/proc/self/mountinfo", line, sizeof(line), mount_line);
+	if (awe__facts_lacking(r))
+		return r;
+	cg.known = true;
+	return 0;
+}
+
+int awe__memcg_dir(int version, char *buf, size_t len)
+{
+	const struct hier *h = &cg.h[version == 1 ? V1 : V2];
+	int r = discover(false);
+
+	if (r)
+		return r;
+	if (!h->in || !h->mounted)
+		return -ENOENT;
+	if (strlen(h->dir) >= len)
+		return -ENAMETOOLONG;
+	strcpy(buf, h->dir);
+	return 0;
+}
+
+/* --- room under the memory cgroups ------------------------------------------ */
+
+/* The files of one level. */
+static const struct {
+	const char *limit[2]; /* the lower counts */
+	const char *usage;
+	const char *reclaimable; /* its key in memory.stat (v1: the hierarchy's) */
+} files[NHIER] = {
+	[V1] = {{"memory.limit_in_bytes", NULL}, "memory.usage_in_bytes", "total_inactive_file"},
+	[V2] = {{"memory.max", "memory.high"}, "memory.current", "inactive_file"},
+};
+
+struct level {
+	uint64_t limit, usage, reclaimable, room;
+};
+
+/* The tightest limited level: hierarchy @v (NHIER: none), its directory
+ * cg.h[v].dir[0..len). */
+struct tightest {
+	int v;
+	size_t len;
+	struct level l;
+};
+
+/* @dir[0..len) + "/" + @name, in @dir past @len. */
+static const char *file_at(char *dir, size_t len, const char *name)
+{
+	dir[len] = '/';
+	strcpy(dir + len + 1, name);
+	return dir;
+}
+
+/* The numbers of the level whose directory is @dir[0..len) into *@l, whose
+ * limit is UINT64_MAX when it has none. Unknown usage counts as all of the
+ * limit, unknown reclaimable pages as none. -ESTALE: @check_gone and the
+ * directory is gone. */
+static int read_level(int v, char *dir, size_t len, bool check_gone, struct level *l)
+{
+	uint64_t x;
+	int r;
+
+	l->limit = UINT64_MAX;
+	for (int i = 0; i < 2 && files[v].limit[i]; i++) {
+		r = read_limit(file_at(dir, len, files[v].limit[i]), &x);
+		if (awe__facts_lacking(r))
+			return r;
+		if (r == -ENOENT && i == 0 && check_gone) {
+			dir[len] = '\0';
+			if (missing(dir))
+				return -ESTALE;
+		}
+		if (!r && x < l->limit)
+			l->limit = x;
+	}
+	if (l->limit == UINT64_MAX)
+		return 0;
+	r = awe__read_u64(file_at(dir, len, files[v].usage), &l->usage);
+	if (awe__facts_lacking(r))
+		return r;
+	if (r)
+		l->usage = l->limit;
+	r = awe__read_key(file_at(dir, len, "memory.stat"), files[v].reclaimable, &l->reclaimable);
+	if (awe__facts_lacking(r))
+		return r;
+	if (r)
+		l->reclaimable = 0;
+	/* Leave the cgroup 1/32 of its limit, at least 8 MiB, for everything
+	 * else in it: page tables, the program's own allocations. */
+	l->room = sub0(add_sat(l->limit, l->reclaimable),
+		       add_sat(l->usage, max_u64(l->limit / 32, 8 * MiB)));
+	return 0;
+}
+
+/* Walk every level from the process's cgroups up to their mount points. */
+static int cgroups_room(bool check_gone, struct tightest *t)
+{
+	char dir[AWE__PATH_BUF + 64];
+
+	t->v = NHIER;
+	for (int v = 0; v < NHIER; v++) {
+		const struct hier *h = &cg.h[v];
+		size_t len = strlen(h->dir);
+
+		if (!h->in || !h->mounted)
+			continue;
+		memcpy(dir, h->dir, len);
+		for (bool leaf = true;; leaf = false) {
+			struct level l;
+			int r = read_level(v, dir, len, check_gone && leaf, &l);
+
+			if (r)
+				return r;
+			if (l.limit != UINT64_MAX && (t->v == NHIER || l.room < t->l.room))
+				*t = (struct tightest){v, len, l};
+			if (len <= h->top)
+				break;
+			while (--len > h->top && dir[len] != '/')
+				;
+		}
+	}
+	return 0;
+}
+
+static int measure(struct host *hs, struct tightest *t)
+{
+	int r = discover(false);
+
+	if (!r)
+		r = cgroups_room(true, t);
+	/* The process's directory vanished: moved mounts. Once more. */
+	if (r == -ESTALE) {
+		r = discover(true);
+		if (!r)
+			r = cgroups_room(false, t);
+	}
+	host(hs);
+	return r;
+}
+
+static uint64_t least(const struct host *hs, const struct tightest *t)
+{
+	return t->v != NHIER && t->l.room < hs->room ? t->l.room : hs->room;
+}
+
+int awe__mem_available(uint64_t *bytes)
+{
+	struct host hs;
+	struct tightest t;
+	int r = measure(&hs, &t);
+
+	*bytes = r ? hs.room : least(&hs, &t);
+	return r;
+}
+
+int awe__mem_explain(struct awe__mem_why *w)
+{
+	struct host hs;
+	struct tightest t;
+	int r = measure(&hs, &t);
+
+	if (r)
+		return r;
+	memset(w, 0, sizeof(*w));
+	w->avail = least(&hs, &t);
+	w->host_avail = hs.avail;
+	w->host_total = hs.total;
+	w->host_room = hs.room;
+	w->host_sysinfo = hs.sysinfo;
+	if (t.v != NHIER) {
+		w->cg_version = t.v == V1 ? 1 : 2;
+		w->cg_limit = t.l.limit;
+		w->cg_usage = t.l.usage;
+		w->cg_reclaimable = t.l.reclaimable;
+		w->cg_room = t.l.room;
+		memcpy(w->cg_dir, cg.h[t.v].dir, t.len);
+		w->cg_dir[t.len] = '\0';
+	}
+	return 0;
+}
+
+/* --- the process ------------------------------------------------------------ */
+
+int awe__memlock_used(uint64_t *bytes)
+{
+	return awe__read_kb("/proc/self/status", "VmLck", bytes);
+}
+
+int awe__max_map_count(uint64_t *v)
+{
+	return awe__read_u64("/proc/sys/vm/max_map_count", v);
+}
