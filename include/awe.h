@@ -21,10 +21,17 @@
  * whole slot (Windows rounds down the same way). Counts are in pages of
  * awe_page_size() bytes.
  *
+ * Pointer arguments: NULL where a pointer is needed, and a pointer or array
+ * that is not all within user memory (below vm.mmap_min_addr, beyond the
+ * top of the user address space, or running off its end), fail with
+ * -EFAULT before anything is touched or changed.
+ *
  * Access to an unmapped slot, a write to a read-only slot, and any access to
- * a slot protected with AWE_PROT_NONE raise SIGBUS with si_addr at the
- * faulting address: libawe's equivalent of Windows' access violation. A
- * system call that reads or writes such a slot fails with EFAULT instead.
+ * a slot protected with AWE_PROT_NONE raise a signal with si_addr at the
+ * faulting address, libawe's equivalent of Windows' access violation:
+ * SIGBUS with the uffd-move engine, SIGSEGV with the memfd engine and in the
+ * windows of AWE sections (awe_stats() names the engine). A system call that
+ * reads or writes such a slot fails with EFAULT instead.
  *
  * Signal handlers: a handler of the fault above may call any libawe
  * function, typically to map the faulting page (the interrupted access is
@@ -208,7 +215,8 @@ AWE_API int awe_free(const awe_frame_t *frames, size_t count, size_t *freed);
  *
  * Errors:
  *   -EFAULT  @base is NULL.
- *   -EINVAL  @size is 0 or too large, an unknown flag, or AWE_WINDOW_FIXED
+ *   -EINVAL  @size is 0 or larger than the user address space, an unknown
+ *            flag, or AWE_WINDOW_FIXED
  *            without a hint.
  *   -EEXIST  AWE_WINDOW_FIXED and the range is already in use.
  *   -ENOMEM  no address space or memory left (or vm.max_map_count reached).
@@ -265,7 +273,8 @@ AWE_API int awe_map(void *addr, size_t count, const awe_frame_t *frames);
  * listed twice the later entry wins, as if applied in array order. Other
  * rules, and the errors, are those of awe_map(); -EFAULT is returned for a
  * NULL @addrs or a NULL entry of it, -EINVAL for an address outside every
- * window.
+ * window and for a @count above UINT32_MAX (2^32 addresses are 32 GiB of
+ * them).
  */
 AWE_API int awe_map_scatter(void *const *addrs, size_t count, const awe_frame_t *frames);
 

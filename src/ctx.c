@@ -15,6 +15,7 @@
 
 #include "engine.h"
 #include "internal.h"
+#include "uaddr.h"
 #include "sysfacts.h"
 
 /*
@@ -64,8 +65,9 @@ static void atfork_child(void)
 	awe__sections_fork_child(awe__cur);
 }
 
-static void register_atfork(void)
+static void once_init(void)
 {
+	awe__uaddr_init();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
@@ -150,13 +152,25 @@ static int ctx_create(unsigned int flags, struct awe__ctx **out)
 	return 0;
 }
 
+/* Acquire: the once routine's writes (awe__uaddr) are read without it. */
+AWE__HOT static void once(void)
+{
+	if (!atomic_load_explicit(&awe__atfork_set, memory_order_acquire)) {
+		pthread_once(&awe__once, once_init);
+		atomic_store_explicit(&awe__atfork_set, true, memory_order_release);
+	}
+}
+
+AWE__HOT bool awe__ptr_ok(const void *p, size_t n, size_t size)
+{
+	once();
+	return awe__uaddr_array_ok(p, n, size);
+}
+
 /* Take the lock; on a fork child drop the parent's state first. */
 AWE__HOT static void lock_fresh(void)
 {
-	if (!atomic_load_explicit(&awe__atfork_set, memory_order_relaxed)) {
-		pthread_once(&awe__once, register_atfork);
-		atomic_store_explicit(&awe__atfork_set, true, memory_order_relaxed);
-	}
+	once();
 	awe__lock();
 	if (awe__forked) {
 		ctx_destroy(awe__cur, true);
@@ -267,7 +281,7 @@ int awe_stats(struct awe_stats *st)
 	struct awe__ctx *c;
 	int r;
 
-	if (!st)
+	if (!awe__ptr_ok(st, 1, sizeof(*st)))
 		return awe__ret(-EFAULT);
 	r = awe__enter(&c);
 	if (r)

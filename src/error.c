@@ -30,7 +30,8 @@ const char *awe_strerror(int err)
 		return "invalid argument: a bad flag, protection or count, an address range that "
 		       "is not inside a single window, or an AWE_ENGINE other than uffd or memfd";
 	case EFAULT:
-		return "a required pointer argument is NULL";
+		return "a pointer argument is NULL, or not all within user memory (below "
+		       "vm.mmap_min_addr or beyond the user address space)";
 	case ENOENT:
 		return "not a frame of this process (never allocated, already freed, or 0), not one "
 		       "this window can show (section frames only in windows of their section, "

@@ -168,6 +168,8 @@ static ssize_t alloc_frames(struct awe__ctx *c, struct awe__section *sec, awe_fr
 
 	if (count > (SIZE_MAX >> c->page_shift))
 		return -EINVAL;
+	if (!awe__ptr_ok(frames, count, sizeof(*frames)))
+		return -EFAULT;
 	avail = available(c, count);
 	want = count < avail ? count : (size_t)avail;
 	while (done < want) {
@@ -329,11 +331,13 @@ int awe__free_call(bool in_section, awe_section_t section, const awe_frame_t *fr
 	struct awe__section *sec;
 	int r;
 
+	if (freed && !awe__ptr_ok(freed, 1, sizeof(*freed)))
+		return awe__ret(-EFAULT);
 	if (freed)
 		*freed = 0;
 	if (count == 0)
 		return awe__ret(-EINVAL);
-	if (!frames)
+	if (!frames || !awe__ptr_ok(frames, count, sizeof(*frames)))
 		return awe__ret(-EFAULT);
 	r = awe__enter(&c);
 	if (r)
@@ -356,7 +360,7 @@ int awe_frame_addr(awe_frame_t frame, void **addr)
 	struct awe__frame *f;
 	int r;
 
-	if (!addr)
+	if (!awe__ptr_ok(addr, 1, sizeof(*addr)))
 		return awe__ret(-EFAULT);
 	r = awe__enter(&c);
 	if (r)

@@ -187,6 +187,9 @@ AWE__HIDDEN void awe__wait_moves(void);
 AWE__HIDDEN bool awe__unlock_for_moves(struct awe__ctx *c, struct awe__window *w);
 AWE__HIDDEN void awe__relock_after_moves(struct awe__ctx *c, struct awe__window *w);
 AWE__HIDDEN int awe__ret(int r);
+/* Whether @p can be an array of @n elements of @size bytes in user memory
+ * (uaddr.h); arguments outside it fail with -EFAULT before anything. */
+AWE__HIDDEN bool awe__ptr_ok(const void *p, size_t n, size_t size);
 AWE__HIDDEN uint64_t awe__memlock_limit(void);
 /* Bytes that may still be locked under c->memlock_limit (finite): none when
  * what is locked already cannot be read. */

@@ -306,6 +306,8 @@ static int plan_map(struct awe__ctx *c, struct req *q, struct awe__op **ops, siz
 
 	if (r)
 		return r;
+	if (q->frames && !awe__ptr_ok(q->frames, q->count, sizeof(*q->frames)))
+		return -EFAULT;
 	if (w->busy)
 		return WAIT_BUSY;
 	r = map_range(c, q, w, va);
@@ -361,8 +363,7 @@ AWE__HOT static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__
 	size_t i;
 	int r;
 
-	/* 2^32 entries would be 32 GiB of addresses; seq need not be wider. */
-	*ops = q->count <= UINT32_MAX ? ops_alloc(q, q->count) : NULL;
+	*ops = ops_alloc(q, q->count);
 	if (!*ops)
 		return -ENOMEM;
 	/* Windows checks every address before it looks at any frame. */
@@ -421,7 +422,11 @@ AWE__HOT int awe_map_scatter(void *const *addrs, size_t count, const awe_frame_t
 
 	if (count == 0)
 		return 0;
-	if (!addrs)
+	/* 2^32 addresses would be 32 GiB of them; the ops' seq is 32 bits. */
+	if (count > UINT32_MAX)
+		return awe__ret(-EINVAL);
+	if (!awe__ptr_ok(addrs, count, sizeof(*addrs)) ||
+	    (frames && !awe__ptr_ok(frames, count, sizeof(*frames))))
 		return awe__ret(-EFAULT);
 	return run(plan_scatter, &q, true);
 }
@@ -464,7 +469,7 @@ int awe_protect(void *addr, size_t count, int prot, int *old)
 		return awe__ret(-EINVAL);
 	if (count == 0)
 		return 0;
-	if (!addr)
+	if (!addr || (old && !awe__ptr_ok(old, 1, sizeof(*old))))
 		return awe__ret(-EFAULT);
 	r = run(plan_protect, &q, false);
 	/* Reported only on success: a failed call leaves everything alone. */

@@ -48,7 +48,7 @@ int awe_section_create(unsigned int flags, awe_section_t *section)
 	struct awe__section *s = NULL;
 	int r;
 
-	if (!section)
+	if (!awe__ptr_ok(section, 1, sizeof(*section)))
 		return awe__ret(-EFAULT);
 	if (flags)
 		return awe__ret(-EINVAL);

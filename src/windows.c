@@ -10,6 +10,7 @@
 
 #include "engine.h"
 #include "internal.h"
+#include "uaddr.h"
 
 static size_t lower_bound(const struct awe__ctx *c, uintptr_t va)
 {
@@ -92,7 +93,8 @@ static int window_create(struct awe__ctx *c, struct awe__section *sec, size_t si
 	size_t len;
 	int r;
 
-	if (size > SIZE_MAX - c->page)
+	/* Larger than user space: never, whatever is free. */
+	if (size > awe__uaddr.hi - awe__uaddr.lo)
 		return -EINVAL;
 	len = (size + c->page - 1) & ~(c->page - 1);
 	w = calloc(1, sizeof(*w));
@@ -138,7 +140,7 @@ int awe__window_create_call(bool in_section, awe_section_t section, size_t size,
 	struct awe__section *sec;
 	int r;
 
-	if (!base)
+	if (!awe__ptr_ok(base, 1, sizeof(*base)))
 		return awe__ret(-EFAULT);
 	if (size == 0 || (flags & ~(unsigned int)AWE_WINDOW_FIXED) ||
 	    ((flags & AWE_WINDOW_FIXED) && !hint))
@@ -222,7 +224,7 @@ int awe_query(const void *addr, struct awe_page_info *info)
 	struct awe__window *w;
 	int r;
 
-	if (!info)
+	if (!awe__ptr_ok(info, 1, sizeof(*info)))
 		return awe__ret(-EFAULT);
 	r = awe__enter(&c);
 	if (r)

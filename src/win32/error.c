@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "uaddr.h"
 #include "w32.h"
 
 static __thread DWORD last_error;
@@ -39,6 +40,14 @@ DWORD GetLastError(void)
 void SetLastError(DWORD dwErrCode)
 {
 	last_error = dwErrCode;
+}
+
+static pthread_once_t uaddr_once = PTHREAD_ONCE_INIT;
+
+bool w32__user_memory(const void *p, size_t n, size_t size)
+{
+	pthread_once(&uaddr_once, awe__uaddr_init);
+	return awe__uaddr_array_ok(p, n, size);
 }
 
 static bool wrk_mode;

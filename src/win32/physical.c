@@ -26,9 +26,13 @@ void w32__awe_info_created(void)
 	atomic_store(&awe_info, true);
 }
 
-static DWORD check_array(const void *a)
+/* A PFN or address array of @n entries, as ProbeForRead/Write checks it:
+ * aligned, and all of it user memory. */
+static DWORD check_array(const void *a, size_t n)
 {
-	return !a || (uintptr_t)a % sizeof(ULONG_PTR) ? ERROR_NOACCESS : 0;
+	return (uintptr_t)a % sizeof(ULONG_PTR) || !w32__user_memory(a, n, sizeof(ULONG_PTR))
+		       ? ERROR_NOACCESS
+		       : 0;
 }
 
 static size_t page(void)
@@ -48,13 +52,13 @@ static BOOL allocate(HANDLE h, PULONG_PTR n, PULONG_PTR pfns, int node)
 	DWORD r;
 	ssize_t got;
 
-	if (!n)
+	if (!w32__user_memory(n, 1, sizeof(*n)))
 		return w32__fail(ERROR_NOACCESS);
 	if (*n == 0)
 		return TRUE;
 	if (*n > UINTPTR_MAX / sizeof(ULONG_PTR))
 		return w32__fail(ERROR_INVALID_PARAMETER);
-	r = check_array(pfns);
+	r = check_array(pfns, *n);
 	if (!r)
 		r = w32__awe_object(h, SECTION_PAGES_ACCESS, &sec);
 	/* Sections too: their pages are locked like the process's. */
@@ -103,6 +107,8 @@ static DWORD check_alloc_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, in
 
 	if ((p && !count) || (!p && count))
 		return ERROR_INVALID_PARAMETER;
+	if (p && !w32__user_memory(p, count, sizeof(*p)))
+		return ERROR_NOACCESS;
 	for (ULONG i = 0; i < count; i++) {
 		unsigned int type = (unsigned int)p[i].Type;
 		DWORD64 v = p[i].ULong64;
@@ -154,7 +160,7 @@ BOOL FreeUserPhysicalPages(HANDLE hProcess, PULONG_PTR NumberOfPages, PULONG_PTR
 	DWORD r;
 	int rc;
 
-	if (!NumberOfPages)
+	if (!w32__user_memory(NumberOfPages, 1, sizeof(*NumberOfPages)))
 		return w32__fail(ERROR_NOACCESS);
 	n = *NumberOfPages;
 	*NumberOfPages = 0;
@@ -165,7 +171,7 @@ BOOL FreeUserPhysicalPages(HANDLE hProcess, PULONG_PTR NumberOfPages, PULONG_PTR
 	if (!r && !sec && !atomic_load(w32__wrk() ? &frame_bitmap : &awe_info))
 		r = ERROR_INVALID_PARAMETER;
 	if (!r)
-		r = check_array(PageArray);
+		r = check_array(PageArray, n);
 	if (r)
 		return w32__fail(r);
 	/* A PFN of another owner (the process's with a section handle, a
@@ -210,7 +216,7 @@ BOOL MapUserPhysicalPages(PVOID VirtualAddress, ULONG_PTR NumberOfPages, PULONG_
 	}
 	if (NumberOfPages == 0 || va + NumberOfPages * page() - 1 < va)
 		return w32__fail(ERROR_INVALID_PARAMETER);
-	if (PageArray && check_array(PageArray))
+	if (PageArray && check_array(PageArray, NumberOfPages))
 		return w32__fail(ERROR_NOACCESS);
 	if (wrk_no_bitmap())
 		return w32__fail(ERROR_INVALID_PARAMETER);
@@ -232,7 +238,8 @@ BOOL MapUserPhysicalPagesScatter(PVOID *VirtualAddresses, ULONG_PTR NumberOfPage
 		return w32__fail(ERROR_INVALID_PARAMETER);
 	if (NumberOfPages == 0)
 		return TRUE;
-	if (check_array(VirtualAddresses) || (PageArray && check_array(PageArray)))
+	if (check_array(VirtualAddresses, NumberOfPages) ||
+	    (PageArray && check_array(PageArray, NumberOfPages)))
 		return w32__fail(ERROR_NOACCESS);
 	if (wrk_no_bitmap())
 		return w32__fail(ERROR_INVALID_PARAMETER);

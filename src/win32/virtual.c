@@ -330,7 +330,7 @@ static DWORD protect_any(void *addr, SIZE_T size, DWORD prot, PDWORD old)
 	struct awe_page_info pi;
 	int oldp = 0, rc;
 
-	if (!old)
+	if (!w32__user_memory(old, 1, sizeof(*old)))
 		return ERROR_NOACCESS;
 	if (!prot_valid(prot) || end <= start || end < (uintptr_t)addr)
 		return ERROR_INVALID_PARAMETER;
@@ -378,7 +378,7 @@ static DWORD query_any(const void *addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T l
 
 	if (len < sizeof(*mbi))
 		return ERROR_BAD_LENGTH;
-	if (!mbi)
+	if (!w32__user_memory(mbi, 1, sizeof(*mbi)))
 		return ERROR_NOACCESS;
 	if ((uintptr_t)addr >= USER_END)
 		return ERROR_INVALID_PARAMETER;

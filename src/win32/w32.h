@@ -23,6 +23,10 @@ W32__HIDDEN void w32__set_error(DWORD code);
 /* Shorthands for the exported functions' failure returns. */
 W32__HIDDEN BOOL w32__fail(DWORD code);
 W32__HIDDEN void *w32__fail_ptr(DWORD code);
+/* Whether @p can be @n elements of @size bytes of user memory: what
+ * Windows' ProbeForRead/Write checks, short of touching the pages (Linux has
+ * no such probe that is cheap); outside it, ERROR_NOACCESS. NULL is not. */
+W32__HIDDEN bool w32__user_memory(const void *p, size_t n, size_t size);
 /* Whether LIBAWE_WIN32_ERRORS=wrk asks for Server 2003's codes. */
 W32__HIDDEN bool w32__wrk(void);
 /* The Win32 code for a native libawe error from a map-like call. */

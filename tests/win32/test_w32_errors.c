@@ -180,6 +180,47 @@ Test(errors, bad_pointers_are_noaccess)
 	free(pfn);
 }
 
+/*
+ * Pointers that cannot be user memory (page 0, the kernel's half, an array
+ * running off the end of the address space): ERROR_NOACCESS, as Windows'
+ * probes answer, instead of a crash, and nothing changes.
+ */
+static void unreadable(void *bad, PULONG_PTR pfn, char *r)
+{
+	ULONG_PTR n = 1, cnt;
+	PVOID va = r;
+	MEMORY_BASIC_INFORMATION m;
+	MEM_EXTENDED_PARAMETER *ep = bad;
+
+	W32_FAIL(AllocateUserPhysicalPages(GetCurrentProcess(), bad, pfn), ERROR_NOACCESS);
+	W32_FAIL(AllocateUserPhysicalPages(GetCurrentProcess(), &n, bad), ERROR_NOACCESS);
+	cr_assert_eq(n, 1);
+	W32_FAIL(AllocateUserPhysicalPages2(GetCurrentProcess(), &n, pfn, ep, 1), ERROR_NOACCESS);
+	W32_FAIL(FreeUserPhysicalPages(GetCurrentProcess(), bad, pfn), ERROR_NOACCESS);
+	cnt = 1;
+	W32_FAIL(FreeUserPhysicalPages(GetCurrentProcess(), &cnt, bad), ERROR_NOACCESS);
+	W32_FAIL(MapUserPhysicalPages(r, 1, bad), ERROR_NOACCESS);
+	W32_FAIL(MapUserPhysicalPagesScatter(bad, 1, pfn), ERROR_NOACCESS);
+	W32_FAIL(MapUserPhysicalPagesScatter(&va, 1, bad), ERROR_NOACCESS);
+	W32_FAIL(VirtualProtect(r, pg(), PAGE_READONLY, bad), ERROR_NOACCESS);
+	W32_FAIL(VirtualQuery(r, bad, sizeof(m)), ERROR_NOACCESS);
+}
+
+Test(errors, unreadable_pointers_are_noaccess)
+{
+	PULONG_PTR pfn = pfns_new(1);
+	char *r = region_new(2);
+
+	unreadable((void *)(uintptr_t)16, pfn, r);
+	unreadable((void *)(uintptr_t)0xffff800000001000ull, pfn, r);
+	/* An array whose end wraps around. */
+	W32_FAIL(MapUserPhysicalPagesScatter((PVOID *)(uintptr_t)(UINTPTR_MAX - 4095), 1000, pfn),
+		 ERROR_NOACCESS);
+	assert_unmapped(r);
+	assert_parked(pfn[0]);
+	free(pfn);
+}
+
 /* The native error mapping of map-like calls: 87, 487, and 487 for a frame in use. */
 Test(errors, native_errors_map_to_win32_codes)
 {
