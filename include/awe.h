@@ -15,7 +15,14 @@
  * value on failure and also stores the positive value in errno. On success
  * errno is left untouched. awe_strerror() explains each code in libawe's own
  * terms. A failing call changes nothing, unless its description says
- * otherwise (only awe_free() works entry by entry, as Windows does).
+ * otherwise (only awe_free() works entry by entry, as Windows does). The one
+ * exception is -ENOTRECOVERABLE, which any call that changes slots may
+ * return: the kernel failed part of the way (as for -ENOMEM or -EIO) and then
+ * refused to undo part of what was done (a page pinned meanwhile). Some
+ * slots then changed: each shows its frame from before or after the call,
+ * or is empty with its old frame unmapped; awe_query() and awe_frame_addr()
+ * tell which, every frame stays allocated with its contents, and an empty
+ * slot faults.
  *
  * Addresses: an address may point anywhere inside a page slot; it names the
  * whole slot (Windows rounds down the same way). Counts are in pages of

@@ -53,14 +53,20 @@ struct awe__engine {
 
 	/* Carry out slot changes sorted by va, one per slot, all in windows of
 	 * this instance: all or nothing. The ops' @kind fields are the engine's
-	 * scratch. */
+	 * scratch. When the kernel fails part of the way and then refuses to
+	 * undo part of what was done, returns -ENOTRECOVERABLE with every op
+	 * rewritten to what holds (back as it was: old == new and oldprot ==
+	 * newprot; done; or emptied: new 0, the old page parked), the claims of
+	 * frames that were not mapped cleared, and every page recorded where it
+	 * is: the core then records that as for a success. */
 	int (*apply)(struct awe__ctx *c, void *e, struct awe__op *ops, size_t n);
 
 	/* Optional, a faster apply() for whole ranges of window @w: with @in,
 	 * put parked frames idx[0..n-1] on the empty slots from @va on;
 	 * without, take the visible read-write frames idx[0..n-1] off the
 	 * slots from @va on, which hold exactly them. All or nothing; records
-	 * the frames' loc. */
+	 * the frames' loc. -ENOTRECOVERABLE as for apply(): then a frame whose
+	 * loc is (in), or is no longer (out), its slot moved. */
 	int (*move_range)(struct awe__ctx *c, void *e, struct awe__window *w, uintptr_t va,
 			  const uint32_t *idx, size_t n, bool in);
 

@@ -31,7 +31,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +59,7 @@ struct mfd {
 	uintptr_t pool;	   /* locked mode: view of the file's first pool_pages */
 	size_t pool_pages; /* 0: no pool */
 	bool no_populate;  /* the kernel lacks MADV_POPULATE_WRITE (before 5.14) */
+	unsigned long ino; /* the file's inode, as /proc/self/maps shows it */
 };
 
 /* VMAs of the process outside memfd windows at the last count, and when
@@ -68,12 +71,6 @@ static uint64_t other_vmas;
 static int64_t other_stamp, other_cost;
 static int maps_fd = -1;
 static unsigned int live; /* memfd instances */
-
-/* Test hooks of engine_uffd.c: when it counts down to zero, that mmap or
- * mprotect fails with ENOMEM instead, so that rollback can be tested; that
- * hole punched fails. */
-AWE__HIDDEN extern int awe__test_fail_move;
-AWE__HIDDEN extern int awe__test_fail_discard;
 
 static int64_t now_ms(void)
 {
@@ -438,7 +435,7 @@ static size_t memfd_discard(struct awe__ctx *c, void *e, const uint32_t *idx, si
 	for (; i < n; i = j) {
 		for (j = i + 1; j < n && idx[j] == idx[j - 1] + 1; j++)
 			;
-		if (awe__test_fail_discard > 0 && --awe__test_fail_discard == 0)
+		if (awe__inject(&awe__test_fail_discard))
 			break;
 		if (punch(m, (uint64_t)idx[i] << c->page_shift, (uint64_t)(j - i) << c->page_shift))
 			break;
@@ -505,8 +502,10 @@ static int run(const struct awe__ctx *c, const struct mfd *m, const struct awe__
 	size_t len = ops[j - 1].va + c->page - a->va;
 	int r;
 
-	if (!back && awe__test_fail_move > 0 && --awe__test_fail_move == 0)
+	if (!back && awe__inject(&awe__test_fail_move))
 		return -ENOMEM;
+	if (back && awe__inject_sticky(&awe__test_fail_undo))
+		return -EBUSY;
 	switch (op_kind(a, back)) {
 	case K_MAP:
 		r = show(c, m, a->va, len, target_prot(a, back), target(a, back) - 1);
@@ -521,23 +520,133 @@ static int run(const struct awe__ctx *c, const struct mfd *m, const struct awe__
 	return r ? awe__kerr(r) : 0;
 }
 
-/* Undo ops[0..end-1], newest run first. The run that failed is undone
- * too: a failed MAP_FIXED mmap may have unmapped the old pages (older
- * kernels do) and mprotect may stop part of the way. Every state on the way
- * back is a mix of before and after, so it fits the VMA budget. */
-static void rollback(const struct awe__ctx *c, const struct mfd *m, const struct awe__op *ops,
-		     size_t end)
+/* What holds for an op after a rollback (in its scratch @kind). */
+enum { BEFORE, AFTER, EMPTIED };
+
+/* What slot @va shows, read from /proc/self/maps: a page of @m's file (*@k
+ * its frame index + 1) or the reservation of an empty slot (*@k 0), and the
+ * protection. The one way to tell after the kernel refused both a call and
+ * its undo (a failed mmap or mprotect may have changed part of its range).
+ * -errno when the maps cannot be read or nothing is mapped there. */
+static int shown(const struct awe__ctx *c, const struct mfd *m, uintptr_t va, uint32_t *k,
+		 int *prot)
+{
+	char buf[MAPS_BUF], line[160];
+	size_t len = 0;
+	uint64_t off = 0;
+	ssize_t got;
+
+	while ((got = maps_read(buf, sizeof(buf), off)) > 0) {
+		off += (uint64_t)got;
+		for (ssize_t i = 0; i < got; i++) {
+			unsigned long lo, hi, pgoff, ino;
+			unsigned int maj, min;
+			char perms[5];
+
+			if (buf[i] != '\n') {
+				if (len < sizeof(line) - 1)
+					line[len++] = buf[i];
+				continue;
+			}
+			line[len] = 0;
+			len = 0;
+			if (sscanf(line, "%lx-%lx %4s %lx %x:%x %lu", &lo, &hi, perms, &pgoff, &maj,
+				   &min, &ino) != 7 ||
+			    va < lo || va >= hi)
+				continue;
+			*prot = (perms[0] == 'r' ? PROT_READ : 0) |
+				(perms[1] == 'w' ? PROT_WRITE : 0);
+			*k = perms[3] == 's' && ino == m->ino
+				     ? (uint32_t)((pgoff + (va - lo)) >> c->page_shift) + 1
+				     : 0;
+			return 0;
+		}
+	}
+	return got < 0 ? (int)got : -ENOENT;
+}
+
+/* Whether op @o's slot is as before the call, as after, or neither. */
+static int what_holds(const struct awe__ctx *c, const struct mfd *m, const struct awe__op *o)
+{
+	uint32_t k;
+	int prot;
+
+	if (shown(c, m, o->va, &k, &prot))
+		return -1;
+	if (k == o->old && (!k || prot == o->oldprot))
+		return BEFORE;
+	if (k == o->new && (!k || prot == o->newprot))
+		return AFTER;
+	return -1;
+}
+
+/* A run the kernel would not undo, op by op: back where it can be, else
+ * whatever the maps say holds. When they cannot tell, an op of a run that
+ * was done stays done, and one of the run that failed (@fail on) is done
+ * again or, failing that, emptied. Returns whether all came back. */
+static bool undo_each(const struct awe__ctx *c, const struct mfd *m, struct awe__op *ops, size_t i,
+		      size_t j, size_t fail)
+{
+	bool whole = true;
+
+	for (size_t k = i; k < j; k++) {
+		struct awe__op *o = &ops[k];
+		int h;
+
+		if (op_kind(o, true) == K_NONE || run(c, m, ops, k, k + 1, true) == 0)
+			continue;
+		h = what_holds(c, m, o);
+		if (h < 0 && (k < fail || run(c, m, ops, k, k + 1, false) == 0))
+			h = AFTER;
+		if (h < 0)
+			h = reserve(o->va, c->page) == 0 ? EMPTIED : AFTER;
+		o->kind = (uint8_t)h;
+		whole &= h == BEFORE;
+	}
+	return whole;
+}
+
+/* Undo ops[0..end-1], newest run first; ops[fail..end) is the run that
+ * failed, undone too: a failed MAP_FIXED mmap may have unmapped the old
+ * pages (older kernels do) and mprotect may stop part of the way. Every
+ * state on the way back is a mix of before and after, so it fits the VMA
+ * budget. The kernel may refuse an undo too: returns whether everything
+ * came back, each op's @kind saying what holds. */
+static bool rollback(const struct awe__ctx *c, const struct mfd *m, struct awe__op *ops,
+		     size_t fail, size_t end)
 {
 	size_t i, j = end;
+	bool whole = true;
 
+	for (i = 0; i < end; i++)
+		ops[i].kind = BEFORE;
 	while (j > 0) {
 		i = j - 1;
 		if (op_kind(&ops[i], true) != K_NONE) {
 			while (i > 0 && joins(c, &ops[i - 1], &ops[i], true))
 				i--;
-			run(c, m, ops, i, j, true);
+			if (run(c, m, ops, i, j, true))
+				whole &= undo_each(c, m, ops, i, j, fail);
 		}
 		j = i;
+	}
+	return whole;
+}
+
+/* Rewrite the ops of a call whose rollback the kernel refused in part to
+ * what holds (engine.h); claims that came to nothing go. */
+static void rewrite_failed(struct awe__ctx *c, struct awe__op *ops, size_t n, size_t end)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct awe__op *o = &ops[i];
+		int k = i < end ? o->kind : BEFORE;
+
+		if (k == AFTER)
+			continue;
+		if (o->new && o->new != o->old)
+			c->frames[o->new - 1].mark = 0;
+		o->new = k == EMPTIED ? 0 : o->old;
+		o->newprot = k == EMPTIED ? 0 : o->oldprot;
 	}
 }
 
@@ -600,7 +709,7 @@ static int memfd_apply(struct awe__ctx *c, void *e, struct awe__op *ops, size_t 
 	struct mfd *m = e;
 	uint64_t loss, gain;
 	size_t i, j;
-	int r;
+	int r = 0;
 
 	/* Every state the call passes through, and every state unmapping can
 	 * lead to afterwards, has at most vma_worst + loss VMAs: refuse before
@@ -616,15 +725,19 @@ static int memfd_apply(struct awe__ctx *c, void *e, struct awe__op *ops, size_t 
 		while (j < n && joins(c, &ops[j - 1], &ops[j], false))
 			j++;
 		r = run(c, m, ops, i, j, false);
-		if (r) {
-			rollback(c, m, ops, j);
-			/* The kernel out of mappings means our numbers are
-			 * off: the program used up its margin, or the limit
-			 * was lowered. Count again for the next call. */
-			if (r == -ENOMEM)
-				count_other(c);
+		if (!r)
+			continue;
+		/* The kernel out of mappings means our numbers are off: the
+		 * program used up its margin, or the limit was lowered. Count
+		 * again for the next call. */
+		if (r == -ENOMEM)
+			count_other(c);
+		if (rollback(c, m, ops, i, j))
 			return r;
-		}
+		rewrite_failed(c, ops, n, j);
+		pair_changes(c, ops, n, &loss, &gain);
+		r = -ENOTRECOVERABLE;
+		break;
 	}
 	c->vma_worst = c->vma_worst + loss - gain;
 	/* The core finds a mapped frame of the default instance by its slot;
@@ -635,7 +748,7 @@ static int memfd_apply(struct awe__ctx *c, void *e, struct awe__op *ops, size_t 
 		if (o->new != o->old && o->new != 0 && !o->win->sec)
 			c->frames[o->new - 1].loc = o->va >> c->page_shift;
 	}
-	return 0;
+	return r;
 }
 
 /* A fork() child inherits the memfd (MFD_CLOEXEC acts on exec only), and
@@ -650,6 +763,14 @@ static void memfd_fork_child(void *e)
 		awe__sys_close(maps_fd);
 		maps_fd = -1;
 	}
+}
+
+/* The inode /proc/self/maps names the file by; 0 when it cannot be told. */
+static unsigned long file_ino(int fd)
+{
+	struct stat st;
+
+	return awe__syscall3(SYS_fstat, fd, (long)&st, 0) == 0 ? st.st_ino : 0;
 }
 
 static int memfd_init(struct awe__ctx *c, void **e)
@@ -673,6 +794,7 @@ static int memfd_init(struct awe__ctx *c, void **e)
 						"filter or security policy blocks it");
 		return r == -EPERM ? -ENOSYS : r;
 	}
+	m->ino = file_ino(m->fd);
 	live++;
 	count_other(c);
 	*e = m;

@@ -68,19 +68,6 @@ struct plan {
 	struct act small_log[8];
 };
 
-/* Test hook (tests link the static library): when it counts down to zero,
- * that move stops half-way with ENOMEM, as the kernel may when it cannot
- * allocate a page table, so that rollback can be tested. */
-AWE__HIDDEN int awe__test_fail_move;
-
-/* Test hook: when it counts down to zero, that move goes through and then
- * reports EEXIST with nothing moved, as Linux 6.18 can under migration. */
-AWE__HIDDEN int awe__test_misreport_move;
-
-/* Test hook: when it counts down to zero, that system call of a discard
- * (either engine's) fails, so that a refused release can be tested. */
-AWE__HIDDEN int awe__test_fail_discard;
-
 /*
  * Bytes from the start of [dst, dst + len) that UFFDIO_MOVE moved although it
  * did not count them. Linux 6.18 does that when a page it moves is being
@@ -114,7 +101,7 @@ AWE__HOT static int move_pages(struct uffd *u, uintptr_t dst, uintptr_t src, siz
 	int tries = 0;
 
 	*done = 0;
-	if (awe__test_fail_move > 0 && --awe__test_fail_move == 0) {
+	if (awe__inject(&awe__test_fail_move)) {
 		size_t half = (len / 2) & ~(u->page - 1);
 		int r = half ? move_pages(u, dst, src, half, holes, done) : 0;
 
@@ -129,7 +116,7 @@ AWE__HOT static int move_pages(struct uffd *u, uintptr_t dst, uintptr_t src, siz
 		};
 		int r = awe__sys_ioctl(u->fd, UFFDIO_MOVE, &m);
 
-		if (r == 0 && awe__test_misreport_move > 0 && --awe__test_misreport_move == 0) {
+		if (r == 0 && awe__inject(&awe__test_misreport_move)) {
 			r = -EEXIST;
 			m.move = -EEXIST;
 		}
@@ -373,7 +360,7 @@ static size_t uffd_discard(struct awe__ctx *c, void *e, const uint32_t *idx, siz
 			;
 		/* DONTNEED_LOCKED (5.18) also drops pages of mlocked ranges, which
 		 * plain DONTNEED refuses; every kernel with UFFDIO_MOVE has it. */
-		if (awe__test_fail_discard > 0 && --awe__test_fail_discard == 0)
+		if (awe__inject(&awe__test_fail_discard))
 			break;
 		if (awe__sys_madvise(start, (j - i) << c->page_shift, MADV_DONTNEED_LOCKED))
 			break;
@@ -388,12 +375,15 @@ static uint64_t uffd_parking_bytes(struct awe__ctx *c, void *e)
 	return (uint64_t)((struct uffd *)e)->park.total << c->page_shift;
 }
 
-static int log_act(struct plan *p, struct act a)
+/* Room for one more entry in the log, made before the action it records:
+ * an action done cannot go unrecorded for want of memory. */
+static int log_room(struct plan *p)
 {
 	if (p->nlog == p->cap) {
 		size_t cap = p->cap * 2;
-		struct act *l = p->log == p->small_log ? malloc(cap * sizeof(*l))
-						       : realloc(p->log, cap * sizeof(*l));
+		struct act *l = awe__inject(&awe__test_fail_alloc) ? NULL
+				: p->log == p->small_log	   ? malloc(cap * sizeof(*l))
+							 : realloc(p->log, cap * sizeof(*l));
 
 		if (!l)
 			return -ENOMEM;
@@ -402,34 +392,65 @@ static int log_act(struct plan *p, struct act a)
 		p->log = l;
 		p->cap = cap;
 	}
-	p->log[p->nlog++] = a;
 	return 0;
 }
 
 static bool goes_out(const struct awe__op *o);
 
-/* Put everything back as it was before the plan started: undo the logged
- * actions newest first and return the parking this call reserved. */
-static void rollback(struct plan *p, const struct awe__op *ops, size_t n)
+/* Undo one logged action; the bytes from its start that are back. */
+static size_t undo(struct plan *p, const struct act *a)
 {
-	struct uffd *u = p->u;
+	size_t back = 0;
 
-	while (p->nlog) {
-		struct act *a = &p->log[--p->nlog];
-		size_t done;
+	if (awe__inject_sticky(&awe__test_fail_undo))
+		return 0;
+	if (a->type == ACT_MOVE)
+		move_pages(p->u, a->src, a->dst, a->len, true, &back);
+	else if (!write_protect(p->u, a->dst, a->len, a->type == ACT_UNWP))
+		back = a->len;
+	return back;
+}
 
-		if (a->type == ACT_MOVE)
-			move_pages(u, a->src, a->dst, a->len, true, &done);
-		else
-			write_protect(u, a->dst, a->len, a->type == ACT_UNWP);
-		if (a->reserved)
-			awe__park_release(&u->park, a->dst, a->len >> p->c->page_shift);
+/* Undo the logged actions, newest first, checking each: the kernel may
+ * refuse to put a page back (EBUSY when something pinned it since it
+ * moved, EAGAIN after the retries). What came back gives back its reserved
+ * parking; an action that did not come back entirely keeps in the log the
+ * part that stays done. Returns whether everything came back. */
+static bool rollback(struct plan *p)
+{
+	unsigned int sh = p->c->page_shift;
+	bool whole = true;
+
+	for (size_t i = p->nlog; i-- > 0;) {
+		struct act *a = &p->log[i];
+		size_t back = undo(p, a);
+
+		if (a->reserved && back)
+			awe__park_release(&p->u->park, a->dst, back >> sh);
+		a->src += back;
+		a->dst += back;
+		a->len -= back;
+		whole &= a->len == 0;
 	}
-	/* A move gives the page a fresh writable entry, so read-only pages that
-	 * went out and came back need their write-protection again. */
-	for (size_t i = 0; i < n; i++)
-		if (goes_out(&ops[i]) && ops[i].oldprot == AWE_PROT_READ)
-			write_protect(u, ops[i].va, p->c->page, true);
+	if (whole)
+		p->nlog = 0;
+	return whole;
+}
+
+/* Is @va still moved by a logged action that was not undone: the source of
+ * a move out (@out), the destination of a move in, or (@wp) a
+ * write-protection change? */
+static bool still_done(const struct plan *p, uintptr_t va, bool out, bool wp)
+{
+	for (size_t i = 0; i < p->nlog; i++) {
+		const struct act *a = &p->log[i];
+		uintptr_t at = out ? a->src : a->dst;
+
+		if (a->len && (a->type != ACT_MOVE) == wp && (wp || a->reserved == out) &&
+		    va - at < a->len)
+			return true;
+	}
+	return false;
 }
 
 /* Move, logging what moved even when the kernel stops part of the way. */
@@ -437,19 +458,18 @@ static int logged_move(struct plan *p, uintptr_t dst, uintptr_t src, size_t len,
 		       bool reserved)
 {
 	size_t done;
-	int r = move_pages(p->u, dst, src, len, holes, &done);
+	int r = log_room(p);
 
+	if (r) {
+		if (reserved)
+			awe__park_release(&p->u->park, dst, len >> p->c->page_shift);
+		return r;
+	}
+	r = move_pages(p->u, dst, src, len, holes, &done);
 	if (reserved && done < len)
 		awe__park_release(&p->u->park, dst + done, (len - done) >> p->c->page_shift);
-	if (done && log_act(p, (struct act){ACT_MOVE, dst, src, done, reserved})) {
-		/* Cannot record it, so undo it right away. */
-		size_t back;
-
-		move_pages(p->u, src, dst, done, true, &back);
-		if (reserved)
-			awe__park_release(&p->u->park, dst, done >> p->c->page_shift);
-		return -ENOMEM;
-	}
+	if (done)
+		p->log[p->nlog++] = (struct act){ACT_MOVE, dst, src, done, reserved};
 	return r ? awe__kerr(r) : 0;
 }
 
@@ -631,14 +651,16 @@ static int protect(struct plan *p, const struct awe__op *ops, size_t n)
 				ops[j].va == ops[i].va + ((j - i) << c->page_shift);
 		     j++)
 			;
+		r = log_room(p);
+		if (r)
+			return r;
+		/* Logged even when refused: the kernel may have changed part of
+		 * the range, and undoing what did not change is harmless. */
+		p->log[p->nlog++] = (struct act){w > 0 ? ACT_WP : ACT_UNWP, ops[i].va, 0,
+						 (j - i) << c->page_shift, false};
 		r = write_protect(p->u, ops[i].va, (j - i) << c->page_shift, w > 0);
-		if (!r)
-			r = log_act(p, (struct act){w > 0 ? ACT_WP : ACT_UNWP, ops[i].va, 0,
-						    (j - i) << c->page_shift, false});
-		if (r) {
-			write_protect(p->u, ops[i].va, (j - i) << c->page_shift, w < 0);
+		if (r)
 			return awe__kerr(r);
-		}
 		i = j;
 	}
 	return 0;
@@ -723,6 +745,60 @@ static void settle(struct plan *p, const struct awe__op *ops, size_t n)
 		awe__park_release(park, rel.start, rel.n);
 }
 
+/*
+ * After a failure: where the rollback left things. Each op is back as it
+ * was, still done, or, for a replace whose new page had not come in,
+ * emptied (its old page went to parking). A read-only page that went out
+ * and came back gets its write-protection again, or stays read-write. The
+ * ops are rewritten to what holds, so that the core records exactly that,
+ * and the pages are recorded where they are. Returns whether everything is
+ * as before the call (the failure was clean).
+ */
+static bool settle_failed(struct plan *p, struct awe__op *ops, size_t n, bool whole)
+{
+	struct awe__ctx *c = p->c;
+	size_t out = 0, in = 0, fix = 0;
+	bool clean = true;
+
+	for (size_t i = 0; i < n; i++) {
+		struct awe__op *o = &ops[i];
+		bool gone = !whole && goes_out(o) && still_done(p, o->va, true, false);
+		bool came = !whole && comes_in(o) && still_done(p, o->va, false, false);
+		bool after = o->old == o->new && !whole &&wp_change(o) &&
+			     still_done(p, o->va, false, true);
+
+		if (o->old == o->new)
+			after |= goes_out(o) ? gone : came;
+		else
+			after = came;
+		if (!after && o->old != o->new && o->new)
+			c->frames[o->new - 1].mark = 0; /* its claim goes */
+		if (!after && !gone) {
+			o->new = o->old;
+			o->newprot = o->oldprot;
+			if (goes_out(o) && o->oldprot == AWE_PROT_READ &&
+			    (awe__inject_sticky(&awe__test_fail_undo) ||
+			     write_protect(p->u, o->va, c->page, true)))
+				o->newprot = AWE_PROT_READWRITE;
+		} else if (!after) {
+			o->new = 0; /* emptied: its old page is parked */
+			o->newprot = 0;
+		}
+		clean &= o->old == o->new && o->newprot == o->oldprot;
+		o->kind = op_kind(o);
+		out += goes_out(o);
+		in += comes_in(o);
+		fix += o->old != o->new && (o->new || !goes_out(o));
+	}
+	if (clean)
+		return true;
+	p->nout = out;
+	p->nin = in;
+	p->nfix = fix;
+	settle(p, ops, n);
+	return false;
+}
+
 /* A window about to show a page read-only must be registered for
  * write-protection first (see setup_range), before anything changes. */
 static int need_wp(struct awe__ctx *c, struct uffd *u, const struct awe__op *ops, size_t n)
@@ -750,7 +826,9 @@ static int need_aside(const struct awe__op *ops, size_t n)
 
 		if (ops[i].old != ops[i].new || !goes_out(&ops[i]) || w->aside)
 			continue;
-		w->aside = calloc(w->npages, sizeof(*w->aside));
+		w->aside = awe__inject(&awe__test_fail_alloc)
+				   ? NULL
+				   : calloc(w->npages, sizeof(*w->aside));
 		if (!w->aside)
 			return -ENOMEM;
 	}
@@ -807,6 +885,29 @@ static void plan_end(struct plan *p)
 		free(p->log);
 }
 
+/* The range path after a rollback the kernel refused in part: the pages
+ * that did not come back are where the log says. In, such a frame is at its
+ * slot and its parking slot is free; out, it is in the parking its move
+ * reserved. The core reads from the frames' loc which moved. */
+static void range_settle_failed(struct plan *p, uintptr_t va, const uint32_t *idx, bool in)
+{
+	struct awe__ctx *c = p->c;
+	unsigned int sh = c->page_shift;
+
+	for (size_t l = 0; l < p->nlog; l++) {
+		const struct act *a = &p->log[l];
+
+		for (size_t m = 0; m < a->len >> sh; m++) {
+			uintptr_t slot = (in ? a->dst : a->src) + (m << sh);
+			struct awe__frame *f = &c->frames[idx[(slot - va) >> sh]];
+
+			if (in)
+				awe__park_release(&p->u->park, a->src + (m << sh), 1);
+			f->loc = ((in ? slot : a->dst) >> sh) + (in ? 0 : m);
+		}
+	}
+}
+
 /* The range path (engine.h). In: each run of frames parked at consecutive
  * slots of one arena moves in one ioctl, as move_in() would; out: the range
  * goes to as few parking runs as parking has. The runs are planned under the
@@ -848,21 +949,30 @@ static int uffd_move_range(struct awe__ctx *c, void *e, struct awe__window *w, u
 			}
 		}
 		a.len = (j - i) << sh;
-		r = log_act(&p, a);
+		r = log_room(&p);
 		if (r && a.reserved)
 			awe__park_release(&u->park, a.dst, j - i);
+		if (!r)
+			p.log[p.nlog++] = a;
 	}
-	l = p.nlog;
-	if (!r) {
-		unlocked = awe__unlock_for_moves(c, w);
-		for (l = 0; l < p.nlog; l++) {
-			r = move_pages(u, p.log[l].dst, p.log[l].src, p.log[l].len, false, &done);
-			if (r)
-				break;
-		}
-		if (unlocked)
-			awe__relock_after_moves(c, w);
+	if (r) {
+		/* Nothing moved yet: give back what was reserved, and nothing
+		 * to undo (undoing moves that never happened would move pages
+		 * that are not ours to move). */
+		for (l = 0; l < p.nlog; l++)
+			if (p.log[l].reserved)
+				awe__park_release(&u->park, p.log[l].dst, p.log[l].len >> sh);
+		plan_end(&p);
+		return r;
 	}
+	unlocked = awe__unlock_for_moves(c, w);
+	for (l = 0; l < p.nlog; l++) {
+		r = move_pages(u, p.log[l].dst, p.log[l].src, p.log[l].len, false, &done);
+		if (r)
+			break;
+	}
+	if (unlocked)
+		awe__relock_after_moves(c, w);
 	if (r) {
 		/* Keep in the log only what moved, and give back the parking
 		 * reserved for what did not; rollback() undoes the rest. */
@@ -874,9 +984,12 @@ static int uffd_move_range(struct awe__ctx *c, void *e, struct awe__window *w, u
 				awe__park_release(&u->park, a->dst + keep, (a->len - keep) >> sh);
 			a->len = keep;
 		}
-		p.nlog = l < p.nlog ? l + 1 : l;
-		rollback(&p, NULL, 0);
+		p.nlog = l + 1;
 		r = awe__kerr(r);
+		if (!rollback(&p)) {
+			range_settle_failed(&p, va, idx, in);
+			r = -ENOTRECOVERABLE;
+		}
 	} else if (in) {
 		struct span rel = {0, 0};
 
@@ -934,10 +1047,10 @@ static __attribute__((noinline)) int apply_many(struct awe__ctx *c, struct uffd 
 		r = move_in(&p, ops, n);
 	if (!r && wp)
 		r = protect(&p, ops, n);
-	if (r)
-		rollback(&p, ops, n);
-	else
+	if (!r)
 		settle(&p, ops, n);
+	else if (!settle_failed(&p, ops, n, rollback(&p)))
+		r = -ENOTRECOVERABLE;
 out:
 	plan_end(&p);
 	return r;

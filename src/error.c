@@ -61,6 +61,10 @@ const char *awe_strerror(int err)
 		return d ? d
 			 : "the kernel's userfaultfd lacks a feature libawe needs (UFFDIO_MOVE "
 			   "needs Linux 6.8 or later)";
+	case ENOTRECOVERABLE:
+		return "the kernel failed part of the way and then refused to undo part of it (a "
+		       "page pinned meanwhile): some slots changed; each shows its frame from before "
+		       "or after the call or is empty, as awe_query() tells, and no frame is lost";
 	case EDEADLK:
 		return "called from a signal handler on a thread that was inside a libawe call: "
 		       "it would wait for that call, which cannot go on until the handler returns";

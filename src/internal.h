@@ -167,6 +167,13 @@ enum awe__hook_point {
 };
 extern AWE__HIDDEN void (*awe__test_hook)(enum awe__hook_point p);
 
+/* hooks.c: fault injection counters of the test suite, and whether the
+ * current call of a kind is to fail (once, or from then on). */
+extern AWE__HIDDEN int awe__test_fail_move, awe__test_misreport_move, awe__test_fail_discard,
+	awe__test_fail_undo, awe__test_fail_alloc;
+AWE__HIDDEN bool awe__inject(int *counter);
+AWE__HIDDEN bool awe__inject_sticky(int *counter);
+
 static inline void awe__hook(enum awe__hook_point p)
 {
 	if (__builtin_expect(awe__test_hook != NULL, 0))

@@ -85,7 +85,6 @@ static unsigned int streak_need = 1;
 /* Test hook: when not 0, the streak a thread needs, always (no doubling), so
  * that tests can make the bias change hands often. */
 AWE__HIDDEN unsigned int awe__test_bias_streak;
-AWE__HIDDEN void (*awe__test_hook)(enum awe__hook_point p);
 
 #ifndef __has_builtin
 #define __has_builtin(x) 0

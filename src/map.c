@@ -23,7 +23,9 @@ AWE__HOT int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
 	struct awe__eng *e = n ? ops[0].win->eng : NULL;
 	int r = n ? e->ops->apply(c, e->data, ops, n) : 0;
 
-	if (r) {
+	/* -ENOTRECOVERABLE: the engine could not undo all of a failed call and
+	 * rewrote the ops to what holds (engine.h); that is recorded too. */
+	if (r && r != -ENOTRECOVERABLE) {
 		unmark(c, ops, n);
 		return r;
 	}
@@ -83,7 +85,7 @@ AWE__HOT int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
 		w->nmapped += (size_t)wdelta;
 	delta += wdelta;
 	c->mapped += (uint64_t)delta;
-	return 0;
+	return r;
 }
 
 static int op_cmp(const void *a, const void *b);
@@ -98,7 +100,7 @@ int awe__unmap_frames(struct awe__ctx *c, const uint32_t *idx, size_t n)
 		k += c->frames[idx[i]].mapped;
 	if (!k)
 		return 0;
-	ops = malloc(k * sizeof(*ops));
+	ops = awe__inject(&awe__test_fail_alloc) ? NULL : malloc(k * sizeof(*ops));
 	if (!ops)
 		return -ENOMEM;
 	k = 0;
@@ -200,7 +202,7 @@ static struct awe__op *ops_alloc(struct req *q, size_t n)
 {
 	if (n <= SMALL_OPS)
 		return q->small;
-	return malloc(n * sizeof(struct awe__op));
+	return awe__inject(&awe__test_fail_alloc) ? NULL : malloc(n * sizeof(struct awe__op));
 }
 
 /* A planner's "a window it needs is busy": wait and plan again. */
@@ -249,7 +251,7 @@ AWE__HOT static int run(planner *plan, struct req *q, bool map)
 static int map_range(struct awe__ctx *c, struct req *q, struct awe__window *w, uintptr_t va)
 {
 	uint32_t small[RANGE_STACK], *idx = small;
-	size_t s = awe__slot_of(c, w, va), i;
+	size_t s = awe__slot_of(c, w, va), i, moved = 0;
 	bool in = q->frames != NULL;
 	int r = -EAGAIN;
 
@@ -275,22 +277,30 @@ static int map_range(struct awe__ctx *c, struct req *q, struct awe__window *w, u
 	}
 	if (i == q->count)
 		r = w->eng->ops->move_range(c, w->eng->data, w, va, idx, q->count, in);
-	if (r) {
+	if (r && r != -ENOTRECOVERABLE) {
 		for (size_t j = 0; in && j < i; j++)
 			c->frames[idx[j]].mark = 0;
 		goto out;
 	}
+	/* A rollback the kernel refused in part left some frames moved: the
+	 * engine recorded where every page is, and a page is moved when its
+	 * frame's loc is (in) or is no longer (out) its slot. */
 	for (i = 0; i < q->count; i++) {
 		struct awe__frame f = c->frames[idx[i]];
+		bool at_slot = f.loc == ((va >> c->page_shift) + i);
 
-		f.mapped = in;
 		f.mark = 0;
-		f.prot = in ? AWE_PROT_READWRITE : 0;
+		if (!r || at_slot == in) {
+			f.mapped = in;
+			f.prot = in ? AWE_PROT_READWRITE : 0;
+			w->slot[s + i] = in ? idx[i] + 1 : 0;
+			moved++;
+		}
 		c->frames[idx[i]] = f;
-		w->slot[s + i] = in ? idx[i] + 1 : 0;
 	}
-	w->nmapped = in ? w->nmapped + q->count : w->nmapped - q->count;
-	c->mapped = in ? c->mapped + q->count : c->mapped - q->count;
+	/* Locals until here: frame stores could alias the counters. */
+	w->nmapped = in ? w->nmapped + moved : w->nmapped - moved;
+	c->mapped = in ? c->mapped + moved : c->mapped - moved;
 	q->done = true;
 out:
 	if (idx != small)

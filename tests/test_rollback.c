@@ -9,7 +9,7 @@
  */
 #include "helpers.h"
 
-extern int awe__test_fail_move, awe__test_fail_discard;
+extern int awe__test_fail_move, awe__test_fail_discard, awe__test_fail_undo, awe__test_fail_alloc;
 
 #define SLOTS 32
 
@@ -312,4 +312,247 @@ Test(rollback, free_stops_where_a_release_is_refused)
 	/* And they go once the kernel lets them. */
 	AWE_OK(awe_free(rev + 2, SLOTS - 2, &freed));
 	cr_assert_eq(get_stats().frames_allocated, 0);
+}
+
+/* --- undo refused: the call fails, partly done, and says so --------------- */
+
+/* Whatever the slots of @w show is true: awe_query(), awe_frame_addr(), the
+ * data (every frame carries its own number), the faults and the counters
+ * agree, and every one of @f's @n frames is allocated, at one slot or
+ * parked. Returns how many slots hold a frame. */
+static size_t assert_consistent(char *w, size_t slots, const awe_frame_t *f, size_t n)
+{
+	size_t shown = 0;
+
+	for (size_t i = 0; i < slots; i++) {
+		struct awe_page_info pi = query(slot(w, i));
+
+		if (!pi.frame) {
+			assert_read_faults(slot(w, i));
+			continue;
+		}
+		shown++;
+		cr_assert_eq(frame_where(pi.frame), slot(w, i),
+			     "slot %zu: awe_frame_addr disagrees", i);
+		if (pi.prot == AWE_PROT_NONE) {
+			assert_read_faults(slot(w, i));
+			continue;
+		}
+		cr_assert_eq(*(awe_frame_t *)slot(w, i), pi.frame, "slot %zu shows the wrong page",
+			     i);
+		if (pi.prot == AWE_PROT_READ)
+			assert_write_faults(slot(w, i));
+	}
+	for (size_t i = 0; i < n; i++) {
+		void *at = frame_where(f[i]); /* fails the test if it was lost */
+
+		cr_assert(at == NULL || ((char *)at >= w && (char *)at < slot(w, slots)),
+			  "frame %zu is at %p, outside the window", i, at);
+	}
+	cr_assert_eq(get_stats().frames_mapped, shown);
+	cr_assert_eq(get_stats().frames_allocated, n);
+	return shown;
+}
+
+/* Back to: a[i] at slot i, b parked; every frame's data intact. */
+static void reset_ab(char *w, const awe_frame_t *a, const awe_frame_t *b)
+{
+	awe__test_fail_move = awe__test_fail_undo = 0;
+	unmap_range(w, SLOTS);
+	AWE_OK(awe_protect(w, SLOTS, AWE_PROT_READWRITE, NULL));
+	AWE_OK(awe_map(w, SLOTS, b));
+	assert_stamped(w, b, SLOTS);
+	unmap_range(w, SLOTS);
+	AWE_OK(awe_map(w, SLOTS, a));
+	assert_stamped(w, a, SLOTS);
+}
+
+/*
+ * A scatter replacing every slot (moves out, then in, one by one), failing
+ * at the k-th kernel call, with the kernel refusing the undo from the j-th
+ * on: either everything came back (-ENOMEM, nothing changed) or the call
+ * says -ENOTRECOVERABLE and what it left is consistent and complete.
+ */
+Test(rollback, undo_refused_leaves_a_true_state, .timeout = 120)
+{
+	awe_frame_t a[SLOTS], b[SLOTS], ab[2 * SLOTS];
+	char *w = window_new(SLOTS);
+	void *addrs[SLOTS];
+	int partial = 0, clean = 0;
+	int calls = engine_is_memfd() ? SLOTS : SLOTS + 1;
+
+	alloc_exact(a, SLOTS);
+	alloc_exact(b, SLOTS);
+	map_stamped(w, b, SLOTS);
+	unmap_range(w, SLOTS);
+	map_stamped(w, a, SLOTS);
+	memcpy(ab, a, sizeof(a));
+	memcpy(ab + SLOTS, b, sizeof(b));
+	for (size_t i = 0; i < SLOTS; i++)
+		addrs[i] = slot(w, SLOTS - 1 - i);
+	for (int k = 1; k <= calls; k += 3) {
+		for (int j = 1; j <= k + 1; j += 2) {
+			int r;
+
+			awe__test_fail_move = k;
+			awe__test_fail_undo = j;
+			errno = 0;
+			r = awe_map_scatter(addrs, SLOTS, b);
+			awe__test_fail_undo = 0;
+			cr_assert(r == -ENOMEM || r == -ENOTRECOVERABLE, "k %d j %d: %d (%s)", k, j,
+				  r, awe_strerror(r));
+			cr_assert_eq(errno, -r);
+			if (r == -ENOMEM)
+				expect_slots(w, a, SLOTS);
+			assert_consistent(w, SLOTS, ab, 2 * SLOTS);
+			partial += r == -ENOTRECOVERABLE;
+			clean += r == -ENOMEM;
+			reset_ab(w, a, b);
+		}
+	}
+	cr_log_info("%d partial, %d clean", partial, clean);
+	cr_assert_gt(partial, 0, "no undo was ever refused: the test tested nothing");
+}
+
+/* Hiding read-only and read-write frames (moved to parking) fails, and
+ * putting them back, or write-protecting the read-only ones again, is
+ * refused. An empty slot splits the memfd engine's work into two runs, so
+ * that the second fails after the first was done. */
+Test(rollback, undo_refused_while_protecting, .timeout = 60)
+{
+	awe_frame_t f[SLOTS], want[SLOTS];
+	char *w = stamped_window(f);
+	int partial = 0;
+
+	unmap_range(slot(w, 20), 1);
+	memcpy(want, f, sizeof(f));
+	want[20] = 0;
+	for (int j = 1; j <= 3; j++) {
+		AWE_OK(awe_protect(slot(w, 4), 8, AWE_PROT_READ, NULL));
+		awe__test_fail_move = engine_is_memfd() ? 2 : 1;
+		awe__test_fail_undo = j;
+		errno = 0;
+		int r = awe_protect(w, SLOTS, AWE_PROT_NONE, NULL);
+
+		awe__test_fail_move = awe__test_fail_undo = 0;
+		cr_assert(r == -ENOMEM || r == -ENOTRECOVERABLE, "j %d: %d", j, r);
+		partial += r == -ENOTRECOVERABLE;
+		assert_consistent(w, SLOTS, f, SLOTS);
+		AWE_OK(awe_protect(w, SLOTS, AWE_PROT_READWRITE, NULL));
+		expect_slots(w, want, SLOTS);
+	}
+	cr_assert_gt(partial, 0);
+}
+
+/* The range path: a range parked in pieces comes back a move per piece;
+ * the undo of the pieces already moved is refused. */
+Test(rollback, undo_refused_on_the_range_path, .timeout = 60)
+{
+	awe_frame_t f[SLOTS];
+	char *w = stamped_window(f);
+	int partial = 0;
+
+	for (int k = 2; k < 12; k++) {
+		for (size_t i = 0; i < SLOTS; i++) {
+			void *a = slot(w, i % 2 ? i / 2 : SLOTS / 2 + i / 2);
+
+			AWE_OK(awe_map_scatter(&a, 1, NULL));
+		}
+		awe__test_fail_move = k;
+		awe__test_fail_undo = 1;
+		errno = 0;
+		int r = awe_map(w, SLOTS, f);
+
+		awe__test_fail_move = awe__test_fail_undo = 0;
+		cr_assert(r == 0 || r == -ENOMEM || r == -ENOTRECOVERABLE, "k %d: %d", k, r);
+		partial += r == -ENOTRECOVERABLE;
+		assert_consistent(w, SLOTS, f, SLOTS);
+		unmap_range(w, SLOTS);
+		AWE_OK(awe_map(w, SLOTS, f));
+		expect_slots(w, f, SLOTS);
+	}
+	if (!engine_is_memfd())
+		cr_assert_gt(partial, 0);
+}
+
+/* Allocations of a call's planning fail (the ops array, the move log, the
+ * table of hidden pages): -ENOMEM and nothing changed, parking whole. */
+Test(rollback, planning_allocation_fails, .timeout = 60)
+{
+	awe_frame_t a[SLOTS], b[SLOTS];
+	char *w = window_new(SLOTS), *tmp = window_new(SLOTS);
+	void *addrs[SLOTS];
+	int failed = 0;
+
+	alloc_exact(a, SLOTS);
+	alloc_exact(b, SLOTS);
+	map_stamped(tmp, b, SLOTS);
+	unmap_range(tmp, SLOTS);
+	map_stamped(w, a, SLOTS);
+	for (size_t i = 0; i < SLOTS; i++)
+		addrs[i] = slot(w, SLOTS - 1 - i);
+	for (int k = 1; k <= 4; k++) {
+		awe__test_fail_alloc = k;
+		errno = 0;
+		int r = awe_map_scatter(addrs, SLOTS, b);
+		int left = awe__test_fail_alloc;
+
+		awe__test_fail_alloc = 0;
+		if (left) { /* fewer allocations than k: the call went through */
+			AWE_OK(r);
+			unmap_range(w, SLOTS);
+			AWE_OK(awe_map(w, SLOTS, a));
+			continue;
+		}
+		failed++;
+		cr_assert_eq(r, -ENOMEM, "allocation %d: %d", k, r);
+		expect_slots(w, a, SLOTS);
+		for (size_t i = 0; i < SLOTS; i++)
+			assert_parked(b[i]);
+	}
+	cr_assert_gt(failed, 0);
+	/* Hiding needs the window's aside table, allocated first. */
+	awe__test_fail_alloc = 1;
+	int r = awe_protect(w, 1, AWE_PROT_NONE, NULL);
+	awe__test_fail_alloc = 0;
+	cr_assert(r == 0 || r == -ENOMEM);
+	if (r)
+		expect_slots(w, a, SLOTS);
+	AWE_OK(awe_protect(w, SLOTS, AWE_PROT_READWRITE, NULL));
+	/* Parking lost nothing. */
+	unmap_range(w, SLOTS);
+	AWE_OK(awe_map(tmp, SLOTS, a));
+	expect_slots(tmp, a, SLOTS);
+	AWE_OK(awe_map(w, SLOTS, b));
+	expect_slots(w, b, SLOTS);
+}
+
+/* The range path's planning: its move log outgrows the one on the stack
+ * when the range is parked in many pieces; that allocation failing must
+ * not "undo" moves that never happened. */
+Test(rollback, range_planning_allocation_fails, .timeout = 60)
+{
+	awe_frame_t f[SLOTS], none[SLOTS] = {0};
+	char *w = stamped_window(f);
+
+	/* Every other frame parked apart: 16+ pieces. */
+	for (size_t i = 0; i < SLOTS; i++) {
+		void *a = slot(w, (i * 7) % SLOTS);
+
+		AWE_OK(awe_map_scatter(&a, 1, NULL));
+	}
+	awe__test_fail_alloc = 1;
+	int r = awe_map(w, SLOTS, f);
+	awe__test_fail_alloc = 0;
+	cr_assert(r == 0 || r == -ENOMEM, "%d", r);
+	if (r) {
+		expect_slots(w, none, SLOTS);
+		for (size_t i = 0; i < SLOTS; i++)
+			assert_parked(f[i]);
+		AWE_OK(awe_map(w, SLOTS, f));
+	}
+	expect_slots(w, f, SLOTS);
+	unmap_range(w, SLOTS);
+	AWE_OK(awe_map(w, SLOTS, f));
+	expect_slots(w, f, SLOTS);
 }

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hooks for the test suite, which links the static library: fault
+ * injection (make the Nth kernel call of a kind fail, as the kernel may)
+ * and a callback at named points of slow paths (internal.h). All zero or
+ * NULL in production, where each costs a load and a predicted branch on
+ * paths that are not hot.
+ */
+#include "internal.h"
+
+/* When it counts down to zero, that move or mmap/mprotect run stops (half-
+ * way for UFFDIO_MOVE) with ENOMEM, as the kernel may when it cannot
+ * allocate a page table. */
+int awe__test_fail_move;
+/* When it counts down to zero, that UFFDIO_MOVE goes through and then
+ * reports EEXIST with nothing moved, as Linux 6.18 can under migration. */
+int awe__test_misreport_move;
+/* When it counts down to zero, that release call of a discard fails. */
+int awe__test_fail_discard;
+/* When it counts down to one, that undo of a rollback fails, and so does
+ * every later one until the test resets it: the kernel refusing to put a
+ * page back (EBUSY when something pinned it meanwhile). */
+int awe__test_fail_undo;
+/* When it counts down to zero, that allocation of a call's planning fails. */
+int awe__test_fail_alloc;
+void (*awe__test_hook)(enum awe__hook_point p);
+
+bool awe__inject(int *counter)
+{
+	return *counter > 0 && --*counter == 0;
+}
+
+bool awe__inject_sticky(int *counter)
+{
+	if (*counter <= 0)
+		return false;
+	if (*counter > 1)
+		--*counter;
+	return *counter == 1;
+}
