@@ -11,27 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sysfacts.h"
 #include "w32.h"
 
 /* Not a handle of handle.c's table, nor NULL or INVALID_HANDLE_VALUE. */
 #define PROCESS_HEAP ((HANDLE)(uintptr_t)0x50000)
-
-/* The contents of a small file as a string; false when unreadable. */
-static bool read_small(const char *path, char *buf, size_t len)
-{
-	int e = errno, fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = -1;
-
-	if (fd >= 0) {
-		n = read(fd, buf, len - 1);
-		close(fd);
-	}
-	errno = e;
-	if (n < 0)
-		return false;
-	buf[n] = '\0';
-	return true;
-}
 
 /* Parse a sysfs list such as "0-3,8,10-11" into a mask of its first 64
  * members; the highest member, or -1 when unreadable. */
@@ -40,7 +24,7 @@ static long read_list(const char *path, uint64_t *mask)
 	char buf[4096], *s = buf;
 	long hi = -1;
 
-	if (!read_small(path, buf, sizeof(buf)))
+	if (awe__read_file(path, buf, sizeof(buf)) < 0)
 		return -1;
 	*mask = 0;
 	while (*s >= '0' && *s <= '9') {
@@ -59,31 +43,27 @@ static long read_list(const char *path, uint64_t *mask)
 }
 
 /* The number after "@key<blanks>:" on the first such line of @path
- * (/proc/meminfo, /proc/cpuinfo); false when there is none. */
+ * (/proc/meminfo, /proc/cpuinfo, whose first processor's fields come before
+ * its long flags line); false when there is none. Raw reads (sysfacts.h):
+ * no cancellation point, errno alone. */
 static bool read_field(const char *path, const char *key, unsigned long *val)
 {
-	int e = errno;
-	FILE *f = fopen(path, "re");
+	char buf[8192];
 	size_t klen = strlen(key);
-	char line[256];
-	bool found = false, bol = true;
 
-	while (f && !found && fgets(line, sizeof(line), f)) {
+	if (awe__read_file(path, buf, sizeof(buf)) < 0)
+		return false;
+	for (char *line = buf; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 		char *s = line + klen;
-		bool start = bol;
 
-		/* The rest of a long line (cpuinfo's flags) is no key. */
-		bol = strchr(line, '\n') != NULL;
-		if (!start || strncmp(line, key, klen) != 0)
+		if (strncmp(line, key, klen) != 0)
 			continue;
 		s += strspn(s, " \t");
-		if (*s == ':')
-			found = sscanf(s + 1, "%lu", val) == 1;
+		if (*s == ':' && sscanf(s + 1, "%lu", val) == 1)
+			return true;
 	}
-	if (f)
-		fclose(f);
-	errno = e;
-	return found;
+	return false;
 }
 
 static WORD cpu_level, cpu_revision;
@@ -143,11 +123,11 @@ void GetNativeSystemInfo(LPSYSTEM_INFO lpSystemInfo)
 
 SIZE_T GetLargePageMinimum(void)
 {
-	char buf[32];
+	uint64_t pmd;
 	unsigned long kb;
 
-	if (read_small("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", buf, sizeof(buf)))
-		return (SIZE_T)strtoull(buf, NULL, 10);
+	if (awe__read_u64("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", &pmd) == 0)
+		return (SIZE_T)pmd;
 	if (read_field("/proc/meminfo", "Hugepagesize", &kb))
 		return (SIZE_T)kb * 1024;
 #if defined(__x86_64__)
