@@ -60,6 +60,7 @@ struct mfd {
 	size_t pool_pages; /* 0: no pool */
 	bool no_populate;  /* the kernel lacks MADV_POPULATE_WRITE (before 5.14) */
 	unsigned long ino; /* the file's inode, as /proc/self/maps shows it */
+	size_t live;	   /* frames with a page in the file */
 };
 
 /* VMAs of the process outside memfd windows at the last count, and when
@@ -423,7 +424,59 @@ static ssize_t memfd_alloc(struct awe__ctx *c, void *e, const uint32_t *idx, siz
 	awe__node_prefer(node, &saved);
 	done = populate(c, m, idx, n);
 	awe__node_restore(&saved);
+	m->live += done;
 	return done ? (ssize_t)done : -ENOMEM;
+}
+
+/* One past the highest page of the pool still in the file (a live frame's:
+ * freed ones are holes), looking down from the top, where the pool would
+ * shrink: mincore() of a shared mapping tells what is in the page cache. */
+static size_t pool_top(const struct awe__ctx *c, const struct mfd *m)
+{
+	unsigned char vec[4096];
+	size_t end = m->pool_pages;
+
+	while (end) {
+		size_t k = end < sizeof(vec) ? end : sizeof(vec);
+
+		if (awe__sys_mincore(m->pool + ((end - k) << c->page_shift), k << c->page_shift,
+				     vec))
+			return m->pool_pages;
+		while (k && !(vec[k - 1] & 1))
+			k--, end--;
+		if (k)
+			return end;
+	}
+	return 0;
+}
+
+/* Give the pool back down to the live frames, once most of it no longer
+ * holds any: its room under RLIMIT_MEMLOCK (the kernel counts the whole
+ * view) and its page tables. Not for a few pages: allocation churn would
+ * grow and shrink it call after call. */
+static void trim_pool(struct awe__ctx *c, struct mfd *m)
+{
+	size_t keep;
+	uintptr_t at;
+
+	if (!m->pool || m->live * 2 > m->pool_pages)
+		return;
+	keep = m->live ? pool_top(c, m) : 0;
+	if (keep)
+		keep = keep < MIN_PAGES ? MIN_PAGES
+					: (keep + MIN_PAGES - 1) & ~(size_t)(MIN_PAGES - 1);
+	if (keep + MIN_PAGES > m->pool_pages)
+		return;
+	if (!keep) {
+		awe__sys_munmap(m->pool, m->pool_pages << c->page_shift);
+		m->pool = 0;
+		if (other_vmas)
+			other_vmas--;
+	} else if (awe__sys_mremap(m->pool, m->pool_pages << c->page_shift, keep << c->page_shift,
+				   &at)) {
+		return;
+	}
+	m->pool_pages = keep;
 }
 
 /* The frames' pages go, a run of consecutive file pages per call. */
@@ -439,7 +492,9 @@ static size_t memfd_discard(struct awe__ctx *c, void *e, const uint32_t *idx, si
 			break;
 		if (punch(m, (uint64_t)idx[i] << c->page_shift, (uint64_t)(j - i) << c->page_shift))
 			break;
+		m->live -= j - i;
 	}
+	trim_pool(c, m);
 	return i;
 }
 

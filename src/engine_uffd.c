@@ -195,6 +195,9 @@ static int setup_range(struct awe__ctx *c, struct uffd *u, uintptr_t base, size_
 	return r;
 }
 
+static size_t parking_spare(const struct uffd *u);
+static void trim_parking(struct awe__ctx *c, struct uffd *u, size_t floor);
+
 static int uffd_window_reserve(struct awe__ctx *c, void *e, uintptr_t hint, size_t len, bool fixed,
 			       uintptr_t *base)
 {
@@ -212,6 +215,11 @@ static int uffd_window_reserve(struct awe__ctx *c, void *e, uintptr_t hint, size
 		return -EEXIST;
 	}
 	r = setup_range(c, e, *base, len);
+	if (r == -EPERM && parking_spare(e)) {
+		/* Spare parking holds locked room the window may have. */
+		trim_parking(c, e, 0);
+		r = setup_range(c, e, *base, len);
+	}
 	if (r) {
 		awe__sys_munmap(*base, len);
 		return r == -EPERM ? r : -ENOMEM;
@@ -345,6 +353,144 @@ static ssize_t uffd_alloc(struct awe__ctx *c, void *e, const uint32_t *idx, size
 	return (ssize_t)done;
 }
 
+/*
+ * Giving parking back. Parking is needed for every frame, but no more: when
+ * frames are freed, what they leave is returned to the kernel (its address
+ * space, page tables and, in locked mode, its room under RLIMIT_MEMLOCK,
+ * which a later window or allocation may need), arena by arena. Only once
+ * the spare part is worth it, above trim_floor(), so that allocation churn
+ * does not map and unmap arenas call after call. An arena still holding a
+ * few pages is emptied first, its pages moved to free slots of the others.
+ */
+
+/* Parking slots no frame needs. */
+static size_t parking_spare(const struct uffd *u)
+{
+	return u->park.total > u->nframes ? u->park.total - u->nframes : 0;
+}
+
+/* Spare parking kept: as much as the frames use, at least an arena's worth,
+ * or with a finite RLIMIT_MEMLOCK, a sixteenth of it. */
+static size_t trim_floor(const struct awe__ctx *c, const struct uffd *u)
+{
+	size_t floor = ARENA_MIN_PAGES;
+
+	if (c->locked && c->memlock_limit != UINT64_MAX &&
+	    (c->memlock_limit >> c->page_shift) / 16 < floor)
+		floor = (size_t)((c->memlock_limit >> c->page_shift) / 16);
+	return u->nframes > floor ? u->nframes : floor;
+}
+
+/* Move the page at parking slot *@at to a slot of another arena. */
+static bool rehome(struct awe__ctx *c, struct uffd *u, uintptr_t *at)
+{
+	uintptr_t to;
+	size_t done;
+
+	if (!awe__park_take_one(&u->park, &to))
+		return false;
+	if (move_pages(u, to, *at, c->page, false, &done)) {
+		awe__park_release(&u->park, to, 1);
+		return false;
+	}
+	awe__park_release(&u->park, *at, 1);
+	*at = to;
+	return true;
+}
+
+/* Move every page out of arena @ai: the parked frames' and those of frames
+ * hidden behind AWE_PROT_NONE (their window's aside table says where).
+ * Returns whether it is empty now. */
+static bool evacuate(struct awe__ctx *c, struct uffd *u, size_t ai)
+{
+	uintptr_t lo = u->park.a[ai].base, hi = lo + (u->park.a[ai].npages << c->page_shift);
+	bool ok = true;
+
+	u->park.a[ai].draining = true;
+	for (uint32_t i = 0; ok && i < c->nframes; i++) {
+		struct awe__frame *f = &c->frames[i];
+		uintptr_t at = awe__loc_addr(c, f);
+
+		if (f->state != AWE__FRAME_OWNED || f->sec || f->mapped || at < lo || at >= hi)
+			continue;
+		ok = rehome(c, u, &at);
+		f->loc = at >> c->page_shift;
+	}
+	for (size_t wi = 0; ok && wi < c->nwin; wi++) {
+		struct awe__window *w = c->win[wi];
+
+		for (size_t s = 0; ok && w->aside && !w->sec && s < w->npages; s++) {
+			uint32_t k = w->slot[s];
+
+			if (k && c->frames[k - 1].prot == AWE_PROT_NONE && w->aside[s] >= lo &&
+			    w->aside[s] < hi)
+				ok = rehome(c, u, &w->aside[s]);
+		}
+	}
+	u->park.a[ai].draining = false;
+	return ok && u->park.a[ai].used == 0;
+}
+
+static void drop_arena(struct awe__ctx *c, struct uffd *u, size_t ai)
+{
+	awe__sys_munmap(u->park.a[ai].base, u->park.a[ai].npages << c->page_shift);
+	awe__park_remove(&u->park, ai);
+}
+
+/* The arena to give back next: empty ones first, the largest first, then
+ * the least used; one whose pages the others have room for. */
+static size_t trim_victim(const struct uffd *u)
+{
+	const struct awe__park *p = &u->park;
+	size_t best = SIZE_MAX;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct awe__arena *a = &p->a[i];
+
+		if (p->total - a->npages < u->nframes ||
+		    p->total - a->npages - (p->used - a->used) < a->used)
+			continue;
+		if (best == SIZE_MAX || a->used < p->a[best].used ||
+		    (a->used == p->a[best].used && a->npages > p->a[best].npages))
+			best = i;
+	}
+	return best;
+}
+
+/* Give back arenas until no more than @floor slots are spare (or none can
+ * go). A big arena holding a few pages, with no room for them elsewhere,
+ * has them moved to a small new one, once per call. */
+static void trim_parking(struct awe__ctx *c, struct uffd *u, size_t floor)
+{
+	struct awe__park *p = &u->park;
+	bool added = false;
+
+	awe__park_flush(p);
+	while (parking_spare(u) > floor) {
+		size_t best = trim_victim(u);
+
+		if (best == SIZE_MAX && !added && p->n) {
+			size_t big = 0;
+			uintptr_t at;
+
+			for (size_t i = 1; i < p->n; i++)
+				big = p->a[i].npages > p->a[big].npages ? i : big;
+			added = true;
+			at = p->a[big].base;
+			if (4 * p->a[big].used > p->a[big].npages ||
+			    add_arena(c, u,
+				      (p->a[big].used + CHUNK_PAGES - 1) &
+					      ~(size_t)(CHUNK_PAGES - 1)))
+				return;
+			/* Arenas are sorted by address: find it again. */
+			best = (size_t)(awe__park_arena(p, at) - p->a);
+		}
+		if (best == SIZE_MAX || (p->a[best].used && !evacuate(c, u, best)))
+			return;
+		drop_arena(c, u, best);
+	}
+}
+
 /* Parked frames' pages go, a run of consecutive parking slots per call. */
 static size_t uffd_discard(struct awe__ctx *c, void *e, const uint32_t *idx, size_t n)
 {
@@ -367,6 +513,8 @@ static size_t uffd_discard(struct awe__ctx *c, void *e, const uint32_t *idx, siz
 		awe__park_release(&u->park, start, j - i);
 		u->nframes -= j - i;
 	}
+	if (parking_spare(u) > trim_floor(c, u))
+		trim_parking(c, u, trim_floor(c, u));
 	return i;
 }
 

@@ -40,7 +40,7 @@ int awe__park_add(struct awe__park *p, uintptr_t base, size_t npages)
 	}
 	for (i = p->n; i > 0 && p->a[i - 1].base > base; i--)
 		p->a[i] = p->a[i - 1];
-	p->a[i] = (struct awe__arena){base, npages, bits};
+	p->a[i] = (struct awe__arena){base, npages, bits, 0, false};
 	p->n++;
 	p->total += npages;
 	p->no_runs = false;
@@ -115,6 +115,8 @@ static size_t search(struct awe__park *p, size_t i, size_t from, size_t to, size
 {
 	struct awe__arena *a = &p->a[i];
 
+	if (a->draining)
+		return 0;
 	while (from < to) {
 		size_t z = next_bit(a->bits, from, to, 0), e, len;
 
@@ -125,6 +127,7 @@ static size_t search(struct awe__park *p, size_t i, size_t from, size_t to, size
 		len = e - z;
 		if (len >= min) {
 			set_bits(a->bits, z, len, 1);
+			a->used += len;
 			p->used += len;
 			p->cur_arena = i;
 			p->cur_bit = z + len;
@@ -152,8 +155,7 @@ static size_t scan(struct awe__park *p, size_t want, size_t min, uintptr_t *addr
 	return 0;
 }
 
-/* Clear the bits of the lazily given back slots: searches read the bitmap. */
-static void flush_recent(struct awe__park *p)
+void awe__park_flush(struct awe__park *p)
 {
 	while (p->nrecent) {
 		uintptr_t at = p->recent[--p->nrecent];
@@ -167,7 +169,7 @@ size_t awe__park_take(struct awe__park *p, size_t want, size_t min, uintptr_t *a
 {
 	size_t got;
 
-	flush_recent(p);
+	awe__park_flush(p);
 	if (min == 0)
 		min = 1;
 	if (want < min || awe__park_free(p) < min)
@@ -220,6 +222,7 @@ void awe__park_release(struct awe__park *p, uintptr_t addr, size_t n)
 		size_t k = b->npages - bit < n ? b->npages - bit : n;
 
 		set_bits(b->bits, bit, k, 0);
+		b->used -= k;
 		p->used -= k;
 		at += k << p->page_shift;
 		n -= k;
@@ -232,4 +235,15 @@ void awe__park_release(struct awe__park *p, uintptr_t addr, size_t n)
 	 * makes a map+unmap pair O(1) however full parking is. */
 	p->cur_arena = (size_t)(a - p->a);
 	p->cur_bit = (addr - a->base) >> p->page_shift;
+}
+
+void awe__park_remove(struct awe__park *p, size_t i)
+{
+	free(p->a[i].bits);
+	p->total -= p->a[i].npages;
+	memmove(&p->a[i], &p->a[i + 1], (p->n - i - 1) * sizeof(*p->a));
+	p->n--;
+	p->cur_arena = 0;
+	p->cur_bit = 0;
+	p->no_runs = false;
 }

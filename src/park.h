@@ -16,6 +16,8 @@ struct awe__arena {
 	uintptr_t base;
 	size_t npages;
 	uint64_t *bits;
+	size_t used;   /* slots set in @bits */
+	bool draining; /* being emptied: takes no new pages */
 };
 
 #define AWE__PARK_RECENT 4
@@ -50,6 +52,11 @@ AWE__HIDDEN void awe__park_release(struct awe__park *p, uintptr_t addr, size_t n
 AWE__HIDDEN void awe__park_put_one(struct awe__park *p, uintptr_t addr);
 /* Reserve one slot, a lazily given back one first; false when full. */
 AWE__HIDDEN bool awe__park_take_one(struct awe__park *p, uintptr_t *addr);
+/* Clear the lazily given back slots in the bitmap (searches and the
+ * arenas' @used read it). */
+AWE__HIDDEN void awe__park_flush(struct awe__park *p);
+/* Forget arena @i, which must be empty; the caller unmaps it. */
+AWE__HIDDEN void awe__park_remove(struct awe__park *p, size_t i);
 /* The arena holding @addr, or NULL. */
 AWE__HIDDEN const struct awe__arena *awe__park_arena(const struct awe__park *p, uintptr_t addr);
 

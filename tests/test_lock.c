@@ -264,3 +264,97 @@ Test(lock, unprivileged_env_unlocked)
 	skip_unless_root("dropping to nobody needs root");
 	run_in_child(child_unlocked, (void *)1, &o);
 }
+
+/*
+ * Locked room comes back when frames are freed (issue 12, defect 6): as
+ * user nobody with an 8 MiB RLIMIT_MEMLOCK, 6 MiB of frames allocated and
+ * freed must leave room for a 6 MiB window (the uffd-move engine locks its
+ * windows and its parking) and for 6 MiB of a section's frames (sections
+ * lock their pages through a pool of their own), and VmLck must come down.
+ */
+enum { SIX_MIB_PAGES = 1536 };
+
+static int child_gives_back(void *arg)
+{
+	awe_frame_t *f = malloc(SIX_MIB_PAGES * sizeof(*f));
+	long base = vmlck_kb(), peak;
+	awe_section_t sec;
+	void *w;
+
+	(void)arg;
+	CHILD_CHECK(f);
+	CHILD_CHECK(awe_alloc(f, SIX_MIB_PAGES) == SIX_MIB_PAGES);
+	peak = vmlck_kb();
+	CHILD_OK(awe_free(f, SIX_MIB_PAGES, NULL));
+	CHILD_CHECK(vmlck_kb() - base < (peak - base) / 4,
+		    "VmLck %ld kB at start, %ld kB with the frames, %ld kB after freeing them",
+		    base, peak, vmlck_kb());
+	CHILD_OK(awe_window_create(6 * MiB, NULL, 0, &w));
+	CHILD_OK(awe_window_destroy(w));
+	CHILD_OK(awe_section_create(0, &sec));
+	CHILD_CHECK(awe_section_alloc(sec, f, SIX_MIB_PAGES) == SIX_MIB_PAGES,
+		    "a section could not have 6 MiB after the process's frames were freed");
+	CHILD_OK(awe_section_free(sec, f, SIX_MIB_PAGES, NULL));
+	/* And the other way round. */
+	CHILD_CHECK(awe_alloc(f, SIX_MIB_PAGES) == SIX_MIB_PAGES);
+	CHILD_OK(awe_free(f, SIX_MIB_PAGES, NULL));
+	free(f);
+	return 0;
+}
+
+Test(lock, unprivileged_room_comes_back)
+{
+	struct child_opts o = {.as_nobody = true, .set_memlock = true, .memlock = 8 * MiB};
+
+	skip_unless_root("dropping to nobody needs root");
+	run_in_child(child_gives_back, NULL, &o);
+}
+
+/* Most frames freed but a few kept: the room of the rest comes back too.
+ * With the uffd-move engine the few may be anywhere (parking is emptied of
+ * their pages and given back); the memfd engine's pool shrinks down to its
+ * highest live frame (a frame's page has a fixed place in the file), so
+ * there the first few are kept. */
+static int child_gives_back_most(void *arg)
+{
+	enum { N = SIX_MIB_PAGES };
+	awe_frame_t *f = malloc(N * sizeof(*f)), keep[8];
+	long base = vmlck_kb(), peak;
+	struct awe_stats st;
+	void *w;
+
+	(void)arg;
+	CHILD_CHECK(f);
+	CHILD_CHECK(awe_alloc(f, N) == N);
+	peak = vmlck_kb();
+	bool memfd = !strcmp((awe_stats(&st), st.engine), "memfd");
+	size_t step = memfd ? 1 : N / 8;
+
+	for (size_t i = 0; i < 8; i++)
+		keep[i] = f[i * step];
+	for (size_t i = 0; i < N; i++)
+		if (i % step || i >= 8 * step)
+			CHILD_OK(awe_free(&f[i], 1, NULL));
+	CHILD_CHECK(vmlck_kb() - base < (peak - base) / 2,
+		    "VmLck %ld kB at start, %ld kB with the frames, %ld kB with 8 left", base, peak,
+		    vmlck_kb());
+	CHILD_OK(awe_window_create(8 * pg(), NULL, 0, &w));
+	CHILD_OK(awe_map(w, 8, keep));
+	for (size_t i = 0; i < 8; i++)
+		*(uint64_t *)slot(w, i) = keep[i];
+	CHILD_OK(awe_map(w, 8, NULL));
+	CHILD_OK(awe_map(w, 8, keep));
+	for (size_t i = 0; i < 8; i++)
+		CHILD_CHECK(*(uint64_t *)slot(w, i) == keep[i], "frame %zu lost its data", i);
+	CHILD_OK(awe_free(keep, 8, NULL));
+	free(f);
+	return 0;
+}
+
+Test(lock, unprivileged_room_comes_back_with_frames_left)
+{
+	struct child_opts o = {.as_nobody = true, .set_memlock = true, .memlock = 8 * MiB};
+
+	skip_unless_root("dropping to nobody needs root");
+	run_in_child(child_gives_back_most, NULL, &o);
+}
