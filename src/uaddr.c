@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "linux_abi.h"
@@ -12,17 +13,18 @@ struct awe__uaddr awe__uaddr;
 
 /* Is [@at, @at + one page) a range a mapping could take? Asking for a page
  * there answers it: taken (it is ours to give back) or taken already means
- * yes; out of range means no. */
+ * yes; out of range means no. Through syscall(), not libc's mmap(), which
+ * sanitizers intercept and refuse addresses out of their own layout for. */
 static bool user_page(uintptr_t at, size_t page)
 {
 	int e = errno;
-	void *p = mmap((void *)at, page, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-	bool yes = p == (void *)at || (p == MAP_FAILED && errno == EEXIST);
+	long p = syscall(SYS_mmap, at, page, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	bool yes = (uintptr_t)p == at || (p == -1 && errno == EEXIST);
 
 	/* Kernels before 4.17 treat the address as a hint only. */
-	if (p != MAP_FAILED)
-		munmap(p, page);
+	if (p != -1)
+		syscall(SYS_munmap, p, page);
 	errno = e;
 	return yes;
 }

@@ -624,7 +624,7 @@ static void *trade_controller(void *arg)
  * bias for the mutex. It must not publish "no bias" while still inside by
  * it, or a revoker walks in without waiting and the owner then unlocks the
  * revoker's mutex. */
-Test(bias, trading_the_bias_keeps_mutual_exclusion, .timeout = 30)
+Test(bias, trading_the_bias_keeps_mutual_exclusion)
 {
 	pthread_t ctl;
 
@@ -681,7 +681,7 @@ static void *wakeup_controller(void *arg)
 /* Review defect 11(b): a wake-up announced while the owner trades its bias
  * for the mutex must not be lost (the waiter looks at its condition again
  * instead of going to sleep). */
-Test(bias, no_wakeup_lost_while_trading, .timeout = 30)
+Test(bias, no_wakeup_lost_while_trading)
 {
 	pthread_t ctl;
 
@@ -722,7 +722,7 @@ static void *release_later(void *arg)
  * the mutex (here: about to revoke the bias). The prepare handler must take
  * the mutex too, or the child inherits it locked by a thread it does not
  * have and hangs at its first call. */
-Test(bias, fork_while_another_thread_holds_the_mutex, .timeout = 30)
+Test(bias, fork_while_another_thread_holds_the_mutex)
 {
 	pthread_t b, r;
 	pid_t p;
@@ -770,7 +770,7 @@ static void *frame_addr_stopped(void *arg)
  * the lock. Here, right after the call let go of it, the frame is freed and
  * its table entry given to a section frame: the answer must still be the
  * one of the moment the call looked, not a mix of before and after. */
-Test(bias, frame_addr_answers_from_under_the_lock, .timeout = 30)
+Test(bias, frame_addr_answers_from_under_the_lock)
 {
 	struct addr_call a = {.addr = (void *)1};
 	char *w = window_new(2);
@@ -905,7 +905,7 @@ static void *fifo_revoker(void *arg)
  * same CPU must not spin until real-time throttling lets the owner finish
  * (about a second for a 35 ms call; forever with throttling off): it waits
  * for the owner's flag to go down, sleeping. */
-Test(bias, realtime_revoker_sleeps, .timeout = 30)
+Test(bias, realtime_revoker_sleeps)
 {
 	struct fifo f = {0};
 	pthread_t t;

@@ -151,7 +151,7 @@ static void do_misc(void *a)
 	awe_strerror(-EIO);
 }
 
-Test(cancel, every_call_completes, .timeout = 60)
+Test(cancel, every_call_completes)
 {
 	static const struct {
 		const char *name;
@@ -226,7 +226,7 @@ static void *release_mover(void *arg)
 	return NULL;
 }
 
-Test(cancel, waiting_for_moves_completes, .timeout = 60)
+Test(cancel, waiting_for_moves_completes)
 {
 	pthread_t m, t, r;
 

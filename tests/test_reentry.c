@@ -104,7 +104,7 @@ Test(reentry, fault_handler_maps_the_page)
 	pager_run(false);
 }
 
-Test(reentry, fault_handler_maps_the_page_beside_another_thread, .timeout = 60)
+Test(reentry, fault_handler_maps_the_page_beside_another_thread)
 {
 	pager_run(true);
 }
@@ -194,14 +194,14 @@ static void lock_by_mutex_from_now_on(void)
 	cr_assert(awe__lock_shared());
 }
 
-Test(reentry, handler_while_holding_the_lock_by_its_bias, .timeout = 30)
+Test(reentry, handler_while_holding_the_lock_by_its_bias)
 {
 	victim_setup(AWE__HOOK_STATS);
 	get_stats();
 	expect_deadlock_refused();
 }
 
-Test(reentry, handler_while_holding_the_mutex, .timeout = 30)
+Test(reentry, handler_while_holding_the_mutex)
 {
 	victim_setup(AWE__HOOK_STATS);
 	lock_by_mutex_from_now_on();
@@ -213,7 +213,7 @@ Test(reentry, handler_while_holding_the_mutex, .timeout = 30)
 /* A single-page map of a process whose lock has been contended moves its
  * page without holding the lock; the handler's calls would wait for those
  * very moves. */
-Test(reentry, handler_while_pages_are_in_flight, .timeout = 30)
+Test(reentry, handler_while_pages_are_in_flight)
 {
 	awe_frame_t f;
 	void *a;

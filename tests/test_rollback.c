@@ -373,7 +373,7 @@ static void reset_ab(char *w, const awe_frame_t *a, const awe_frame_t *b)
  * on: either everything came back (-ENOMEM, nothing changed) or the call
  * says -ENOTRECOVERABLE and what it left is consistent and complete.
  */
-Test(rollback, undo_refused_leaves_a_true_state, .timeout = 120)
+Test(rollback, undo_refused_leaves_a_true_state)
 {
 	awe_frame_t a[SLOTS], b[SLOTS], ab[2 * SLOTS];
 	char *w = window_new(SLOTS);
@@ -418,7 +418,7 @@ Test(rollback, undo_refused_leaves_a_true_state, .timeout = 120)
  * putting them back, or write-protecting the read-only ones again, is
  * refused. An empty slot splits the memfd engine's work into two runs, so
  * that the second fails after the first was done. */
-Test(rollback, undo_refused_while_protecting, .timeout = 60)
+Test(rollback, undo_refused_while_protecting)
 {
 	awe_frame_t f[SLOTS], want[SLOTS];
 	char *w = stamped_window(f);
@@ -446,7 +446,7 @@ Test(rollback, undo_refused_while_protecting, .timeout = 60)
 
 /* The range path: a range parked in pieces comes back a move per piece;
  * the undo of the pieces already moved is refused. */
-Test(rollback, undo_refused_on_the_range_path, .timeout = 60)
+Test(rollback, undo_refused_on_the_range_path)
 {
 	awe_frame_t f[SLOTS];
 	char *w = stamped_window(f);
@@ -477,7 +477,7 @@ Test(rollback, undo_refused_on_the_range_path, .timeout = 60)
 
 /* Allocations of a call's planning fail (the ops array, the move log, the
  * table of hidden pages): -ENOMEM and nothing changed, parking whole. */
-Test(rollback, planning_allocation_fails, .timeout = 60)
+Test(rollback, planning_allocation_fails)
 {
 	awe_frame_t a[SLOTS], b[SLOTS];
 	char *w = window_new(SLOTS), *tmp = window_new(SLOTS);
@@ -530,7 +530,7 @@ Test(rollback, planning_allocation_fails, .timeout = 60)
 /* The range path's planning: its move log outgrows the one on the stack
  * when the range is parked in many pieces; that allocation failing must
  * not "undo" moves that never happened. */
-Test(rollback, range_planning_allocation_fails, .timeout = 60)
+Test(rollback, range_planning_allocation_fails)
 {
 	awe_frame_t f[SLOTS], none[SLOTS] = {0};
 	char *w = stamped_window(f);

@@ -166,12 +166,12 @@ static void at_the_limit(bool section)
 	AWE_OK(awe_window_destroy(x.w));
 }
 
-Test(vmalimit, plain_window_at_the_limit, .timeout = 60)
+Test(vmalimit, plain_window_at_the_limit)
 {
 	at_the_limit(false);
 }
 
-Test(vmalimit, section_window_at_the_limit, .timeout = 60)
+Test(vmalimit, section_window_at_the_limit)
 {
 	at_the_limit(true);
 }
@@ -210,18 +210,18 @@ static void reuse_after_refusal(bool section)
 	assert_faults(&x, slot(x.w, 3));
 }
 
-Test(vmalimit, reused_entry_unreachable_through_old_slot, .timeout = 60)
+Test(vmalimit, reused_entry_unreachable_through_old_slot)
 {
 	reuse_after_refusal(false);
 }
 
-Test(vmalimit, reused_section_entry_unreachable_through_old_slot, .timeout = 60)
+Test(vmalimit, reused_section_entry_unreachable_through_old_slot)
 {
 	reuse_after_refusal(true);
 }
 
 /* Window destruction at the limit: done entirely, or refused entirely. */
-Test(vmalimit, destroy_at_the_limit, .timeout = 60)
+Test(vmalimit, destroy_at_the_limit)
 {
 	struct win x;
 	struct filler fl;
@@ -338,7 +338,7 @@ static int child_lowered(bool section)
 	return 0;
 }
 
-Test(vmalimit, limit_lowered_while_running, .timeout = 60)
+Test(vmalimit, limit_lowered_while_running)
 {
 	bool section = !engine_is_memfd();
 	int st;
@@ -362,7 +362,7 @@ Test(vmalimit, limit_lowered_while_running, .timeout = 60)
  * descriptor: a program that has run out of them and maps more on its own
  * must still be seen before libawe's windows grow into the margin.
  */
-Test(vmalimit, budget_counts_without_descriptors, .timeout = 60)
+Test(vmalimit, budget_counts_without_descriptors)
 {
 	enum { FRAMES = 4000 };
 	uint64_t max = proc_u64("/proc/sys/vm/max_map_count"), margin;
