@@ -19,7 +19,9 @@
  *    windows and make every later move fail with EEXIST);
  *  - an empty destination: replacing is "move out, then move in".
  * With UFFD_FEATURE_SIGBUS a touch of an empty window slot raises SIGBUS
- * instead of waiting for a handler, so nobody reads the descriptor.
+ * instead of waiting for a handler, so nobody reads the descriptor. At start
+ * each ioctl used is tried once (uffd_probe.c): a seccomp filter may allow
+ * userfaultfd(2) and refuse one of them.
  */
 #include <errno.h>
 #include <fcntl.h>
