@@ -39,8 +39,8 @@ int awe__engine_select(struct awe__ctx *c)
 	}
 	if (r != -ENOSYS && r != -EOPNOTSUPP)
 		return r;
-	/* The sentence names what is missing: userfaultfd blocked by seccomp,
-	 * an old kernel, ... */
+	/* The sentence names what is missing: userfaultfd or one of its ioctls
+	 * blocked by seccomp, an old kernel, ... */
 	snprintf(c->reason_buf, sizeof(c->reason_buf), "fallback: %s", awe_strerror(r));
 	return start(c, &awe__engine_memfd);
 }

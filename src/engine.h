@@ -23,7 +23,8 @@ struct awe__engine {
 	const char *name;
 
 	/* Start an instance in *@e. Fails with -ENOSYS / -EOPNOTSUPP when the
-	 * kernel lacks what the engine needs (after awe__set_detail()). */
+	 * kernel lacks what the engine needs or the process may not use it
+	 * (after awe__set_detail()). */
 	int (*init)(struct awe__ctx *c, void **e);
 	/* Drop everything. @forked: we are a fork() child, the parent's
 	 * mappings are already gone and only memory remains. */

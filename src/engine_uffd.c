@@ -19,7 +19,9 @@
  *    windows and make every later move fail with EEXIST);
  *  - an empty destination: replacing is "move out, then move in".
  * With UFFD_FEATURE_SIGBUS a touch of an empty window slot raises SIGBUS
- * instead of waiting for a handler, so nobody reads the descriptor.
+ * instead of waiting for a handler, so nobody reads the descriptor. At start
+ * each ioctl used is tried once (uffd_probe.c): a seccomp filter may allow
+ * userfaultfd(2) and refuse one of them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +32,7 @@
 #include "engine.h"
 #include "park.h"
 #include "sys.h"
+#include "uffd_probe.h"
 
 #define NEED_FEATURES (UFFD_FEATURE_MOVE | UFFD_FEATURE_SIGBUS | UFFD_FEATURE_PAGEFAULT_FLAG_WP)
 #define ZERO_LEN (2u << 20)   /* source of zero pages for UFFDIO_COPY */
@@ -1279,6 +1282,36 @@ static int open_uffd(int *out)
 	return -EOPNOTSUPP;
 }
 
+/* The sentence of a refused ioctl, for awe_strerror(), which hands out the
+ * pointer: written only under the library's lock and only when the text
+ * changes, in turn into two buffers, so that a text handed out stays as it
+ * was at least until the next change. */
+static char refusal[2][192];
+static int refusal_cur;
+
+/* A kernel with UFFDIO_MOVE may still refuse it, or another ioctl we need,
+ * to this process (a seccomp filter that allows userfaultfd(2)); then
+ * every map would fail. Trying each once here costs a few system calls and
+ * lets engine selection fall back to memfd, as for a missing userfaultfd. */
+static int probe_ioctls(struct uffd *u)
+{
+	char text[sizeof(refusal[0])];
+	const char *call;
+	int r = awe__uffd_probe(u->fd, u->page, u->zero, &call);
+
+	if (r == 0)
+		return 0;
+	if (r == -ENOMEM || strcmp(call, "mmap") == 0)
+		return -ENOMEM;
+	awe__uffd_probe_explain(call, -r, text, sizeof(text));
+	if (strcmp(text, refusal[refusal_cur]) != 0) {
+		refusal_cur ^= 1;
+		memcpy(refusal[refusal_cur], text, sizeof(text));
+	}
+	awe__set_detail(ENOSYS, refusal[refusal_cur]);
+	return -ENOSYS;
+}
+
 static int uffd_init(struct awe__ctx *c, void **e)
 {
 	struct uffd *u = calloc(1, sizeof(*u));
@@ -1291,6 +1324,7 @@ static int uffd_init(struct awe__ctx *c, void **e)
 		free(u);
 		return r;
 	}
+	u->page = c->page;
 	/* Reading untouched anonymous memory yields the shared zero page, so
 	 * this costs no memory and is always a valid UFFDIO_COPY source. */
 	u->zero_len = ZERO_LEN;
@@ -1301,8 +1335,14 @@ static int uffd_init(struct awe__ctx *c, void **e)
 		free(u);
 		return -ENOMEM;
 	}
+	r = probe_ioctls(u);
+	if (r) {
+		awe__sys_munmap(u->zero, u->zero_len);
+		awe__sys_close(u->fd);
+		free(u);
+		return r;
+	}
 	awe__park_init(&u->park, c->page_shift);
-	u->page = c->page;
 	*e = u;
 	return 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Engine selection: the default engine and why, AWE_ENGINE, the fallback to
- * memfd when a seccomp filter refuses userfaultfd(2), and the memfd engine's
- * VMA budget (vmas_worst, max_map_count, the clean -ENOMEM refusal).
+ * memfd when a seccomp filter refuses userfaultfd(2) or one of the ioctls the
+ * UFFDIO_MOVE engine uses, and the memfd engine's VMA budget (vmas_worst,
+ * max_map_count, the clean -ENOMEM refusal).
  *
  * Every test sets AWE_ENGINE itself before its first libawe call (each
  * Criterion test is a process of its own), so the program does the same
@@ -10,14 +11,10 @@
  */
 #include "helpers.h"
 
+#include <dirent.h>
 #include <fcntl.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <linux/userfaultfd.h>
-#include <stddef.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 
 /* Debian 12's headers predate these. */
@@ -26,6 +23,13 @@
 #endif
 #ifndef UFFD_FEATURE_MOVE
 #define UFFD_FEATURE_MOVE (1 << 16)
+#endif
+#ifndef UFFDIO_MOVE
+struct uffdio_move {
+	__u64 dst, src, len, mode;
+	__s64 move;
+};
+#define UFFDIO_MOVE _IOWR(UFFDIO, 0x05, struct uffdio_move)
 #endif
 
 /* What the UFFDIO_MOVE engine needs from the kernel (README, "Limits"). */
@@ -187,83 +191,60 @@ Test(engine, env_bogus)
 	cr_assert_eq(get_stats().frames_allocated, 0);
 }
 
-/* --- userfaultfd(2) refused by a seccomp filter --------------------------- */
+/* --- userfaultfd(2) or one of its ioctls refused by a seccomp filter ------ */
 
-#if defined(__x86_64__)
-#define FILTER_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define FILTER_ARCH AUDIT_ARCH_AARCH64
-#endif
+enum { CHILD_SKIP = SECCOMP_SKIP };
 
-enum { CHILD_SKIP = 77 };
-
-/* What a child's seccomp filter refuses: userfaultfd(2), and memfd_create(2)
- * when @memfd_too, both with @err. */
+/* What a child's seccomp filter refuses (tests/helpers.h), and what the
+ * messages of libawe must then name: the refused call and its errno. */
 struct block {
-	int err;
-	bool memfd_too;
+	struct refusal r[2];
+	size_t n;
+	const char *what;
+	const char *err_name;
 };
 
-static const struct block uffd_eperm = {EPERM, false};
+static const struct block uffd_eperm = {
+	.r = {{.nr = __NR_userfaultfd, .err = EPERM}},
+	.n = 1,
+	.what = "userfaultfd",
+	.err_name = "EPERM",
+};
+
+/* Only the userfaultfd ioctl @req refused, with @e; the messages must name
+ * both as spelt here. */
+#define IOCTL_BLOCK(req, e)                                                                        \
+	{                                                                                          \
+		.r = {{.nr = __NR_ioctl, .err = e, .match_arg1 = true, .arg1 = (uint32_t)(req)}},  \
+		.n = 1, .what = #req, .err_name = #e,                                              \
+	}
 
 /*
- * Installs a filter making the listed system calls fail, as container
- * runtimes' default profiles do (with EPERM); everything else is allowed,
- * and so is any system call of another architecture's ABI. NO_NEW_PRIVS
- * lets an unprivileged process do it. Returns 0, or non-zero after a
- * message (CHILD_SKIP: no seccomp here).
+ * Installs the filter, then checks that it is in force: with a bad first
+ * argument each refused call would fail otherwise (EINVAL, EFAULT, EBADF),
+ * so its own errno means the filter answered. Returns 0, or non-zero after
+ * a message (CHILD_SKIP: no seccomp here).
  */
 static int install_block(const struct block *b)
 {
-#ifdef FILTER_ARCH
-	const unsigned int memfd_nr = b->memfd_too ? __NR_memfd_create : __NR_userfaultfd;
-	const unsigned int ret = SECCOMP_RET_ERRNO | ((unsigned int)b->err & SECCOMP_RET_DATA);
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_userfaultfd, 1, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, memfd_nr, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, ret),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = {
-		.len = sizeof(filter) / sizeof(filter[0]),
-		.filter = filter,
-	};
+	int r = seccomp_refuse(b->r, b->n);
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
-		fprintf(stderr, "PR_SET_NO_NEW_PRIVS: %s\n", strerror(errno));
-		return 1;
-	}
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0)) {
-		fprintf(stderr, "cannot install a seccomp filter: %s\n", strerror(errno));
-		return CHILD_SKIP;
-	}
-	/* The filter is in force. */
-	errno = 0;
-	if (syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY) != -1 || errno != b->err) {
-		fprintf(stderr, "userfaultfd(2) under the filter: errno %d, expected %d\n", errno,
-			b->err);
-		return 1;
-	}
-	errno = 0;
-	if (b->memfd_too && (syscall(SYS_memfd_create, "x", 0) != -1 || errno != b->err)) {
-		fprintf(stderr, "memfd_create(2) under the filter: errno %d, expected %d\n", errno,
-			b->err);
-		return 1;
+	if (r)
+		return r;
+	for (size_t i = 0; i < b->n; i++) {
+		errno = 0;
+		if (syscall(b->r[i].nr, -1L, (long)b->r[i].arg1, 0L) != -1 ||
+		    errno != b->r[i].err) {
+			fprintf(stderr, "system call %u under the filter: errno %d, expected %d\n",
+				b->r[i].nr, errno, b->r[i].err);
+			return 1;
+		}
 	}
 	return 0;
-#else
-	(void)b;
-	fprintf(stderr, "the seccomp filter is written for x86-64 and arm64 only\n");
-	return CHILD_SKIP;
-#endif
 }
 
 /* Runs @fn in a child under the filter; it exits 0 when every check passed. */
-static void run_blocked(const struct block *b, int (*fn)(void))
+static void run_blocked(const struct block *b, int (*fn)(const struct block *))
 {
 	int status;
 	pid_t pid;
@@ -274,7 +255,7 @@ static void run_blocked(const struct block *b, int (*fn)(void))
 	if (pid == 0) {
 		int r = install_block(b);
 
-		_exit(r ? r : fn());
+		_exit(r ? r : fn(b));
 	}
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(!WIFSIGNALED(status), "child killed by signal %d (%s)", WTERMSIG(status),
@@ -285,8 +266,60 @@ static void run_blocked(const struct block *b, int (*fn)(void))
 		     WEXITSTATUS(status));
 }
 
+/* For children (no Criterion asserts): lines of a file, -1 when unreadable. */
+static long count_lines(const char *path)
+{
+	FILE *fp = fopen(path, "re");
+	long n = 0;
+	int c;
+
+	if (!fp)
+		return -1;
+	while ((c = getc(fp)) != EOF)
+		n += c == '\n';
+	fclose(fp);
+	return n;
+}
+
+/* Open descriptors of this process whose target contains @what (all with
+ * NULL), or -1 when /proc/self/fd cannot be read. */
+static int count_fds_of(const char *what)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char path[sizeof("/proc/self/fd/") + sizeof(de->d_name)], target[256];
+		ssize_t len;
+
+		if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len < 0)
+			continue;
+		target[len] = '\0';
+		n += !what || strstr(target, what);
+	}
+	closedir(d);
+	return n;
+}
+
+static int count_fds(void)
+{
+	return count_fds_of(NULL);
+}
+
+static int count_uffds(void)
+{
+	return count_fds_of("userfaultfd");
+}
+
 /* No AWE_ENGINE: libawe falls back to memfd, says why, and works. */
-static int child_fallback(void)
+static int child_fallback(const struct block *blk)
 {
 	enum { N = 16 };
 	awe_frame_t f[N];
@@ -299,9 +332,13 @@ static int child_fallback(void)
 	CHILD_OK(awe_stats(&st));
 	CHILD_CHECK(st.engine && !strcmp(st.engine, "memfd"), "engine %s", st.engine);
 	CHILD_CHECK(contains(st.engine_reason, "fallback"), "engine_reason: %s", st.engine_reason);
-	CHILD_CHECK(contains(st.engine_reason, "EPERM"), "engine_reason: %s", st.engine_reason);
+	CHILD_CHECK(contains(st.engine_reason, blk->err_name), "engine_reason: %s",
+		    st.engine_reason);
+	CHILD_CHECK(contains(st.engine_reason, blk->what), "engine_reason: %s", st.engine_reason);
 	CHILD_CHECK(contains(st.engine_reason, "userfaultfd"), "engine_reason: %s",
 		    st.engine_reason);
+	/* The uffd engine's attempt left no descriptor behind. */
+	CHILD_CHECK(count_uffds() == 0, "%d userfaultfd descriptors open", count_uffds());
 	CHILD_CHECK(st.vmas_worst == 0, "vmas_worst %" PRIu64 " without windows", st.vmas_worst);
 
 	CHILD_CHECK(awe_alloc(f, N) == N);
@@ -350,17 +387,31 @@ Test(engine, seccomp_eperm_falls_back)
 }
 
 /* AWE_ENGINE=uffd forbids the fallback: initialisation fails and says why. */
-static int child_forced_uffd(void)
+static int child_forced_uffd(const struct block *blk)
 {
 	struct awe_stats st;
 	awe_frame_t f;
 	void *base;
 	const char *m;
+	long maps;
+	int fds;
 
 	CHILD_CHECK(setenv("AWE_ENGINE", "uffd", 1) == 0);
 	CHILD_ERR(awe_init(0), ENOSYS);
 	m = awe_strerror(-ENOSYS);
-	CHILD_CHECK(contains(m, "EPERM") && contains(m, "userfaultfd"), "awe_strerror: %s", m);
+	CHILD_CHECK(contains(m, blk->err_name) && contains(m, blk->what) &&
+			    contains(m, "userfaultfd"),
+		    "awe_strerror: %s", m);
+	/* A failed start leaves no mapping or descriptor behind: a second one
+	 * (the first made whatever libc and the library keep for good) leaves
+	 * the process as it was. */
+	CHILD_CHECK(count_uffds() == 0, "%d userfaultfd descriptors open", count_uffds());
+	maps = count_lines("/proc/self/maps");
+	fds = count_fds();
+	CHILD_ERR(awe_init(0), ENOSYS);
+	CHILD_CHECK(count_lines("/proc/self/maps") == maps, "%ld mappings, %ld before",
+		    count_lines("/proc/self/maps"), maps);
+	CHILD_CHECK(count_fds() == fds, "%d descriptors, %d before", count_fds(), fds);
 	CHILD_ERR(awe_alloc(&f, 1), ENOSYS);
 	CHILD_ERR(awe_window_create(pg(), NULL, 0, &base), ENOSYS);
 	CHILD_ERR(awe_stats(&st), ENOSYS);
@@ -375,6 +426,96 @@ static int child_forced_uffd(void)
 Test(engine, seccomp_eperm_forced_uffd_fails)
 {
 	run_blocked(&uffd_eperm, child_forced_uffd);
+}
+
+/*
+ * userfaultfd(2) allowed but one of the ioctls the engine needs refused, as
+ * a seccomp filter written against UFFDIO_MOVE may do: libawe must see it at
+ * start and fall back to memfd, instead of failing every map with -EIO. The
+ * refused ioctl and its errno are named in engine_reason, and with
+ * AWE_ENGINE=uffd in awe_strerror(-ENOSYS).
+ */
+static void ioctl_refused(const struct block *b, int (*fn)(const struct block *))
+{
+	skip_unless_uffd_move();
+	run_blocked(b, fn);
+}
+
+Test(engine, seccomp_move_eperm_falls_back)
+{
+	static const struct block b = IOCTL_BLOCK(UFFDIO_MOVE, EPERM);
+
+	ioctl_refused(&b, child_fallback);
+}
+
+Test(engine, seccomp_move_eacces_falls_back)
+{
+	static const struct block b = IOCTL_BLOCK(UFFDIO_MOVE, EACCES);
+
+	ioctl_refused(&b, child_fallback);
+}
+
+Test(engine, seccomp_move_enosys_falls_back)
+{
+	static const struct block b = IOCTL_BLOCK(UFFDIO_MOVE, ENOSYS);
+
+	ioctl_refused(&b, child_fallback);
+}
+
+Test(engine, seccomp_copy_eperm_falls_back)
+{
+	static const struct block b = IOCTL_BLOCK(UFFDIO_COPY, EPERM);
+
+	ioctl_refused(&b, child_fallback);
+}
+
+Test(engine, seccomp_register_eacces_falls_back)
+{
+	static const struct block b = IOCTL_BLOCK(UFFDIO_REGISTER, EACCES);
+
+	ioctl_refused(&b, child_fallback);
+}
+
+Test(engine, seccomp_writeprotect_eperm_falls_back)
+{
+	static const struct block b = IOCTL_BLOCK(UFFDIO_WRITEPROTECT, EPERM);
+
+	ioctl_refused(&b, child_fallback);
+}
+
+Test(engine, seccomp_move_eperm_forced_uffd_fails)
+{
+	static const struct block b = IOCTL_BLOCK(UFFDIO_MOVE, EPERM);
+
+	ioctl_refused(&b, child_forced_uffd);
+}
+
+Test(engine, seccomp_move_eacces_forced_uffd_fails)
+{
+	static const struct block b = IOCTL_BLOCK(UFFDIO_MOVE, EACCES);
+
+	ioctl_refused(&b, child_forced_uffd);
+}
+
+Test(engine, seccomp_copy_eacces_forced_uffd_fails)
+{
+	static const struct block b = IOCTL_BLOCK(UFFDIO_COPY, EACCES);
+
+	ioctl_refused(&b, child_forced_uffd);
+}
+
+Test(engine, seccomp_register_eperm_forced_uffd_fails)
+{
+	static const struct block b = IOCTL_BLOCK(UFFDIO_REGISTER, EPERM);
+
+	ioctl_refused(&b, child_forced_uffd);
+}
+
+Test(engine, seccomp_writeprotect_eacces_forced_uffd_fails)
+{
+	static const struct block b = IOCTL_BLOCK(UFFDIO_WRITEPROTECT, EACCES);
+
+	ioctl_refused(&b, child_forced_uffd);
 }
 
 /* --- the memfd engine's VMA budget ---------------------------------------- */
@@ -529,7 +670,7 @@ Test(engine, memfd_budget_refuses_cleanly, .timeout = 60)
  * with ENOSYS or, as container profiles do, EPERM): every call fails with
  * -ENOSYS, and awe_strerror() names memfd_create.
  */
-static int child_no_engine(void)
+static int child_no_engine(const struct block *blk)
 {
 	struct awe_stats st;
 	awe_frame_t f;
@@ -541,6 +682,7 @@ static int child_no_engine(void)
 	CHILD_ERR(awe_init(0), ENOSYS);
 	m = awe_strerror(-ENOSYS);
 	CHILD_CHECK(contains(m, "memfd_create"), "awe_strerror(-ENOSYS): %s", m);
+	(void)blk;
 	CHILD_ERR(awe_alloc(&f, 1), ENOSYS);
 	CHILD_ERR(awe_window_create(pg(), NULL, 0, &base), ENOSYS);
 	CHILD_ERR(awe_section_create(0, &sec), ENOSYS);
@@ -552,14 +694,26 @@ static int child_no_engine(void)
 
 Test(engine, seccomp_enosys_no_engine_at_all)
 {
-	static const struct block both = {ENOSYS, true};
+	static const struct block both = {
+		.r = {{.nr = __NR_userfaultfd, .err = ENOSYS},
+		      {.nr = __NR_memfd_create, .err = ENOSYS}},
+		.n = 2,
+		.what = "memfd_create",
+		.err_name = "ENOSYS",
+	};
 
 	run_blocked(&both, child_no_engine);
 }
 
 Test(engine, seccomp_eperm_no_engine_at_all)
 {
-	static const struct block both = {EPERM, true};
+	static const struct block both = {
+		.r = {{.nr = __NR_userfaultfd, .err = EPERM},
+		      {.nr = __NR_memfd_create, .err = EPERM}},
+		.n = 2,
+		.what = "memfd_create",
+		.err_name = "EPERM",
+	};
 
 	run_blocked(&both, child_no_engine);
 }

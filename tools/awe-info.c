@@ -3,12 +3,14 @@
  * awe-info - tell why libawe does or does not work on this machine.
  *
  * It checks, independently of libawe, everything the library depends on
- * (userfaultfd and its features, the sysctls and limits that matter), then
- * asks libawe itself and moves one frame in and out of a window. The raw
- * facts come first so that a report pasted into a bug is useful even when
- * libawe's own answer is only an error code. How much memory libawe could
+ * (userfaultfd, its features and whether its ioctls are allowed, the sysctls
+ * and limits that matter), then asks libawe itself and moves one frame in and
+ * out of a window. The raw facts come first so that a report pasted into a
+ * bug is useful even when libawe's own answer is only an error code. How much memory libawe could
  * allocate now, and what limits it, comes from libawe's own reader
- * (src/sysfacts.c, compiled in), so that it is the number libawe uses.
+ * (src/sysfacts.c, compiled in), so that it is the number libawe uses; the
+ * ioctls are tried with libawe's own probe (src/uffd_probe.c) for the same
+ * reason.
  *
  * Exit status: 0 when libawe works here, 1 when it does not, 2 on bad usage.
  */
@@ -33,6 +35,7 @@
 
 #include "linux_abi.h"
 #include "sysfacts.h"
+#include "uffd_probe.h"
 
 #define CAP_IPC_LOCK_BIT 14
 
@@ -43,6 +46,11 @@ struct probe {
 	bool user_mode_only; /* ... and it accepted UFFD_USER_MODE_ONLY */
 	int api_err;	     /* errno of UFFDIO_API, 0 when it worked */
 	uint64_t features;
+	/* The engine's ioctls on a test range: 1 all allowed, 0 one failed,
+	 * -1 not tried (a feature is missing). */
+	int ioctls;
+	const char *ioctl_call; /* the one that failed */
+	int ioctl_err;		/* and its errno */
 
 	long unprivileged_uffd; /* -1: unknown */
 	long max_map_count;	/* -1: unknown */
@@ -74,6 +82,9 @@ static const struct {
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* What libawe asks of UFFDIO_API (src/engine_uffd.c). */
+#define NEED_FEATURES (UFFD_FEATURE_MOVE | UFFD_FEATURE_SIGBUS | UFFD_FEATURE_PAGEFAULT_FLAG_WP)
 
 static long read_long(const char *path)
 {
@@ -141,6 +152,35 @@ static void probe_uffd(struct probe *p)
 	close((int)fd);
 }
 
+/* A kernel with every feature may still refuse an ioctl to this process (a
+ * seccomp filter that allows userfaultfd(2) only): try them as libawe does,
+ * on a descriptor set up as libawe sets up its own. */
+static void probe_ioctls(struct probe *p)
+{
+	struct uffdio_api api = {.api = UFFD_API, .features = NEED_FEATURES};
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *zero;
+	long fd;
+	int r;
+
+	p->ioctls = -1;
+	if (p->uffd_err || p->api_err || !p->user_mode_only ||
+	    (p->features & NEED_FEATURES) != NEED_FEATURES)
+		return;
+	fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (fd < 0)
+		return;
+	zero = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (zero != MAP_FAILED && ioctl((int)fd, UFFDIO_API, &api) == 0) {
+		r = awe__uffd_probe((int)fd, page, (uintptr_t)zero, &p->ioctl_call);
+		p->ioctls = r == 0;
+		p->ioctl_err = -r;
+	}
+	if (zero != MAP_FAILED)
+		munmap(zero, page);
+	close((int)fd);
+}
+
 /* What libawe's lock bias needs (src/lock.c). QUERY lists the commands this
  * kernel has; ENOSYS or EPERM (seccomp) mean none. */
 static int probe_membarrier(void)
@@ -202,6 +242,7 @@ static void probe_all(struct probe *p)
 	memset(p, 0, sizeof(*p));
 	uname(&p->uts);
 	probe_uffd(p);
+	probe_ioctls(p);
 	p->unprivileged_uffd = read_long("/proc/sys/vm/unprivileged_userfaultfd");
 	p->max_map_count = read_long("/proc/sys/vm/max_map_count");
 	p->map_count = count_maps();
@@ -234,6 +275,21 @@ static int feature(const struct probe *p, uint64_t bit)
  */
 static const char *verdict(const struct probe *p, char *buf, size_t len)
 {
+	char why[200] = "";
+
+	if (p->ioctls == 0)
+		awe__uffd_probe_explain(p->ioctl_call, p->ioctl_err, why, sizeof(why));
+	if (!p->smoke_call && strcmp(p->st.engine, "memfd") == 0 && p->ioctls == 0 &&
+	    strncmp(p->st.engine_reason, "fallback: ", 10) == 0) {
+		snprintf(
+			buf, len,
+			"libawe works here with the memfd engine instead of UFFDIO_MOVE, because "
+			"%s; frames %s; scattered mappings are limited by vm.max_map_count (%llu), "
+			"see the lines above",
+			why, p->st.locked ? "locked" : "NOT locked: LIBAWE_UNLOCKED is set",
+			(unsigned long long)p->st.max_map_count);
+		return buf;
+	}
 	if (!p->smoke_call && strcmp(p->st.engine, "memfd") == 0) {
 		snprintf(buf, len,
 			 "libawe works here with the memfd engine (%s); frames %s; scattered "
@@ -260,6 +316,13 @@ static const char *verdict(const struct probe *p, char *buf, size_t len)
 	if (p->smoke_rc == -ENOSYS && p->uffd_err)
 		return "libawe cannot work: userfaultfd(2) is refused here (seccomp, an LSM or"
 		       " vm.unprivileged_userfaultfd); unset AWE_ENGINE to use the memfd engine";
+	if (p->smoke_rc == -ENOSYS && p->ioctls == 0) {
+		snprintf(buf, len,
+			 "libawe cannot work with AWE_ENGINE=uffd: %s; unset AWE_ENGINE to use the "
+			 "memfd engine",
+			 why);
+		return buf;
+	}
 	if (p->smoke_rc == -EOPNOTSUPP)
 		return "libawe cannot use UFFDIO_MOVE here (Linux 6.8 or later with the features"
 		       " listed above is needed); unset AWE_ENGINE to use the memfd engine";
@@ -352,7 +415,7 @@ static void print_memory(const struct probe *p)
 
 static void print_text(const struct probe *p)
 {
-	char a[32], b[32], buf[256];
+	char a[32], b[32], buf[512];
 
 	field("kernel:", "%s %s %s", p->uts.sysname, p->uts.release, p->uts.machine);
 	if (p->uffd_err)
@@ -371,6 +434,13 @@ static void print_text(const struct probe *p)
 		      (const char *[]){"unknown", "no", "yes"}[feature(p, features[i].bit) + 1],
 		      features[i].why);
 	}
+	if (p->ioctls < 0)
+		field("userfaultfd ioctls:", "not tried (needs every feature above)");
+	else if (p->ioctls)
+		field("userfaultfd ioctls:", "allowed (REGISTER, COPY, MOVE, WRITEPROTECT)");
+	else
+		field("userfaultfd ioctls:", "%s refused (%s: %s)", p->ioctl_call,
+		      errno_text(p->ioctl_err), strerror(p->ioctl_err));
 	if (p->unprivileged_uffd == 0 && p->user_mode_only)
 		field("vm.unprivileged_userfaultfd:",
 		      "0 (fine: UFFD_USER_MODE_ONLY needs no privilege)");
@@ -481,7 +551,7 @@ static void print_json_memory(const struct probe *p)
 
 static void print_json(const struct probe *p)
 {
-	char buf[256];
+	char buf[512];
 
 	printf("{\n");
 	json_str("kernel_release", p->uts.release, false);
@@ -494,6 +564,10 @@ static void print_json(const struct probe *p)
 	for (size_t i = 0; i < ARRAY_SIZE(features); i++)
 		printf("  \"%s\": %s,\n", features[i].name,
 		       (const char *[]){"null", "false", "true"}[feature(p, features[i].bit) + 1]);
+	printf("  \"uffd_ioctls\": %s,\n",
+	       (const char *[]){"null", "false", "true"}[p->ioctls + 1]);
+	json_str("uffd_ioctl_failed", p->ioctls == 0 ? p->ioctl_call : NULL, false);
+	json_str("uffd_ioctl_error", p->ioctls == 0 ? errno_text(p->ioctl_err) : NULL, false);
 	json_num("unprivileged_userfaultfd", p->unprivileged_uffd, p->unprivileged_uffd >= 0);
 	json_num("max_map_count", p->max_map_count, p->max_map_count >= 0);
 	json_num("map_count", p->map_count, p->map_count >= 0);
