@@ -29,8 +29,10 @@
  *   AWE_MODEL_SKIP=... comma-separated classes of calls not to make:
  *                      badptr (pointers below vm.mmap_min_addr or beyond the
  *                      top of user space), bigcount (scatter counts above
- *                      UINT32_MAX), bigwindow (windows larger than user space);
- *                      for running against a library without issue 12's checks
+ *                      UINT32_MAX), bigwindow (windows larger than user space),
+ *                      scatter0 (MapUserPhysicalPagesScatter() with no
+ *                      addresses and a count of 0, which awe-win32(7) refuses);
+ *                      for running against a library that lacks these
  */
 #ifndef AWE_TEST_MODEL_H
 #define AWE_TEST_MODEL_H
@@ -42,6 +44,7 @@
 #include <linux/capability.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -110,6 +113,7 @@ enum {
 	SKIP_BADPTR = 1u << 0,
 	SKIP_BIGCOUNT = 1u << 1,
 	SKIP_BIGWINDOW = 1u << 2,
+	SKIP_SCATTER0 = 1u << 3,
 };
 
 /*
@@ -229,11 +233,13 @@ struct model {
 	const char *test;
 	const char *profile;
 	uint64_t seed, rng;
+	uint64_t crng; /* the checker's own: a replay with another sweep makes the same calls */
 	uint64_t calls, done;
 	unsigned int sweep_every;
 	bool trace;
 	unsigned int skip;
 	bool in_child; /* report failures on stderr and _exit(1) */
+	bool bulk;     /* new frames of the process are pressure: not picked */
 	unsigned int hostile;
 	/* the machine */
 	size_t page;
@@ -291,6 +297,12 @@ struct model {
 static inline uint64_t model_rnd(struct model *m, uint64_t n)
 {
 	return n ? rng_next(&m->rng) % n : 0;
+}
+
+/* The checker's draws. */
+static inline uint64_t model_crnd(struct model *m, uint64_t n)
+{
+	return n ? rng_next(&m->crng) % n : 0;
 }
 
 /* True with probability @p percent. */
@@ -457,11 +469,11 @@ static inline void model_fmt_call(const struct model *m, const struct mcall *c, 
 	switch (c->kind) {
 	case K_ALLOC:
 		P("%s%s(%s%#" PRIx64 ", count %zu, array %s", name,
-		  m->w32 && c->node >= 0 ? "Numa" : "", c->proc ? "process " : "section ",
+		  m->w32 && c->node != -1 ? "Numa" : "", c->proc ? "process " : "section ",
 		  c->handle, c->count, model_ptr_name(c->arr));
 		if (m->w32)
 			P(", *pn %s", model_ptr_name(c->out));
-		if (!m->w32 || c->node >= 0)
+		if (!m->w32 || c->node != -1)
 			P(", node %d", c->node);
 		P(")");
 		break;
@@ -835,9 +847,10 @@ static inline int model_frame_new(struct model *m, awe_frame_t num, int owner)
 			      .win = -1,
 			      .slot = -1,
 			      .pos = (int)m->nlive,
-			      .live = true};
+			      .live = true,
+			      .bulk = m->bulk && owner < 0};
 	m->live[m->nlive++] = i;
-	if (owner < 0)
+	if (owner < 0 && !m->f[i].bulk)
 		m->nproc++;
 	else
 		m->sec[owner].nframes++;
@@ -1133,7 +1146,7 @@ static inline void model_predict_alloc(struct model *m, const struct mcall *c, s
 		}
 		return;
 	}
-	if (c->node >= 0 && (DWORD)c->node >= m->nodes) {
+	if (c->node != -1 && (DWORD)c->node >= m->nodes) {
 		x_add(x, ERROR_INVALID_PARAMETER);
 		return;
 	}
@@ -1328,6 +1341,10 @@ static inline void model_predict_wdestroy(struct model *m, const struct mcall *c
 		x->ok = true;
 	else
 		x_add(x, ERROR_INVALID_ADDRESS);
+	/* Beyond the user address space: awe-win32(7) says only "an address in
+	 * no region gives 487"; Windows checks the range first (87). */
+	if (w < 0 && (uintptr_t)c->addr >= MODEL_W32_USER_END)
+		x_add(x, ERROR_INVALID_PARAMETER);
 }
 
 /* awe_map(): the window and first slot of [addr, count pages), or -1. */
@@ -1541,8 +1558,12 @@ static inline void model_predict_protect(struct model *m, const struct mcall *c,
 			x_add(x, EINVAL);
 		if (!x->n)
 			x->ok = true;
+		if (m->hostile & (H_MEMLOCK | H_CGROUP))
+			x_tol(x, ENOMEM);
 		return;
 	}
+	if (m->hostile & (H_MEMLOCK | H_CGROUP))
+		x_tol(x, ERROR_NO_SYSTEM_RESOURCES);
 	{
 		uintptr_t start = 0, end = 0;
 		int w;
@@ -1557,6 +1578,9 @@ static inline void model_predict_protect(struct model *m, const struct mcall *c,
 			return;
 		}
 		w = model_win_at(m, (void *)start);
+		/* Ordinary memory beyond user space: as for VirtualFree(). */
+		if (w < 0 && end > MODEL_W32_USER_END)
+			x_add(x, ERROR_INVALID_PARAMETER);
 		if (w < 0 || model_awe_prot((uint32_t)c->prot) < 0 ||
 		    end - m->w[w].base > m->w[w].npages << m->shift) {
 			x_add(x, ERROR_INVALID_ADDRESS);
@@ -1873,7 +1897,8 @@ static inline void model_gen_alloc(struct model *m, struct mcall *c)
 		static const size_t huge[] = {SIZE_MAX, (size_t)1 << 62, (size_t)1 << 61,
 					      (size_t)1 << 60, ((size_t)1 << 53) + 1};
 
-		c->count = huge[model_rnd(m, 5)];
+		/* The last two: the array's range reaches beyond user space. */
+		c->count = huge[model_rnd(m, (m->skip & SKIP_BADPTR) ? 3 : 5)];
 	} else if (room == 0) {
 		c->count = model_pct(m, 50) ? 0 : 1;
 		if (c->proc)
@@ -2109,6 +2134,8 @@ static inline void model_gen_scatter(struct model *m, struct mcall *c)
 	else if (model_pct(m, 1) && (m->w32 || !(m->skip & SKIP_BIGCOUNT)))
 		c->count = m->w32 && model_pct(m, 50) ? MODEL_WIN10_MAX + 1 : SIZE_MAX;
 	c->arr2 = model_pick_ptr(m, 2, c->count >= 2);
+	if (c->count == 0 && (m->skip & SKIP_SCATTER0))
+		c->arr2 = P_OK;
 	c->frames_null = model_pct(m, 10);
 	c->arr = model_pick_ptr(m, 0, c->count >= 2);
 	if (c->frames_null)
@@ -2418,7 +2445,7 @@ static inline void model_check_slot(struct model *m, int w, size_t s)
 {
 	struct mw *win = &m->w[w];
 	char *page = model_slot_addr(m, w, s);
-	char *a = page + (model_pct(m, 25) ? model_rnd(m, m->page) : 0);
+	char *a = page + (model_crnd(m, 4) == 0 ? model_crnd(m, m->page) : 0);
 	int fi = win->slot[s], prot = fi >= 0 ? win->prot[s] : AWE_PROT_NONE;
 	struct awe_page_info pi;
 	char where[64];
@@ -2451,7 +2478,7 @@ static inline void model_check_slot(struct model *m, int w, size_t s)
 		model_expect_fault(m, w, s, a, true);
 		return;
 	}
-	if (m->f[fi].tag == 0 || model_pct(m, 30)) {
+	if (m->f[fi].tag == 0 || model_crnd(m, 10) < 3) {
 		model_expect_access(m, w, s, page, true);
 		model_stamp(m, (uint64_t *)page, fi);
 	}
@@ -2748,7 +2775,7 @@ static inline void model_apply_wcreate(struct model *m, const struct mcall *c, v
 	/* The new window's ends and a slot between: the sweep does the rest. */
 	model_touch_slot(m, w, 0);
 	model_touch_slot(m, w, npages - 1);
-	model_touch_slot(m, w, model_rnd(m, npages));
+	model_touch_slot(m, w, model_crnd(m, npages));
 }
 
 static inline void model_apply_wdestroy(struct model *m, int w)
@@ -3079,6 +3106,8 @@ static inline unsigned int model_skip_env(void)
 		s |= SKIP_BIGCOUNT;
 	if (strstr(v, "bigwindow"))
 		s |= SKIP_BIGWINDOW;
+	if (strstr(v, "scatter0"))
+		s |= SKIP_SCATTER0;
 	return s;
 }
 
@@ -3099,6 +3128,7 @@ static inline struct model *model_new(const struct model_backend *be, const stru
 	m->profile = o->profile ? o->profile : "mixed";
 	m->seed = model_env_u64("AWE_MODEL_SEED", o->seed);
 	m->rng = m->seed;
+	m->crng = ~m->seed;
 	m->calls = model_env_u64("AWE_MODEL_CALLS", o->calls);
 	m->sweep_every = (unsigned int)model_env_u64("AWE_MODEL_SWEEP", MODEL_SWEEP);
 	if (!m->sweep_every)
@@ -3198,6 +3228,748 @@ static inline void model_random_run(const struct model_backend *be, const char *
 
 	model_steps(m, m->calls);
 	model_finish(m);
+}
+
+/* ---- Hostile phases ------------------------------------------------------------------------ */
+
+/*
+ * Each runs the model under a condition the contract must survive, and
+ * accepts a documented resource error only where the condition can cause
+ * it and only when nothing changed (allocations may also come back short).
+ * Those that change the process (limits, uid, cgroup) run in a child.
+ */
+
+#define MODEL_PHASE_CALLS 10000 /* calls per part of a phase */
+
+static inline struct model *model_child_model(const struct model_backend *be, const char *test,
+					      uint64_t seed)
+{
+	struct model_opts o = {
+		.test = test, .seed = seed, .calls = MODEL_PHASE_CALLS, .in_child = true};
+
+	return model_new(be, &o);
+}
+
+/* (a) RLIMIT_MEMLOCK lowered mid-run, as user nobody (root keeps
+ * CAP_IPC_LOCK whatever the limit). The limit binds from the start: the
+ * model cannot tell when the allowance runs out, so allocations may come
+ * back short or fail with EPERM, windows fail with EPERM (Win32: 1455,
+ * 1450), and only when nothing changed. */
+static inline int model_memlock_child(void *arg)
+{
+	const struct model_backend *be = arg;
+	struct model *m = model_child_model(be, "memlock", 0x5eed00a1);
+	uint64_t n = m->calls;
+	struct rlimit rl;
+	size_t ballast = 0;
+	void *b = NULL;
+	long lck;
+
+	m->hostile |= H_MEMLOCK;
+	model_steps(m, n);
+	/* Where the limit allows it, lock until VmLck is past 64 MiB, so that
+	 * the limit about to be set (VmLck and a few frames) still holds
+	 * SeLockMemoryPrivilege; otherwise Win32 allocations fail with 1314. */
+	getrlimit(RLIMIT_MEMLOCK, &rl);
+	lck = vmlck_kb();
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > MODEL_PRIV_MEMLOCK + (4u << 20) &&
+	    lck >= 0 && (uint64_t)lck * 1024 < MODEL_PRIV_MEMLOCK) {
+		ballast = MODEL_PRIV_MEMLOCK - (uint64_t)lck * 1024 + (1u << 20);
+		b = mmap(NULL, ballast, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (b == MAP_FAILED || mlock(b, ballast) != 0)
+			model_fail(m, "locking %zu bytes of ballast: %s", ballast, strerror(errno));
+		lck = vmlck_kb();
+	}
+	rl.rlim_cur = rl.rlim_max = (rlim_t)lck * 1024 + 48 * m->page;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		model_fail(m, "lowering RLIMIT_MEMLOCK: %s", strerror(errno));
+	fprintf(stderr,
+		"libawe model: memlock: RLIMIT_MEMLOCK lowered to VmLck + 48 pages (%llu bytes)\n",
+		(unsigned long long)rl.rlim_cur);
+	model_steps(m, n);
+	/* Below what is locked already (and, for Win32, below what holds the
+	 * privilege: allocations then fail with 1314). */
+	rl.rlim_cur = rl.rlim_max = (rlim_t)lck * 1024 / 2;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		model_fail(m, "lowering RLIMIT_MEMLOCK again: %s", strerror(errno));
+	fprintf(stderr, "libawe model: memlock: RLIMIT_MEMLOCK lowered to half of VmLck (%llu)\n",
+		(unsigned long long)rl.rlim_cur);
+	model_steps(m, n);
+	model_finish(m);
+	if (b)
+		munmap(b, ballast);
+	return 0;
+}
+
+/* Can a child set RLIMIT_MEMLOCK to @want (raising the hard limit takes
+ * CAP_SYS_RESOURCE, which containers drop)? */
+static inline bool model_memlock_settable(rlim_t want)
+{
+	struct rlimit rl = {want, want};
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		_exit(setrlimit(RLIMIT_MEMLOCK, &rl) != 0);
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0;
+}
+
+static inline void model_phase_memlock(const struct model_backend *be)
+{
+	struct child_opts o = {.as_nobody = true, .set_memlock = true, .memlock = 256u << 20};
+	struct rlimit rl;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root: lowering RLIMIT_MEMLOCK binds only a process without "
+			     "CAP_IPC_LOCK, and dropping to nobody takes root");
+	if (!model_memlock_settable(o.memlock)) {
+		/* Start from the hard limit instead. */
+		cr_assert_eq(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
+		o.memlock = rl.rlim_max;
+		fprintf(stderr,
+			"libawe model: memlock: RLIMIT_MEMLOCK cannot be raised here (no "
+			"CAP_SYS_RESOURCE): starting from the hard limit, %llu bytes%s\n",
+			(unsigned long long)rl.rlim_max,
+			be->w32 ? ", below what holds SeLockMemoryPrivilege" : "");
+	}
+	unsetenv("LIBAWE_UNLOCKED");
+	run_in_child(model_memlock_child, (void *)be, &o);
+}
+
+/* (b) No file descriptor left: everything works but what needs a new one
+ * (a section), which fails with EMFILE or ENFILE (Win32: 1450). */
+static inline int model_nofile_child(void *arg)
+{
+	const struct model_backend *be = arg;
+	struct model *m = model_child_model(be, "nofile", 0x5eed00b1);
+	uint64_t n = m->calls;
+	struct rlimit rl, saved;
+	int *fds, nfds = 0, fd, status;
+	pid_t pid;
+
+	model_steps(m, n);
+	/* Fill the table, under a soft limit low enough to make that quick. */
+	getrlimit(RLIMIT_NOFILE, &saved);
+	rl = saved;
+	rl.rlim_cur = 256;
+	if (saved.rlim_cur < rl.rlim_cur)
+		rl.rlim_cur = saved.rlim_cur;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	fds = malloc(rl.rlim_cur * sizeof(*fds));
+	if (!fds)
+		abort();
+	while ((fd = dup(2)) >= 0)
+		fds[nfds++] = fd;
+	if (errno != EMFILE)
+		model_fail(m, "filling the descriptor table: %s", strerror(errno));
+	m->hostile |= H_NOFILE;
+	model_steps(m, n);
+	/* A fork child starts libawe afresh, with no descriptor to spare
+	 * unless it frees the parent's: it works, or says EMFILE/ENFILE. */
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct awe_stats st;
+		int rc = awe_stats(&st);
+
+		if (rc == 0 && (st.frames_allocated || st.windows))
+			_exit(2);
+		_exit(rc == 0 || rc == -EMFILE || rc == -ENFILE ? 0 : 3);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		model_fail(m,
+			   "a fork child without descriptors: status %#x (2: it saw the parent's "
+			   "state, 3: awe_stats() failed with another error)",
+			   status);
+	/* Lowered instead of filled: the soft limit at the lowest free one. */
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	fd = dup(2);
+	close(fd);
+	rl.rlim_cur = (rlim_t)fd;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		model_fail(m, "lowering RLIMIT_NOFILE: %s", strerror(errno));
+	model_steps(m, n);
+	setrlimit(RLIMIT_NOFILE, &saved);
+	m->hostile &= ~(unsigned int)H_NOFILE;
+	model_steps(m, n / 4);
+	free(fds);
+	model_finish(m);
+	return 0;
+}
+
+static inline void model_phase_nofile(const struct model_backend *be)
+{
+	run_in_child(model_nofile_child, (void *)be, NULL);
+}
+
+/* (c) A memory cgroup limit: allocations come back short or fail, the
+ * process is never killed. The child moves itself into the cgroup. */
+struct model_cgroup {
+	const struct model_backend *be;
+	char dir[512];
+	uint64_t limit;
+};
+
+static inline bool model_write_file(const char *dir, const char *name, const char *val)
+{
+	char path[640];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val);
+}
+
+/* The cgroup to make (v1: a child of this process's memory cgroup; v2: a
+ * sibling of its cgroup, with memory enabled in the parent), or false. */
+static inline bool model_cgroup_dir(char *dir, size_t len, bool *v2, char *why, size_t wlen)
+{
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	char line[512], v1path[400] = "", v2path[400] = "";
+	struct stat sb;
+
+	if (!f) {
+		snprintf(why, wlen, "no /proc/self/cgroup");
+		return false;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':'), *q = p ? strchr(p + 1, ':') : NULL;
+
+		if (!q)
+			continue;
+		q[strcspn(q, "\n")] = 0;
+		if (!strncmp(p + 1, "memory:", 7) || strstr(p + 1, ",memory:"))
+			snprintf(v1path, sizeof(v1path), "%s", q + 1);
+		else if (p[1] == ':')
+			snprintf(v2path, sizeof(v2path), "%s", q + 1);
+	}
+	fclose(f);
+	if (v1path[0] && stat("/sys/fs/cgroup/memory", &sb) == 0) {
+		*v2 = false;
+		snprintf(dir, len, "/sys/fs/cgroup/memory%s/awe-model-%d",
+			 strcmp(v1path, "/") ? v1path : "", (int)getpid());
+		return true;
+	}
+	if (v2path[0] && stat("/sys/fs/cgroup/cgroup.controllers", &sb) == 0) {
+		char parent[400];
+
+		snprintf(parent, sizeof(parent), "%s", v2path);
+		*strrchr(parent, '/') = 0;
+		*v2 = true;
+		snprintf(dir, len, "/sys/fs/cgroup%s/awe-model-%d", parent, (int)getpid());
+		return true;
+	}
+	snprintf(why, wlen, "neither a cgroup v1 memory controller nor cgroup v2 found");
+	return false;
+}
+
+static inline int model_cgroup_child(void *arg)
+{
+	struct model_cgroup *g = arg;
+	struct model *m;
+	char pid[32];
+	uint64_t n, got = 0;
+	bool bit = false;
+
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (!model_write_file(g->dir, "cgroup.procs", pid)) {
+		fprintf(stderr, "cannot move into %s: %s\n", g->dir, strerror(errno));
+		return 1;
+	}
+	m = model_child_model(g->be, "cgroup", 0x5eed00c1);
+	n = m->calls;
+	model_steps(m, n);
+	m->hostile |= H_CGROUP;
+	/* Pressure: frames by the call of 64 until the limit bites (twice
+	 * the limit at most). */
+	m->bulk = true;
+	while (!bit && got < 2 * g->limit / m->page) {
+		struct mcall *c = &m->c;
+
+		model_generate(m, c, K_ALLOC);
+		c->proc = true;
+		c->handle = m->w32 ? MODEL_W32_PROCESS : 0;
+		c->count = MODEL_MAXN;
+		c->arr = c->out = P_OK;
+		c->node = -1;
+		model_step_call(m, c);
+		got += m->r.failed ? 0 : m->r.got;
+		bit = m->r.failed || m->r.got < MODEL_MAXN;
+	}
+	m->bulk = false;
+	fprintf(stderr,
+		"libawe model: cgroup: %s after %" PRIu64 " MiB of frames (limit %" PRIu64
+		" MiB)\n",
+		bit ? "allocation came back short" : "the limit never bit", (got * m->page) >> 20,
+		g->limit >> 20);
+	model_steps(m, n);
+	/* The pressure goes, 64 frames a call. */
+	for (;;) {
+		struct mcall *c = &m->c;
+		size_t k = 0;
+
+		model_generate(m, c, K_FREE);
+		c->proc = true;
+		c->handle = m->w32 ? MODEL_W32_PROCESS : 0;
+		for (size_t i = 0; i < m->nlive && k < MODEL_MAXN; i++)
+			if (m->f[m->live[i]].bulk) {
+				c->fi[k] = m->live[i];
+				c->frames[k++] = m->f[m->live[i]].num;
+			}
+		if (!k)
+			break;
+		c->n = c->count = k;
+		c->arr = c->out = P_OK;
+		model_step_call(m, c);
+	}
+	model_steps(m, n);
+	model_finish(m);
+	return 0;
+}
+
+static inline void model_phase_cgroup(const struct model_backend *be)
+{
+	struct model_cgroup g = {.be = be, .limit = 64u << 20};
+	char why[128], val[32];
+	bool v2 = false;
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root: making a memory cgroup");
+	if (!model_cgroup_dir(g.dir, sizeof(g.dir), &v2, why, sizeof(why)))
+		cr_skip_test("no memory cgroup to use: %s", why);
+	if (mkdir(g.dir, 0755) != 0)
+		cr_skip_test("cannot make the cgroup %s: %s", g.dir, strerror(errno));
+	snprintf(val, sizeof(val), "%" PRIu64 "\n", g.limit);
+	if (!model_write_file(g.dir, v2 ? "memory.max" : "memory.limit_in_bytes", val)) {
+		int e = errno;
+
+		rmdir(g.dir);
+		cr_skip_test("cannot set the limit of %s: %s", g.dir, strerror(e));
+	}
+	if (v2)
+		model_write_file(g.dir, "memory.swap.max", "0\n");
+	fflush(NULL);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0)
+		_exit(model_cgroup_child(&g));
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	rmdir(g.dir);
+	cr_assert(!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL),
+		  "the child was killed (SIGKILL: the cgroup's OOM killer?) instead of getting "
+		  "fewer frames or ENOMEM; see its stderr");
+	cr_assert(!WIFSIGNALED(status), "the child died of %s", strsignal(WTERMSIG(status)));
+	cr_assert_eq(WEXITSTATUS(status), 0, "the child failed (see its stderr)");
+}
+
+/* (d) fork() from another thread while the model runs: the child has none
+ * of the parent's frames, windows or descriptors, and the parent goes on. */
+struct model_snap {
+	bool w32;
+	int nw, nf, ns;
+	uintptr_t base[MODEL_WSLOTS];
+	size_t npages[MODEL_WSLOTS];
+	awe_frame_t f[8];
+	uint64_t sec[MODEL_SECSLOTS];
+};
+
+struct model_forker {
+	struct model *m;
+	pthread_mutex_t mu;
+	atomic_bool stop;
+	unsigned int forks, failed;
+	int last_status;
+};
+
+/* In the child, before any libawe call: no descriptor of the parent's. */
+static inline const char *model_child_fds(void)
+{
+	static char msg[700];
+	char path[300], target[256];
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/fd");
+
+	if (!dir)
+		return "no /proc/self/fd";
+	msg[0] = 0;
+	while ((d = readdir(dir))) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = 0;
+		if (strstr(target, "memfd:libawe") || strstr(target, "userfaultfd"))
+			snprintf(msg, sizeof(msg),
+				 "descriptor %s of the parent's is open in the child: %s",
+				 d->d_name, target);
+	}
+	closedir(dir);
+	return msg[0] ? msg : NULL;
+}
+
+static inline int model_fork_child(struct model *m, const struct model_snap *snap)
+{
+	struct awe_stats st;
+	const char *msg;
+	void *where;
+	int rc;
+
+	alarm(20);
+	if ((msg = model_child_fds()))
+		goto bad;
+	for (int i = 0; i < snap->nw; i++) {
+		char *a = (char *)snap->base[i] + (snap->npages[i] / 2) * m->page;
+
+		if (!model_touch((char *)snap->base[i], false).sig || !model_touch(a, false).sig) {
+			msg = "the parent's window is readable in the child";
+			goto bad;
+		}
+	}
+	msg = "awe_stats() in the child";
+	if (awe_stats(&st) || st.frames_allocated || st.frames_mapped || st.windows ||
+	    st.window_bytes)
+		goto bad;
+	msg = "awe_query() of the parent's window is not -EINVAL in the child";
+	for (int i = 0; i < snap->nw; i++) {
+		struct awe_page_info pi;
+
+		if (awe_query((void *)snap->base[i], &pi) != -EINVAL)
+			goto bad;
+	}
+	msg = "a frame of the parent's is not -ENOENT in the child";
+	for (int i = 0; i < snap->nf; i++)
+		if (awe_frame_addr(snap->f[i], &where) != -ENOENT ||
+		    awe_free(&snap->f[i], 1, NULL) != -ENOENT)
+			goto bad;
+	msg = "a section of the parent's is open in the child";
+	for (int i = 0; !snap->w32 && i < snap->ns; i++) {
+		awe_frame_t f;
+
+		if (awe_section_alloc((awe_section_t)snap->sec[i], &f, 1) != -ENOENT)
+			goto bad;
+	}
+	if (m->be->child_check && (msg = m->be->child_check(snap)))
+		goto bad;
+	rc = 0;
+	return rc;
+bad:
+	fprintf(stderr, "libawe model: fork child of call %" PRIu64 ": %s\n", m->c.seq, msg);
+	return 1;
+}
+
+static inline void *model_forker_main(void *arg)
+{
+	struct model_forker *k = arg;
+	struct model *m = k->m;
+	uint64_t rng = m->seed ^ 0xf0f0f0f0f0f0f0f0ull;
+
+	while (!atomic_load(&k->stop)) {
+		struct model_snap snap = {.w32 = m->w32};
+		struct timespec ts = {0, (long)(200000 + rng_next(&rng) % 2000000)};
+		int status;
+		pid_t pid;
+
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&k->mu);
+		for (int w = 0; w < MODEL_WSLOTS; w++)
+			if (m->w[w].live) {
+				snap.base[snap.nw] = m->w[w].base;
+				snap.npages[snap.nw++] = m->w[w].npages;
+			}
+		for (size_t i = 0; i < m->nlive && snap.nf < 8; i++)
+			snap.f[snap.nf++] = m->f[m->live[i]].num;
+		for (int s = 0; s < MODEL_SECSLOTS; s++)
+			if (m->sec[s].alive && m->sec[s].open)
+				snap.sec[snap.ns++] = m->sec[s].handle;
+		pid = fork();
+		if (pid == 0)
+			_exit(model_fork_child(m, &snap));
+		pthread_mutex_unlock(&k->mu);
+		if (pid < 0 || waitpid(pid, &status, 0) != pid)
+			status = -1;
+		k->forks++;
+		if (status) {
+			k->failed++;
+			k->last_status = status;
+		}
+	}
+	return NULL;
+}
+
+static inline void model_phase_fork(const struct model_backend *be)
+{
+	struct model_opts o = {.test = "fork", .seed = 0x5eed00d1, .calls = 4 * MODEL_PHASE_CALLS};
+	struct model_forker k = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	struct model *m = model_new(be, &o);
+	unsigned int forks, failed;
+	int status;
+	pthread_t t;
+
+	k.m = m;
+	m->mu = &k.mu;
+	cr_assert_eq(pthread_create(&t, NULL, model_forker_main, &k), 0);
+	model_steps(m, m->calls);
+	atomic_store(&k.stop, true);
+	pthread_join(t, NULL);
+	forks = k.forks;
+	failed = k.failed;
+	status = k.last_status;
+	m->mu = NULL;
+	model_finish(m);
+	pthread_mutex_destroy(&k.mu);
+	cr_assert_gt(forks, 0, "no fork happened");
+	cr_assert_eq(failed, 0,
+		     "%u of %u fork children failed (last status %#x: 1 = a check failed, see "
+		     "stderr; SIGALRM = it hung)",
+		     failed, forks, status);
+}
+
+/* (e) Another thread calls libawe with a cancellation request pending:
+ * every call completes, the thread is cancelled at pthread_testcancel()
+ * after them, and the model's thread never waits for a lock a cancelled
+ * thread left held. A deadlock becomes a failure by alarm(). */
+enum { MODEL_CANCEL_CALLS = 16 };
+
+struct model_canceller {
+	struct model *m;
+	atomic_bool stop;
+	unsigned int threads;
+	/* the thread of the moment */
+	atomic_int done; /* calls completed */
+	enum mkind kinds[MODEL_CANCEL_CALLS + 1];
+	int bad, bad_err;
+	bool survived;
+};
+
+static struct model_canceller *model_cancel_now;
+
+static inline void model_cancel_alarm(int sig)
+{
+	struct model_canceller *k = model_cancel_now;
+	char buf[256];
+	int n;
+
+	(void)sig;
+	n = snprintf(buf, sizeof(buf),
+		     "libawe model: cancel: deadlock: the model's call %" PRIu64
+		     " or thread %u (%d calls completed) did not finish\n",
+		     k ? k->m->c.seq : 0, k ? k->threads : 0, k ? atomic_load(&k->done) : -1);
+	if (write(2, buf, (size_t)n) < 0)
+		_exit(2);
+	_exit(2);
+}
+
+/* One of the canceller's calls, through the backend. */
+static inline bool model_cancel_call(struct model_canceller *k, struct mcall *c, struct mres *r,
+				     int step)
+{
+	memset(r, 0, offsetof(struct mres, info));
+	if (step <= MODEL_CANCEL_CALLS)
+		k->kinds[step - 1] = c->kind;
+	k->m->be->exec[c->kind](k->m, c, r);
+	if (r->failed && !k->bad) {
+		k->bad = step;
+		k->bad_err = r->err;
+	}
+	atomic_fetch_add(&k->done, 1);
+	return !r->failed;
+}
+
+static inline void model_cancel_prep(const struct model *m, struct mcall *c, enum mkind kind)
+{
+	memset(c, 0, offsetof(struct mcall, fi));
+	c->kind = kind;
+	c->proc = true;
+	c->handle = m->w32 ? MODEL_W32_PROCESS : 0;
+	c->node = -1;
+	c->type = MEM_RELEASE;
+	c->flags = m->w32 ? MEM_RESERVE | MEM_PHYSICAL : 0;
+	c->prot = m->w32 ? PAGE_READWRITE : 0;
+	c->len = sizeof(MEMORY_BASIC_INFORMATION);
+}
+
+static inline void *model_cancel_thread(void *arg)
+{
+	struct model_canceller *k = arg;
+	const struct model *m = k->m;
+	struct mcall *c = calloc(1, sizeof(*c));
+	struct mres *r = calloc(1, sizeof(*r));
+	awe_frame_t f[4], sf[2];
+	char *w = NULL, *sw = NULL;
+	uint64_t sec = 0;
+	int step = 0;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, NULL);
+	pthread_cancel(pthread_self());
+	if (!c || !r)
+		abort();
+	model_cancel_prep(m, c, K_ALLOC);
+	c->count = 4;
+	if (model_cancel_call(k, c, r, ++step))
+		memcpy(f, c->frames, sizeof(f));
+	model_cancel_prep(m, c, K_WCREATE);
+	c->size = 4 * m->page;
+	if (model_cancel_call(k, c, r, ++step))
+		w = r->base;
+	model_cancel_prep(m, c, K_MAP);
+	c->addr = w;
+	c->count = 4;
+	memcpy(c->frames, f, sizeof(f));
+	model_cancel_call(k, c, r, ++step);
+	if (w)
+		*(volatile uint64_t *)w = 42;
+	model_cancel_prep(m, c, K_PROTECT);
+	c->addr = w + m->page;
+	c->count = 1;
+	c->size = m->page;
+	c->prot = m->w32 ? PAGE_READONLY : AWE_PROT_READ;
+	model_cancel_call(k, c, r, ++step);
+	model_cancel_prep(m, c, K_QUERY);
+	c->addr = w;
+	model_cancel_call(k, c, r, ++step);
+	model_cancel_prep(m, c, K_SCATTER);
+	c->addrs[0] = w + 2 * m->page;
+	c->addrs[1] = w + 3 * m->page;
+	c->count = 2;
+	c->frames_null = true;
+	model_cancel_call(k, c, r, ++step);
+	model_cancel_prep(m, c, K_MAP);
+	c->addr = w;
+	c->count = 4;
+	c->frames_null = true;
+	model_cancel_call(k, c, r, ++step);
+	model_cancel_prep(m, c, K_WDESTROY);
+	c->addr = w;
+	model_cancel_call(k, c, r, ++step);
+	model_cancel_prep(m, c, K_FREE);
+	c->count = 4;
+	memcpy(c->frames, f, sizeof(f));
+	model_cancel_call(k, c, r, ++step);
+	model_cancel_prep(m, c, K_SCREATE);
+	if (model_cancel_call(k, c, r, ++step))
+		sec = r->section;
+	model_cancel_prep(m, c, K_ALLOC);
+	c->proc = false;
+	c->handle = sec;
+	c->count = 2;
+	if (model_cancel_call(k, c, r, ++step))
+		memcpy(sf, c->frames, sizeof(sf));
+	model_cancel_prep(m, c, K_WCREATE);
+	c->proc = false;
+	c->handle = sec;
+	c->size = 2 * m->page;
+	if (model_cancel_call(k, c, r, ++step))
+		sw = r->base;
+	model_cancel_prep(m, c, K_MAP);
+	c->addr = sw;
+	c->count = 2;
+	c->frames[0] = c->frames[1] = sf[0];
+	model_cancel_call(k, c, r, ++step);
+	model_cancel_prep(m, c, K_SCLOSE);
+	c->handle = sec;
+	model_cancel_call(k, c, r, ++step);
+	model_cancel_prep(m, c, K_WDESTROY);
+	c->addr = sw;
+	model_cancel_call(k, c, r, ++step);
+	model_cancel_prep(m, c, m->be->exec[K_STATS] ? K_STATS : K_QUERY);
+	c->addr = w;
+	r->failed = false;
+	if (c->kind == K_STATS)
+		model_cancel_call(k, c, r, ++step);
+	else
+		atomic_fetch_add(&k->done, 1), ++step;
+	free(c);
+	free(r);
+	pthread_testcancel();
+	k->survived = true;
+	return NULL;
+}
+
+static inline void *model_canceller_main(void *arg)
+{
+	struct model_canceller *k = arg;
+
+	while (!atomic_load(&k->stop)) {
+		struct timespec to;
+		pthread_t t;
+		void *ret = NULL;
+		int e;
+
+		atomic_store(&k->done, 0);
+		k->bad = 0;
+		k->survived = false;
+		k->threads++;
+		if (pthread_create(&t, NULL, model_cancel_thread, k))
+			_exit(4);
+		clock_gettime(CLOCK_REALTIME, &to);
+		to.tv_sec += 30;
+		e = pthread_timedjoin_np(t, &ret, &to);
+		if (e || ret != PTHREAD_CANCELED || k->survived ||
+		    atomic_load(&k->done) != MODEL_CANCEL_CALLS || k->bad) {
+			/* The model's thread may be stuck behind a lock the
+			 * cancelled thread left held: report from here. */
+			int d = atomic_load(&k->done);
+
+			fprintf(stderr,
+				"libawe model: cancel: thread %u: %s; %d of %d calls completed "
+				"(call %d failed with %d)%s%s\n",
+				k->threads,
+				e			  ? "did not end (deadlock?)"
+				: k->survived		  ? "not cancelled at pthread_testcancel()"
+				: ret != PTHREAD_CANCELED ? "did not end by cancellation"
+				: k->bad		  ? "a call failed"
+							  : "cancelled inside a libawe call",
+				d, MODEL_CANCEL_CALLS, k->bad, k->bad_err,
+				d < MODEL_CANCEL_CALLS ? "; the call it did not return from: " : "",
+				d < MODEL_CANCEL_CALLS ? model_kind_name(k->m, k->kinds[d], false)
+						       : "");
+			_exit(1);
+		}
+	}
+	return NULL;
+}
+
+static inline int model_cancel_child(void *arg)
+{
+	const struct model_backend *be = arg;
+	struct model *m = model_child_model(be, "cancel", 0x5eed00e1);
+	struct model_canceller k = {.m = m};
+	pthread_t t;
+
+	model_cancel_now = &k;
+	signal(SIGALRM, model_cancel_alarm);
+	alarm(120);
+	m->hostile |= H_FOREIGN;
+	if (pthread_create(&t, NULL, model_canceller_main, &k))
+		model_fail(m, "pthread_create failed");
+	model_steps(m, 2 * m->calls);
+	atomic_store(&k.stop, true);
+	pthread_join(t, NULL);
+	alarm(0);
+	m->hostile &= ~(unsigned int)H_FOREIGN;
+	fprintf(stderr, "libawe model: cancel: %u threads cancelled after %d calls each\n",
+		k.threads, MODEL_CANCEL_CALLS);
+	model_finish(m);
+	return 0;
+}
+
+static inline void model_phase_cancel(const struct model_backend *be)
+{
+	run_in_child(model_cancel_child, (void *)be, NULL);
 }
 
 #endif /* AWE_TEST_MODEL_H */

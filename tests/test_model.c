@@ -166,3 +166,29 @@ Test(model, random_sections)
 {
 	model_random_run(&native, "random_sections", "sections", 0x5eed0002, 40000);
 }
+
+/* The model under hostile conditions (model.h). */
+Test(model, memlock)
+{
+	model_phase_memlock(&native);
+}
+
+Test(model, nofile)
+{
+	model_phase_nofile(&native);
+}
+
+Test(model, cgroup)
+{
+	model_phase_cgroup(&native);
+}
+
+Test(model, fork)
+{
+	model_phase_fork(&native);
+}
+
+Test(model, cancel)
+{
+	model_phase_cancel(&native);
+}
