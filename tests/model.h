@@ -268,6 +268,8 @@ struct model {
 	uint64_t stale[MODEL_STALE];
 	unsigned int nstale;
 	uint64_t tags;
+	uintptr_t gone[4]; /* bases of windows destroyed lately */
+	unsigned int ngone;
 	/* every frame number and (native) section handle ever handed out */
 	uint64_t *seen;
 	size_t seen_cap, seen_n;
@@ -421,6 +423,7 @@ static inline void model_exp_text(const struct model *m, const struct mexp *x, c
 /* ---- Describing calls ---------------------------------------------------------------- */
 
 static inline int model_win_at(const struct model *m, const void *addr);
+static inline int model_frame(const struct model *m, awe_frame_t num, int hint);
 
 static inline void model_fmt_addr(const struct model *m, const void *a, char *buf, size_t len)
 {
@@ -592,7 +595,32 @@ static inline void model_report_tail(const struct model *m, FILE *out)
 	char buf[1600];
 	uint64_t first = m->c.seq > MODEL_RING ? m->c.seq - MODEL_RING + 1 : 1;
 
-	fprintf(out, "  the last calls:\n");
+	if (m->c.kind == K_MAP || m->c.kind == K_SCATTER || m->c.kind == K_FREE) {
+		fprintf(out, "  the entries in the model:");
+		for (size_t i = 0; i < m->c.n && i < 16; i++) {
+			int fi = model_frame(m, m->c.frames[i], m->c.fi[i]);
+
+			if (fi < 0)
+				fprintf(out, " [%zu] %#" PRIx64 " none", i, m->c.frames[i]);
+			else
+				fprintf(out, " [%zu] F%d owner %d at W%d slot %d", i, fi,
+					m->f[fi].owner, m->f[fi].win, m->f[fi].slot);
+		}
+		fprintf(out, "\n");
+	}
+	fprintf(out, "  the model's windows:");
+	for (int w = 0; w < MODEL_WSLOTS; w++)
+		if (m->w[w].live)
+			fprintf(out, " W%d=%#" PRIxPTR "+%zup(%s%d)", w, m->w[w].base,
+				m->w[w].npages, m->w[w].sec >= 0 ? "section S" : "plain",
+				m->w[w].sec);
+	fprintf(out, "\n  the model's sections:");
+	for (int i = 0; i < MODEL_SECSLOTS; i++)
+		if (m->sec[i].alive)
+			fprintf(out, " S%d=%#" PRIx64 "(%s, %d windows, %d frames)", i,
+				m->sec[i].handle, m->sec[i].open ? "open" : "closed",
+				m->sec[i].nwin, m->sec[i].nframes);
+	fprintf(out, "\n  the last calls:\n");
 	for (uint64_t s = first; s <= m->c.seq && s > 0; s++) {
 		const struct mcall *c = &m->ring[s % MODEL_RING];
 
@@ -1094,7 +1122,7 @@ static inline int model_entries_error(struct model *m, const struct mcall *c, bo
 	uint64_t epoch = ++m->epoch;
 
 	for (size_t i = 0; i < c->count; i++) {
-		int w = scatter ? model_win_at(m, c->addrs[i]) : c->w;
+		int w = model_win_at(m, scatter ? c->addrs[i] : c->addr);
 		int fi;
 
 		if (scatter && c->frames[i] == 0)
@@ -1813,21 +1841,25 @@ static inline awe_frame_t model_bogus_frame(struct model *m)
  * thread makes windows meanwhile) just past a window. */
 static inline void *model_outside(struct model *m, bool w32_query)
 {
+	/* The same draws whatever the layout, so that a seed makes the same
+	 * calls in every run. */
 	unsigned int r = (unsigned int)model_rnd(m, 10);
+	uint64_t far = model_rnd(m, 1u << 20), gone = model_rnd(m, 4), slot = model_rnd(m, 4);
+	uint64_t off = model_rnd(m, m->page), guard = model_rnd(m, m->guard_pages << m->shift);
+	int w = model_pick_win(m, -2);
 
 	if (w32_query || r == 0)
-		return (void *)(uintptr_t)(MODEL_W32_USER_END + model_rnd(m, 1u << 20));
-	if (r < 3 && !(m->hostile & H_FOREIGN)) {
-		int w = model_pick_win(m, -2);
+		return (void *)(uintptr_t)(MODEL_W32_USER_END + far);
+	if (r == 3 && m->ngone && !(m->hostile & H_FOREIGN))
+		/* Where a window was: perhaps parking now, perhaps a window again. */
+		return (char *)m->gone[gone % (m->ngone < 4 ? m->ngone : 4)] + (slot << m->shift);
+	if (r < 3 && w >= 0 && !(m->hostile & H_FOREIGN)) {
+		char *a = model_slot_addr(m, w, m->w[w].npages) + off;
 
-		if (w >= 0) {
-			char *a = model_slot_addr(m, w, m->w[w].npages) + model_rnd(m, m->page);
-
-			if (model_win_at(m, a) < 0)
-				return a;
-		}
+		if (model_win_at(m, a) < 0)
+			return a;
 	}
-	return m->guard + model_rnd(m, m->guard_pages << m->shift);
+	return m->guard + guard;
 }
 
 /* The address of a slot, sometimes not at the start of the page. */
@@ -1840,7 +1872,7 @@ static inline void *model_addr_in(struct model *m, int w, size_t s)
  * window may show, unmapped and unused for frames of the process. */
 static inline void model_pick_entry(struct model *m, struct mcall *c, size_t i, int w)
 {
-	int owner = model_win_owner(m, w);
+	int owner = w >= 0 ? model_win_owner(m, w) : -1;
 	int fi = model_pick_frame(m, owner, owner < 0 ? 0 : -1);
 
 	c->fi[i] = fi;
@@ -1849,9 +1881,26 @@ static inline void model_pick_entry(struct model *m, struct mcall *c, size_t i, 
 		m->f[fi].used = m->epoch;
 }
 
-/* Make one entry of @n bad: a number of nobody's, a frame of the process
- * that is mapped or listed before, or another owner's frame. */
-static inline void model_spoil_entry(struct model *m, struct mcall *c, size_t n, int w)
+/* A live frame whose owner is not @owner (-1: the process), or -1. */
+static inline int model_pick_foreign(struct model *m, int owner)
+{
+	int pick = -1;
+	uint64_t seen = 0;
+
+	for (size_t i = 0; i < m->nlive; i++) {
+		const struct mf *f = &m->f[m->live[i]];
+
+		if (!f->bulk && f->owner != owner && model_rnd(m, ++seen) == 0)
+			pick = m->live[i];
+	}
+	return pick;
+}
+
+/* Make one entry of @n bad for a call on behalf of @owner (-1: the
+ * process, -2: unknown): a number of nobody's, a frame of the process that
+ * is mapped or listed before, or another owner's frame (the process's, or
+ * another section's). */
+static inline void model_spoil_entry(struct model *m, struct mcall *c, size_t n, int owner)
 {
 	size_t i = model_rnd(m, n);
 	unsigned int r = (unsigned int)model_rnd(m, 4);
@@ -1861,8 +1910,8 @@ static inline void model_spoil_entry(struct model *m, struct mcall *c, size_t n,
 		fi = model_pick_frame(m, -1, 1); /* mapped */
 	else if (r == 2 && i > 0)
 		fi = c->fi[model_rnd(m, i)]; /* listed before */
-	else if (r == 3)
-		fi = model_pick_frame(m, w >= 0 && model_win_owner(m, w) < 0 ? -2 : -1, -1);
+	else if (r == 3 && owner != -2)
+		fi = model_pick_foreign(m, owner);
 	if (fi >= 0) {
 		c->fi[i] = fi;
 		c->frames[i] = m->f[fi].num;
@@ -1934,7 +1983,7 @@ static inline void model_gen_free(struct model *m, struct mcall *c)
 	if (c->n == 0 || model_pct(m, 20)) {
 		if (c->n == 0)
 			c->n = 1;
-		model_spoil_entry(m, c, c->n, -1);
+		model_spoil_entry(m, c, c->n, c->proc ? -1 : owner >= 0 ? owner : -2);
 		bad = true;
 	}
 	c->count = c->n;
@@ -2090,10 +2139,10 @@ static inline void model_gen_map(struct model *m, struct mcall *c)
 			}
 	} else {
 		for (size_t i = 0; i < c->n; i++)
-			model_pick_entry(m, c, i, c->w >= 0 ? c->w : 0);
+			model_pick_entry(m, c, i, c->w >= 0 ? c->w : model_pick_win(m, -1));
 	}
 	if (c->n && model_pct(m, 12))
-		model_spoil_entry(m, c, c->n, c->w);
+		model_spoil_entry(m, c, c->n, c->w >= 0 ? model_win_owner(m, c->w) : -2);
 }
 
 static inline void model_gen_scatter(struct model *m, struct mcall *c)
@@ -2149,7 +2198,7 @@ static inline void model_gen_scatter(struct model *m, struct mcall *c)
 		}
 	}
 	if (model_pct(m, 10))
-		model_spoil_entry(m, c, c->n, w0);
+		model_spoil_entry(m, c, c->n, w0 >= 0 ? model_win_owner(m, w0) : -2);
 }
 
 static inline void model_gen_protect(struct model *m, struct mcall *c)
@@ -2191,12 +2240,11 @@ static inline void model_gen_protect(struct model *m, struct mcall *c)
 					      PAGE_NOCACHE};
 		unsigned int r = (unsigned int)model_rnd(m, 100);
 		bool inside = c->addr && model_win_at(m, c->addr) >= 0;
+		int a = awe[model_rnd(m, 3)], na = not_awe[model_rnd(m, 5)];
+		int inv = invalid[model_rnd(m, 4)];
 
-		c->prot = awe[model_rnd(m, 3)];
-		if (inside && r < 6)
-			c->prot = not_awe[model_rnd(m, 5)];
-		else if (r >= 6 && r < 11)
-			c->prot = invalid[model_rnd(m, 4)];
+		/* Protections ordinary memory would take otherwise only inside. */
+		c->prot = inside && r < 6 ? na : r >= 6 && r < 11 ? inv : a;
 		/* Bytes: to the end of the last page, or a little short of it. */
 		c->size = c->count << m->shift;
 		if (c->size && off && model_pct(m, 50))
@@ -2784,6 +2832,7 @@ static inline void model_apply_wdestroy(struct model *m, int w)
 {
 	int sec = m->w[w].sec;
 
+	m->gone[m->ngone++ % 4] = m->w[w].base;
 	for (size_t s = 0; s < m->w[w].npages; s++)
 		model_slot_clear(m, w, s);
 	m->w[w].live = false;
