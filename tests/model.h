@@ -51,6 +51,10 @@
 
 #include <awe/win32.h>
 
+#if SANITIZED
+#include <sanitizer/asan_interface.h>
+#endif
+
 #define MODEL_MAXW 6	  /* live windows */
 #define MODEL_WSLOTS 8	  /* window table entries */
 #define MODEL_MAXP 64	  /* pages of a window */
@@ -290,8 +294,10 @@ struct model {
 	/* counters */
 	uint64_t tolerated, per_kind[K_N], failed_kind[K_N], failed_calls;
 	double t0;
-	/* phase (d): taken around every change of the model's tables */
+	/* phase (d): taken around every change of the model's tables, or
+	 * around every whole call (@mu_whole) */
 	pthread_mutex_t *mu;
+	bool mu_whole;
 };
 
 /* ---- Small things -------------------------------------------------------------------- */
@@ -756,13 +762,13 @@ static __attribute__((noinline)) struct model_fault model_touch(volatile char *p
 
 static inline void model_lock(struct model *m)
 {
-	if (m->mu)
+	if (m->mu && !m->mu_whole)
 		pthread_mutex_lock(m->mu);
 }
 
 static inline void model_unlock(struct model *m)
 {
-	if (m->mu)
+	if (m->mu && !m->mu_whole)
 		pthread_mutex_unlock(m->mu);
 }
 
@@ -1794,8 +1800,15 @@ static inline int model_open_sections(const struct model *m)
 /* A handle value naming no open section: a closed one's, or nobody's. */
 static inline uint64_t model_bad_handle(struct model *m)
 {
-	if (m->nstale && model_pct(m, 60))
-		return m->stale[model_rnd(m, m->nstale < MODEL_STALE ? m->nstale : MODEL_STALE)];
+	uint64_t stale =
+		m->nstale
+			? m->stale[model_rnd(m, m->nstale < MODEL_STALE ? m->nstale : MODEL_STALE)]
+			: 0;
+
+	/* Win32 hands a closed handle's value out again: to another thread's
+	 * section too, while one makes sections. */
+	if (m->nstale && model_pct(m, 60) && !(m->w32 && (m->hostile & H_FOREIGN)))
+		return stale;
 	if (m->w32)
 		return model_pct(m, 30) ? 0 : 0x7ff0000cull;
 	return model_pct(m, 30) ? 0 : 0xdead0000u + model_rnd(m, 1000);
@@ -3102,8 +3115,12 @@ static inline void model_step_call(struct model *m, struct mcall *c)
 static inline void model_steps(struct model *m, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++) {
+		if (m->mu_whole)
+			pthread_mutex_lock(m->mu);
 		model_generate(m, &m->c, model_pick_kind(m));
 		model_step_call(m, &m->c);
+		if (m->mu_whole)
+			pthread_mutex_unlock(m->mu);
 		if (m->done % m->sweep_every == 0)
 			model_sweep(m);
 	}
@@ -3773,6 +3790,11 @@ static inline void model_phase_fork(const struct model_backend *be)
 
 	k.m = m;
 	m->mu = &k.mu;
+	/* GCC 12's AddressSanitizer does not keep its allocator's lock across
+	 * fork(): a child forked while this thread is in malloc() hangs at its
+	 * own first malloc(). Sanitized builds fork between calls only; the
+	 * others fork in the middle of them too. */
+	m->mu_whole = SANITIZED;
 	cr_assert_eq(pthread_create(&t, NULL, model_forker_main, &k), 0);
 	model_steps(m, m->calls);
 	atomic_store(&k.stop, true);
@@ -3805,6 +3827,8 @@ struct model_canceller {
 	enum mkind kinds[MODEL_CANCEL_CALLS + 1];
 	int bad, bad_err;
 	bool survived;
+	void *stack_lo; /* the thread's stack */
+	size_t stack_size;
 };
 
 static struct model_canceller *model_cancel_now;
@@ -3854,9 +3878,8 @@ static inline void model_cancel_prep(const struct model *m, struct mcall *c, enu
 	c->len = sizeof(MEMORY_BASIC_INFORMATION);
 }
 
-static inline void *model_cancel_thread(void *arg)
+static inline void model_cancel_body(struct model_canceller *k)
 {
-	struct model_canceller *k = arg;
 	const struct model *m = k->m;
 	struct mcall *c = calloc(1, sizeof(*c));
 	struct mres *r = calloc(1, sizeof(*r));
@@ -3865,9 +3888,6 @@ static inline void *model_cancel_thread(void *arg)
 	uint64_t sec = 0;
 	int step = 0;
 
-	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-	pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, NULL);
-	pthread_cancel(pthread_self());
 	if (!c || !r)
 		abort();
 	model_cancel_prep(m, c, K_ALLOC);
@@ -3947,8 +3967,45 @@ static inline void *model_cancel_thread(void *arg)
 		atomic_fetch_add(&k->done, 1), ++step;
 	free(c);
 	free(r);
+}
+
+/*
+ * Cancellation unwinds the thread's stack as longjmp() would, but nothing
+ * tells AddressSanitizer (its longjmp interceptor does, for longjmp): the
+ * red zones of the frames left stay poisoned and its own end of the thread
+ * reports them. So the cleanup handler, run during the unwind, unpoisons
+ * the whole stack; the thread ends right after.
+ */
+static inline void model_cancel_cleanup(void *arg)
+{
+#if SANITIZED
+	struct model_canceller *k = arg;
+
+	if (k->stack_lo)
+		__asan_unpoison_memory_region(k->stack_lo, k->stack_size);
+#else
+	(void)arg;
+#endif
+}
+
+static inline void *model_cancel_thread(void *arg)
+{
+	struct model_canceller *k = arg;
+	pthread_attr_t attr;
+
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		pthread_attr_getstack(&attr, &k->stack_lo, &k->stack_size);
+		pthread_attr_destroy(&attr);
+	}
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, NULL);
+	pthread_cancel(pthread_self());
+	pthread_cleanup_push(model_cancel_cleanup, k);
+	model_cancel_body(k);
+	/* Every call returned: now, and only now, the request is acted on. */
 	pthread_testcancel();
 	k->survived = true;
+	pthread_cleanup_pop(0);
 	return NULL;
 }
 
