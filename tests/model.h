@@ -3348,11 +3348,15 @@ static inline int model_memlock_child(void *arg)
 			model_fail(m, "locking %zu bytes of ballast: %s", ballast, strerror(errno));
 		lck = vmlck_kb();
 	}
-	rl.rlim_cur = rl.rlim_max = (rlim_t)lck * 1024 + 48 * m->page;
+	getrlimit(RLIMIT_MEMLOCK, &rl);
+	if (rl.rlim_max == RLIM_INFINITY || (rlim_t)lck * 1024 + 48 * m->page < rl.rlim_max)
+		rl.rlim_max = (rlim_t)lck * 1024 + 48 * m->page;
+	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_MEMLOCK, &rl))
 		model_fail(m, "lowering RLIMIT_MEMLOCK: %s", strerror(errno));
 	fprintf(stderr,
-		"libawe model: memlock: RLIMIT_MEMLOCK lowered to VmLck + 48 pages (%llu bytes)\n",
+		"libawe model: memlock: RLIMIT_MEMLOCK lowered to VmLck + 48 pages or the hard "
+		"limit (%llu bytes)\n",
 		(unsigned long long)rl.rlim_cur);
 	model_steps(m, n);
 	/* Below what is locked already (and, for Win32, below what holds the

@@ -159,12 +159,12 @@ static const struct model_backend native = {
 /* Fixed seeds: ./dev test replays exactly these sequences. */
 Test(model, random)
 {
-	model_random_run(&native, "random", "mixed", 0x5eed0001, 60000);
+	model_random_run(&native, "random", "mixed", 0x5eed0001, 300000);
 }
 
 Test(model, random_sections)
 {
-	model_random_run(&native, "random_sections", "sections", 0x5eed0002, 40000);
+	model_random_run(&native, "random_sections", "sections", 0x5eed0002, 200000);
 }
 
 /* The model under hostile conditions (model.h). */

@@ -243,12 +243,12 @@ static const struct model_backend win32 = {
 /* Fixed seeds: ./dev test replays exactly these sequences. */
 Test(model, random)
 {
-	model_random_run(&win32, "random", "mixed", 0x5eed1001, 50000);
+	model_random_run(&win32, "random", "mixed", 0x5eed1001, 300000);
 }
 
 Test(model, random_sections)
 {
-	model_random_run(&win32, "random_sections", "sections", 0x5eed1002, 30000);
+	model_random_run(&win32, "random_sections", "sections", 0x5eed1002, 200000);
 }
 
 /* The model under hostile conditions (model.h). */
