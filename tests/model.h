@@ -884,10 +884,10 @@ static inline int model_frame_new(struct model *m, awe_frame_t num, int owner)
 			      .live = true,
 			      .bulk = m->bulk && owner < 0};
 	m->live[m->nlive++] = i;
-	if (owner < 0 && !m->f[i].bulk)
-		m->nproc++;
-	else
+	if (owner >= 0)
 		m->sec[owner].nframes++;
+	else if (!m->f[i].bulk)
+		m->nproc++;
 	return i;
 }
 
@@ -3419,7 +3419,7 @@ static inline int model_nofile_child(void *arg)
 	struct model *m = model_child_model(be, "nofile", 0x5eed00b1);
 	uint64_t n = m->calls;
 	struct rlimit rl, saved;
-	int *fds, nfds = 0, fd, status;
+	int *fds, nfds = 0, fd, status = -1;
 	pid_t pid;
 
 	model_steps(m, n);
