@@ -1609,6 +1609,13 @@ static inline void model_predict_protect(struct model *m, const struct mcall *c,
 		if (!model_w32_prot_valid((uint32_t)c->prot) ||
 		    !model_w32_pages(m, c, &start, &end)) {
 			x_add(x, ERROR_INVALID_PARAMETER);
+			/* No protection at all, in an AWE region: awe-win32(7) says
+			 * both "87: a bad flag" and "in an AWE region [anything but
+			 * the three] gives 487". */
+			if (!model_w32_prot_valid((uint32_t)c->prot) &&
+			    model_w32_pages(m, c, &start, &end) &&
+			    model_win_at(m, (void *)start) >= 0)
+				x_add(x, ERROR_INVALID_ADDRESS);
 			return;
 		}
 		w = model_win_at(m, (void *)start);
