@@ -1870,9 +1870,16 @@ static inline void *model_outside(struct model *m, bool w32_query)
 
 	if (w32_query || r == 0)
 		return (void *)(uintptr_t)(MODEL_W32_USER_END + far);
-	if (r == 3 && m->ngone && !(m->hostile & H_FOREIGN))
-		/* Where a window was: perhaps parking now, perhaps a window again. */
-		return (char *)m->gone[gone % (m->ngone < 4 ? m->ngone : 4)] + (slot << m->shift);
+	if (r == 3 && m->ngone && !(m->hostile & H_FOREIGN)) {
+		/* Where a window was (parking now, perhaps), unless a window is
+		 * there again: which depends on where the kernel put things, and
+		 * the calls a seed makes must not. */
+		char *a =
+			(char *)m->gone[gone % (m->ngone < 4 ? m->ngone : 4)] + (slot << m->shift);
+
+		if (model_win_at(m, a) < 0)
+			return a;
+	}
 	if (r < 3 && w >= 0 && !(m->hostile & H_FOREIGN)) {
 		char *a = model_slot_addr(m, w, m->w[w].npages) + off;
 
@@ -2484,19 +2491,40 @@ static inline int model_fault_sig(const struct model *m, int w)
 	return m->w[w].sec >= 0 || m->memfd ? SIGSEGV : SIGBUS;
 }
 
+/* The line of /proc/self/maps that holds @a, for a report. */
+static inline void model_maps_line(const void *a, char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	unsigned long lo, hi;
+
+	snprintf(buf, len, "in no mapping");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && (uintptr_t)a >= lo &&
+		    (uintptr_t)a < hi) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(buf, len, "%s", line);
+			break;
+		}
+	if (f)
+		fclose(f);
+}
+
 static inline void model_expect_fault(struct model *m, int w, size_t s, void *a, bool write)
 {
 	struct model_fault f = model_touch(a, write);
 	int want = model_fault_sig(m, w);
+	char maps[600];
 
-	if (f.sig != want || f.addr != a)
-		model_fail(
-			m,
-			"W%d slot %zu (%s, prot %d): a %s at %p raised %s (si_addr %p), expected "
-			"%s at that address",
-			w, s, m->w[w].slot[s] < 0 ? "empty" : "mapped", m->w[w].prot[s],
-			write ? "write" : "read", a, f.sig ? strsignal(f.sig) : "no fault", f.addr,
-			strsignal(want));
+	if (f.sig == want && f.addr == a)
+		return;
+	model_maps_line(a, maps, sizeof(maps));
+	model_fail(m,
+		   "W%d slot %zu (%s, prot %d): a %s at %p raised %s (si_addr %p), expected %s "
+		   "at that address; the mapping there: %s",
+		   w, s, m->w[w].slot[s] < 0 ? "empty" : "mapped", m->w[w].prot[s],
+		   write ? "write" : "read", a, f.sig ? strsignal(f.sig) : "no fault", f.addr,
+		   strsignal(want), maps);
 }
 
 static inline void model_expect_access(struct model *m, int w, size_t s, void *a, bool write)
