@@ -2107,8 +2107,10 @@ static inline void model_gen_wdestroy(struct model *m, struct mcall *c)
 			c->type = 0x1234;
 		return;
 	}
-	if (w >= 0 && model_pct(m, 60))
-		c->addr = model_slot_addr(m, w, 1 + model_rnd(m, m->w[w].npages));
+	/* Inside the window but not its base (past its end may be another
+	 * window's base, depending on the layout). */
+	if (w >= 0 && model_pct(m, 60) && m->w[w].npages > 1)
+		c->addr = model_slot_addr(m, w, 1 + model_rnd(m, m->w[w].npages - 1));
 	else if (model_pct(m, 20))
 		c->addr = NULL;
 	else
