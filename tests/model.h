@@ -254,6 +254,7 @@ struct model {
 	uintptr_t min_addr, top;
 	unsigned int nodes;
 	bool cap_ipc_lock;
+	uint64_t max_map_count;
 	bool priv_enabled; /* win32: SeLockMemoryPrivilege enabled at setup */
 	bool awe_info;	   /* win32: a MEM_PHYSICAL region or an allocation happened */
 	/* state */
@@ -613,6 +614,28 @@ static inline void model_report_tail(const struct model *m, FILE *out)
 					m->f[fi].owner, m->f[fi].win, m->f[fi].slot);
 		}
 		fprintf(out, "\n");
+	}
+	{
+		FILE *f = fopen("/proc/self/maps", "r");
+		unsigned long avail = 0;
+		long maps = 0;
+		char line[256];
+		int ch;
+
+		while (f && (ch = fgetc(f)) != EOF)
+			maps += ch == '\n';
+		if (f)
+			fclose(f);
+		f = fopen("/proc/meminfo", "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "MemAvailable: %lu kB", &avail) == 1)
+				break;
+		if (f)
+			fclose(f);
+		fprintf(out,
+			"  the process has %ld mappings (vm.max_map_count %" PRIu64
+			"); MemAvailable %lu kB\n",
+			maps, m->max_map_count, avail);
 	}
 	fprintf(out, "  the model's windows:");
 	for (int w = 0; w < MODEL_WSLOTS; w++)
@@ -3280,6 +3303,7 @@ static inline struct model *model_new(const struct model_backend *be, const stru
 	if (rc)
 		model_fail(m, "awe_stats() fails at the start: %s", awe_strerror(rc));
 	m->memfd = st.engine && !strcmp(st.engine, "memfd");
+	m->max_map_count = st.max_map_count;
 	m->locked = st.locked;
 	if (st.frames_allocated || st.windows)
 		model_fail(m, "libawe is not fresh: %" PRIu64 " frames, %" PRIu64 " windows",
