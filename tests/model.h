@@ -2661,6 +2661,25 @@ static inline void model_check_stats(struct model *m, const struct awe_stats *go
 		got = &st;
 	}
 	model_expected_stats(m, &want);
+	/* vmas_worst: the most mappings (VMAs) unmapping could bring the memfd
+	 * windows to (the memfd engine's and every section's): at least one
+	 * per window, at most one per slot. */
+	{
+		uint64_t lo = 0, hi = 0;
+
+		for (int w = 0; w < MODEL_WSLOTS; w++)
+			if (m->w[w].live && (m->memfd || m->w[w].sec >= 0)) {
+				lo++;
+				hi += m->w[w].npages;
+			}
+		if (got->vmas_worst < lo || got->vmas_worst > hi)
+			model_fail(m,
+				   "awe_stats: vmas_worst %" PRIu64
+				   ", but the memfd windows have %" PRIu64 " windows and %" PRIu64
+				   " slots (the memfd engine's VMA budget is "
+				   "off)",
+				   got->vmas_worst, lo, hi);
+	}
 	if (got->frames_allocated != want.frames_allocated ||
 	    got->frames_mapped != want.frames_mapped || got->windows != want.windows ||
 	    got->window_bytes != want.window_bytes)
