@@ -1,337 +1,194 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Model check: long random sequences of allocate, free, map, scatter, unmap
- * and protect calls, some of them invalid, compared after every call with a
- * simple reference model of who is mapped where, with what protection and
- * what data. This is what catches a wrong coalesced move or a parking slot
- * handed out twice, which hand-written cases rarely reach.
+ * Model check of the native API: random call sequences, valid and invalid,
+ * compared after every call with the reference model of tests/model.h
+ * (return values, errno, awe_query, awe_frame_addr, awe_stats, page contents
+ * and faults), with fixed seeds; then the same model under hostile
+ * conditions: RLIMIT_MEMLOCK lowered, descriptors exhausted, a memory
+ * cgroup limit, fork() from another thread, and calls made with a
+ * cancellation request pending. AWE_MODEL_SEED and AWE_MODEL_CALLS scale a
+ * run (./dev campaign); see model.h.
  */
-#include "helpers.h"
+#include "model.h"
 
-#define WINS 2
-#define SLOTS 48
-#define MAXF 80
-#define STEPS 3000
+/* Each call exactly as struct mcall describes it; no asserts (threads and
+ * children call these too). */
 
-struct mframe {
-	awe_frame_t num;
-	bool live, tagged;
-	int win, slot; /* -1 when unmapped */
-};
-
-struct model {
-	struct mframe f[4 * MAXF];
-	size_t nf;
-	char *w[WINS];
-	int at[WINS][SLOTS]; /* index into f, -1 when empty */
-	int prot[WINS][SLOTS];
-	uint64_t rng;
-};
-
-static size_t rnd(struct model *m, size_t n)
+static void nat_result(struct mres *r, long long ret)
 {
-	return (size_t)(rng_next(&m->rng) % n);
+	r->eno = errno;
+	r->ret = ret;
+	r->failed = ret < 0;
+	r->err = ret < 0 ? (int)-ret : 0;
 }
 
-static size_t live_count(const struct model *m, bool mapped_only)
+static void nat_alloc(struct model *m, struct mcall *c, struct mres *r)
 {
-	size_t n = 0;
+	awe_frame_t *a = model_ptr(m, c->arr, c->frames);
+	ssize_t n;
 
-	for (size_t i = 0; i < m->nf; i++)
-		n += m->f[i].live && (!mapped_only || m->f[i].win >= 0);
-	return n;
-}
-
-/* A random live frame, mapped or not as asked (-1: either); -1 if none. */
-static int pick(struct model *m, int mapped)
-{
-	int cand[4 * MAXF], n = 0;
-
-	for (size_t i = 0; i < m->nf; i++)
-		if (m->f[i].live && (mapped < 0 || (m->f[i].win >= 0) == mapped))
-			cand[n++] = (int)i;
-	return n ? cand[rnd(m, (size_t)n)] : -1;
-}
-
-static void detach(struct model *m, int fi)
-{
-	struct mframe *f = &m->f[fi];
-
-	if (f->win >= 0)
-		m->at[f->win][f->slot] = -1;
-	f->win = f->slot = -1;
-}
-
-static void attach(struct model *m, int fi, int w, int s)
-{
-	if (m->at[w][s] >= 0)
-		detach(m, m->at[w][s]);
-	detach(m, fi);
-	m->at[w][s] = fi;
-	m->prot[w][s] = AWE_PROT_READWRITE;
-	m->f[fi].win = w;
-	m->f[fi].slot = s;
-}
-
-static void check(struct model *m)
-{
-	for (int w = 0; w < WINS; w++) {
-		for (int s = 0; s < SLOTS; s++) {
-			int fi = m->at[w][s];
-			struct awe_page_info pi = query(slot(m->w[w], (size_t)s));
-
-			cr_assert_eq(pi.frame, fi >= 0 ? m->f[fi].num : 0, "window %d slot %d", w,
-				     s);
-			if (fi < 0)
-				continue;
-			cr_assert_eq(pi.prot, m->prot[w][s], "window %d slot %d protection", w, s);
-			if (m->prot[w][s] == AWE_PROT_NONE)
-				continue;
-			awe_frame_t *p = (awe_frame_t *)slot(m->w[w], (size_t)s);
-			if (!m->f[fi].tagged) {
-				assert_page_zero(p);
-				cr_assert_eq(m->prot[w][s], AWE_PROT_READWRITE);
-				*p = m->f[fi].num;
-				m->f[fi].tagged = true;
-			}
-			cr_assert_eq(*p, m->f[fi].num, "window %d slot %d holds the wrong page", w,
-				     s);
-		}
-	}
-	for (size_t i = 0; i < m->nf; i++) {
-		struct mframe *f = &m->f[i];
-
-		if (f->live)
-			cr_assert_eq(frame_where(f->num),
-				     f->win >= 0 ? slot(m->w[f->win], (size_t)f->slot) : NULL);
-	}
-	struct awe_stats st = get_stats();
-	cr_assert_eq(st.frames_allocated, live_count(m, false));
-	cr_assert_eq(st.frames_mapped, live_count(m, true));
-}
-
-static void op_alloc(struct model *m)
-{
-	awe_frame_t f[6];
-	size_t n = 1 + rnd(m, 6);
-
-	if (live_count(m, false) + n > MAXF || m->nf + n > 4 * MAXF)
-		return;
-	alloc_exact(f, n);
-	for (size_t i = 0; i < n; i++)
-		m->f[m->nf++] = (struct mframe){f[i], true, false, -1, -1};
-}
-
-static void op_free(struct model *m)
-{
-	awe_frame_t list[4];
-	int idx[4];
-	size_t n = 0, freed = 99, want = 1 + rnd(m, 3);
-
-	while (n < want) {
-		int fi = pick(m, -1);
-
-		if (fi < 0)
-			break;
-		/* Allow repeats: the second listing must stop the call. */
-		idx[n] = fi;
-		list[n++] = m->f[fi].num;
-	}
-	if (rnd(m, 4) == 0)
-		list[n++] = BOGUS_FRAME;
-	if (!n)
-		return;
-	size_t ok = 0;
-	for (; ok < n; ok++) {
-		bool seen = false;
-
-		for (size_t j = 0; j < ok; j++)
-			seen |= list[j] == list[ok];
-		if (list[ok] == BOGUS_FRAME || seen)
-			break;
-	}
-	if (ok == n)
-		AWE_OK(awe_free(list, n, &freed));
+	errno = ERRNO_CANARY;
+	if (!c->proc)
+		n = awe_section_alloc((awe_section_t)c->handle, a, c->count);
+	else if (c->node != -1)
+		n = awe_alloc_node(a, c->count, c->node);
 	else
-		AWE_ERR(awe_free(list, n, &freed), ENOENT);
-	cr_assert_eq(freed, ok);
-	for (size_t i = 0; i < ok; i++) {
-		detach(m, idx[i]);
-		m->f[idx[i]].live = false;
-	}
+		n = awe_alloc(a, c->count);
+	nat_result(r, n);
+	r->got = n > 0 ? (size_t)n : 0;
 }
 
-/* Expected error of a claim pass over @fi (indexes, -1: a freed number). */
-static int claim_error(struct model *m, const int *fi, size_t n)
+static void nat_free(struct model *m, struct mcall *c, struct mres *r)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (fi[i] < 0)
-			return ENOENT;
-		if (m->f[fi[i]].win >= 0)
-			return EBUSY;
-		for (size_t j = 0; j < i; j++)
-			if (fi[j] == fi[i])
-				return EBUSY;
-	}
-	return 0;
+	size_t freed = 777;
+	size_t *out = model_ptr(m, c->out, &freed);
+	const awe_frame_t *a = model_ptr(m, c->arr, c->frames);
+	int rc;
+
+	errno = ERRNO_CANARY;
+	rc = c->proc ? awe_free(a, c->count, out)
+		     : awe_section_free((awe_section_t)c->handle, a, c->count, out);
+	nat_result(r, rc);
+	r->got = freed;
 }
 
-/* Frames for a map call: mostly unmapped distinct frames, sometimes a bad one. */
-static size_t choose_frames(struct model *m, int *fi, awe_frame_t *num, size_t n)
+static void nat_wcreate(struct model *m, struct mcall *c, struct mres *r)
 {
-	size_t k;
+	void **out = model_ptr(m, c->out, &r->base);
+	int rc;
 
-	for (k = 0; k < n; k++) {
-		int f = pick(m, 0);
-		bool dup = false;
-
-		for (size_t j = 0; j < k; j++)
-			dup |= fi[j] == f;
-		if (f < 0 || (dup && rnd(m, 8)))
-			break;
-		fi[k] = f;
-		num[k] = m->f[f].num;
-	}
-	if (k && rnd(m, 10) == 0) {
-		size_t at = rnd(m, k);
-		int f = pick(m, 1);
-
-		if (rnd(m, 2) && f >= 0) {
-			fi[at] = f;
-			num[at] = m->f[f].num;
-		} else {
-			fi[at] = -1;
-			num[at] = BOGUS_FRAME;
-		}
-	}
-	return k;
+	errno = ERRNO_CANARY;
+	rc = c->proc ? awe_window_create(c->size, c->addr, c->flags, out)
+		     : awe_section_window_create((awe_section_t)c->handle, c->size, c->addr,
+						 c->flags, out);
+	nat_result(r, rc);
 }
 
-static void op_map(struct model *m)
+static void nat_wdestroy(struct model *m, struct mcall *c, struct mres *r)
 {
-	int w = (int)rnd(m, WINS), fi[8];
-	size_t n = 1 + rnd(m, 8), s = rnd(m, SLOTS - n + 1);
-	awe_frame_t num[8];
-	int e;
-
-	n = choose_frames(m, fi, num, n);
-	if (!n)
-		return;
-	e = claim_error(m, fi, n);
-	if (e) {
-		AWE_ERR(awe_map(slot(m->w[w], s), n, num), e);
-		return;
-	}
-	AWE_OK(awe_map(slot(m->w[w], s), n, num));
-	for (size_t i = 0; i < n; i++)
-		attach(m, fi[i], w, (int)(s + i));
+	(void)m;
+	errno = ERRNO_CANARY;
+	nat_result(r, awe_window_destroy(c->addr));
 }
 
-static void op_unmap(struct model *m)
+static void nat_map(struct model *m, struct mcall *c, struct mres *r)
 {
-	int w = (int)rnd(m, WINS);
-	size_t n = 1 + rnd(m, SLOTS), s = rnd(m, SLOTS - n + 1);
+	const awe_frame_t *a = c->frames_null ? NULL : model_ptr(m, c->arr, c->frames);
 
-	AWE_OK(awe_map(slot(m->w[w], s), n, NULL));
-	for (size_t i = s; i < s + n; i++)
-		if (m->at[w][i] >= 0)
-			detach(m, m->at[w][i]);
+	errno = ERRNO_CANARY;
+	nat_result(r, awe_map(c->addr, c->count, a));
 }
 
-static void op_scatter(struct model *m)
+static void nat_scatter(struct model *m, struct mcall *c, struct mres *r)
 {
-	int fi[8], ws[8], ss[8];
-	size_t n = 1 + rnd(m, 8);
-	awe_frame_t num[8];
-	void *addrs[8];
-	bool unmap_all = rnd(m, 8) == 0;
-	int e;
+	const awe_frame_t *a = c->frames_null ? NULL : model_ptr(m, c->arr, c->frames);
 
-	n = choose_frames(m, fi, num, n);
-	for (size_t i = 0; i < n; i++) {
-		ws[i] = (int)rnd(m, WINS);
-		ss[i] = (int)rnd(m, SLOTS);
-		addrs[i] = slot(m->w[ws[i]], (size_t)ss[i]) + rnd(m, pg());
-		if (rnd(m, 5) == 0)
-			num[i] = 0, fi[i] = -2;
-	}
-	if (!n)
-		return;
-	if (unmap_all) {
-		AWE_OK(awe_map_scatter(addrs, n, NULL));
-		for (size_t i = 0; i < n; i++)
-			if (m->at[ws[i]][ss[i]] >= 0)
-				detach(m, m->at[ws[i]][ss[i]]);
-		return;
-	}
-	/* Zero entries take no part in the claim pass. */
-	int claim_fi[8];
-	size_t nc = 0;
-	for (size_t i = 0; i < n; i++)
-		if (fi[i] != -2)
-			claim_fi[nc++] = fi[i];
-	e = claim_error(m, claim_fi, nc);
-	if (e) {
-		AWE_ERR(awe_map_scatter(addrs, n, num), e);
-		return;
-	}
-	AWE_OK(awe_map_scatter(addrs, n, num));
-	for (size_t i = 0; i < n; i++) {
-		if (fi[i] == -2) {
-			if (m->at[ws[i]][ss[i]] >= 0)
-				detach(m, m->at[ws[i]][ss[i]]);
-		} else {
-			attach(m, fi[i], ws[i], ss[i]);
-		}
-	}
+	errno = ERRNO_CANARY;
+	nat_result(r, awe_map_scatter(model_ptr(m, c->arr2, c->addrs), c->count, a));
 }
 
-static void op_protect(struct model *m)
+static void nat_protect(struct model *m, struct mcall *c, struct mres *r)
 {
-	static const int prots[] = {AWE_PROT_NONE, AWE_PROT_READ, AWE_PROT_READWRITE};
-	int w = (int)rnd(m, WINS), prot = prots[rnd(m, 3)], old = -1;
-	size_t n = 1 + rnd(m, 12), s = rnd(m, SLOTS - n + 1);
-	int first = m->at[w][s] >= 0 ? m->prot[w][s] : AWE_PROT_NONE;
-
-	AWE_OK(awe_protect(slot(m->w[w], s), n, prot, &old));
-	cr_assert_eq(old, first);
-	for (size_t i = s; i < s + n; i++)
-		if (m->at[w][i] >= 0)
-			m->prot[w][i] = prot;
+	errno = ERRNO_CANARY;
+	nat_result(r, awe_protect(c->addr, c->count, c->prot, model_ptr(m, c->out, &r->old)));
 }
 
-static void run_model(uint64_t seed)
+static void nat_query(struct model *m, struct mcall *c, struct mres *r)
 {
-	static void (*const ops[])(struct model *) = {op_alloc,	  op_alloc,  op_free,  op_map,
-						      op_map,	  op_map,    op_unmap, op_scatter,
-						      op_scatter, op_protect};
-	struct model *m = calloc(1, sizeof(*m));
-
-	cr_assert_not_null(m);
-	m->rng = seed;
-	for (int w = 0; w < WINS; w++) {
-		m->w[w] = window_new(SLOTS);
-		for (int s = 0; s < SLOTS; s++)
-			m->at[w][s] = -1;
-	}
-	for (int step = 0; step < STEPS; step++) {
-		ops[rnd(m, sizeof(ops) / sizeof(ops[0]))](m);
-		check(m);
-	}
-	free(m);
+	errno = ERRNO_CANARY;
+	nat_result(r, awe_query(c->addr, model_ptr(m, c->out, &r->info)));
 }
 
-Test(model, seed_1)
+static void nat_faddr(struct model *m, struct mcall *c, struct mres *r)
 {
-	run_model(1);
+	r->where = (void *)1;
+	errno = ERRNO_CANARY;
+	nat_result(r, awe_frame_addr(c->frame, model_ptr(m, c->out, &r->where)));
 }
 
-Test(model, seed_2)
+static void nat_stats(struct model *m, struct mcall *c, struct mres *r)
 {
-	run_model(0x9e3779b97f4a7c15ULL);
+	errno = ERRNO_CANARY;
+	nat_result(r, awe_stats(model_ptr(m, c->out, &r->st)));
 }
 
-Test(model, seed_3)
+static void nat_screate(struct model *m, struct mcall *c, struct mres *r)
 {
-	run_model(0xdeadbeefcafeULL);
+	awe_section_t s = 0;
+
+	errno = ERRNO_CANARY;
+	nat_result(r, awe_section_create(c->flags, model_ptr(m, c->out, &s)));
+	r->section = s;
+}
+
+static void nat_sclose(struct model *m, struct mcall *c, struct mres *r)
+{
+	(void)m;
+	errno = ERRNO_CANARY;
+	nat_result(r, awe_section_close((awe_section_t)c->handle));
+}
+
+static void nat_init(struct model *m, struct mcall *c, struct mres *r)
+{
+	(void)m;
+	errno = ERRNO_CANARY;
+	nat_result(r, awe_init(c->flags));
+}
+
+static const struct model_backend native = {
+	.name = "native",
+	.w32 = false,
+	.exec =
+		{
+			[K_ALLOC] = nat_alloc,
+			[K_FREE] = nat_free,
+			[K_WCREATE] = nat_wcreate,
+			[K_WDESTROY] = nat_wdestroy,
+			[K_MAP] = nat_map,
+			[K_SCATTER] = nat_scatter,
+			[K_PROTECT] = nat_protect,
+			[K_QUERY] = nat_query,
+			[K_FADDR] = nat_faddr,
+			[K_STATS] = nat_stats,
+			[K_SCREATE] = nat_screate,
+			[K_SCLOSE] = nat_sclose,
+			[K_INIT] = nat_init,
+		},
+};
+
+/* Fixed seeds: ./dev test replays exactly these sequences. */
+Test(model, random)
+{
+	model_random_run(&native, "random", "mixed", 0x5eed0001, 300000);
+}
+
+Test(model, random_sections)
+{
+	model_random_run(&native, "random_sections", "sections", 0x5eed0002, 200000);
+}
+
+/* The model under hostile conditions (model.h). */
+Test(model, memlock)
+{
+	model_phase_memlock(&native);
+}
+
+Test(model, nofile)
+{
+	model_phase_nofile(&native);
+}
+
+Test(model, cgroup)
+{
+	model_phase_cgroup(&native);
+}
+
+Test(model, fork)
+{
+	model_phase_fork(&native);
+}
+
+Test(model, cancel)
+{
+	model_phase_cancel(&native);
 }
