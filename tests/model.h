@@ -26,13 +26,6 @@
  *                      1 pins a change outside a call's footprint on the call)
  *   AWE_MODEL_TRACE=1  print every call before it is made
  *   AWE_MODEL_MIX=1    print how many calls of each kind were made and failed
- *   AWE_MODEL_SKIP=... comma-separated classes of calls not to make:
- *                      badptr (pointers below vm.mmap_min_addr or beyond the
- *                      top of user space), bigcount (scatter counts above
- *                      UINT32_MAX), bigwindow (windows larger than user space),
- *                      scatter0 (MapUserPhysicalPagesScatter() with no
- *                      addresses and a count of 0, which awe-win32(7) refuses);
- *                      for running against a library that lacks these
  */
 #ifndef AWE_TEST_MODEL_H
 #define AWE_TEST_MODEL_H
@@ -110,14 +103,6 @@ enum {
 	H_NOFILE = 1u << 1,  /* no file descriptor left */
 	H_CGROUP = 1u << 2,  /* a memory cgroup limit */
 	H_FOREIGN = 1u << 3, /* another thread uses libawe meanwhile */
-};
-
-/* Classes of calls AWE_MODEL_SKIP can turn off. */
-enum {
-	SKIP_BADPTR = 1u << 0,
-	SKIP_BIGCOUNT = 1u << 1,
-	SKIP_BIGWINDOW = 1u << 2,
-	SKIP_SCATTER0 = 1u << 3,
 };
 
 /*
@@ -241,7 +226,6 @@ struct model {
 	uint64_t calls, done;
 	unsigned int sweep_every;
 	bool trace;
-	unsigned int skip;
 	bool in_child; /* report failures on stderr and _exit(1) */
 	bool bulk;     /* new frames of the process are pressure: not picked */
 	unsigned int hostile;
@@ -1066,14 +1050,12 @@ static inline enum mptr model_pick_ptr(struct model *m, unsigned int pct_null, b
 	if (r < pct_null * 10)
 		return P_NULL;
 	r -= pct_null * 10;
-	if (!(m->skip & SKIP_BADPTR)) {
-		if (r < 15 && m->min_addr >= 4096)
-			return P_LOW;
-		if (r >= 15 && r < 25)
-			return P_HIGH;
-		if (r >= 25 && r < 35 && can_top)
-			return P_TOP;
-	}
+	if (r < 15 && m->min_addr >= 4096)
+		return P_LOW;
+	if (r >= 15 && r < 25)
+		return P_HIGH;
+	if (r >= 25 && r < 35 && can_top)
+		return P_TOP;
 	if (m->w32 && r >= 35 && r < 45)
 		return P_MIS;
 	return P_OK;
@@ -1166,6 +1148,17 @@ static inline int model_entries_error(struct model *m, const struct mcall *c, bo
 		m->f[fi].used = epoch;
 	}
 	return 0;
+}
+
+/* The memfd engine's windows (every window with it, a section's with either)
+ * cost the process a mapping per run of frames; the kernel may refuse one
+ * when the process is out of them, or for want of memory: then a window
+ * creation, an unmap, a destroy or a free may fail with ENOMEM (Win32:
+ * 1450), nothing changed but a free's progress. */
+static inline void model_memfd_tolerate(const struct model *m, struct mexp *x, bool memfd)
+{
+	if (memfd || m->memfd)
+		x_tol(x, model_code(m, ENOMEM, ERROR_NO_SYSTEM_RESOURCES));
 }
 
 /* The tolerated resource errors of a map into window @w. */
@@ -1276,6 +1269,7 @@ static inline void model_predict_free(struct model *m, const struct mcall *c, st
 		stop = model_free_stop(m, c, c->proc ? -1 : owner);
 		x->frees = true;
 		x->stop = stop;
+		model_memfd_tolerate(m, x, owner >= 0);
 		if (stop == c->count)
 			x->ok = true;
 		else
@@ -1308,6 +1302,7 @@ static inline void model_predict_free(struct model *m, const struct mcall *c, st
 	}
 	stop = model_free_stop(m, c, c->proc ? -1 : owner);
 	x->stop = stop;
+	model_memfd_tolerate(m, x, owner >= 0);
 	if (stop == c->count)
 		x->ok = true;
 	else
@@ -1335,6 +1330,7 @@ static inline void model_predict_wcreate(struct model *m, const struct mcall *c,
 			return;
 		}
 		x->ok = true;
+		model_memfd_tolerate(m, x, owner >= 0);
 		if (m->hostile & (H_MEMLOCK | H_CGROUP)) {
 			x_tol(x, EPERM);
 			x_tol(x, ENOMEM);
@@ -1371,6 +1367,7 @@ static inline void model_predict_wcreate(struct model *m, const struct mcall *c,
 			return;
 		}
 		x->ok = true;
+		model_memfd_tolerate(m, x, owner >= 0);
 		if (m->hostile & (H_MEMLOCK | H_CGROUP)) {
 			x_tol(x, ERROR_NO_SYSTEM_RESOURCES);
 			x_tol(x, ERROR_NOT_ENOUGH_MEMORY);
@@ -1382,6 +1379,8 @@ static inline void model_predict_wdestroy(struct model *m, const struct mcall *c
 {
 	int w = model_win_at(m, c->addr);
 
+	if (w >= 0)
+		model_memfd_tolerate(m, x, m->w[w].sec >= 0);
 	if (!m->w32) {
 		if (w >= 0 && m->w[w].base == (uintptr_t)c->addr)
 			x->ok = true;
@@ -1512,15 +1511,13 @@ static inline void model_predict_scatter(struct model *m, const struct mcall *c,
 			x_add(x, ERROR_INVALID_PARAMETER);
 			return;
 		}
-		if (c->arr2 == P_NULL || c->arr2 == P_MIS) {
-			x_add(x, ERROR_NOACCESS);
+		/* Nothing to read, nothing probed (spec: MapUserPhysicalPagesScatter). */
+		if (c->count == 0) {
+			x->ok = true;
 			return;
 		}
-		if (c->count == 0) {
-			/* A bad pointer with nothing to read: either answer. */
-			if (model_ptr_bad(c->arr2))
-				x_add(x, ERROR_NOACCESS);
-			x->ok = true;
+		if (c->arr2 == P_NULL || c->arr2 == P_MIS) {
+			x_add(x, ERROR_NOACCESS);
 			return;
 		}
 		if (model_arr_bad(m, c->arr2, c->addrs, c->count, 8) ||
@@ -1997,7 +1994,7 @@ static inline void model_gen_alloc(struct model *m, struct mcall *c)
 					      (size_t)1 << 60, ((size_t)1 << 53) + 1};
 
 		/* The last two: the array's range reaches beyond user space. */
-		c->count = huge[model_rnd(m, (m->skip & SKIP_BADPTR) ? 3 : 5)];
+		c->count = huge[model_rnd(m, 5)];
 	} else if (room == 0) {
 		c->count = model_pct(m, 50) ? 0 : 1;
 		if (c->proc)
@@ -2039,7 +2036,7 @@ static inline void model_gen_free(struct model *m, struct mcall *c)
 	c->count = c->n;
 	if (model_pct(m, 3)) {
 		c->count = 0;
-	} else if (model_pct(m, 2) && !(m->skip & SKIP_BADPTR)) {
+	} else if (model_pct(m, 2)) {
 		c->count = SIZE_MAX; /* the array's range reaches beyond user space */
 	} else if (model_pct(m, 2)) {
 		/* More than the array holds: an entry in it must stop the call. */
@@ -2069,7 +2066,7 @@ static inline void model_gen_wcreate(struct model *m, struct mcall *c)
 		/* Something that must fail. */
 		static const size_t big[] = {0, (size_t)1 << 60, SIZE_MAX, SIZE_MAX - 10, 0};
 
-		c->size = big[model_rnd(m, (m->skip & SKIP_BIGWINDOW) ? 1 : 4)];
+		c->size = big[model_rnd(m, 4)];
 		if (c->size == 0 && model_pct(m, 50) && (w = model_pick_win(m, -2)) >= 0) {
 			/* A place that is taken. */
 			c->size = m->page;
@@ -2230,13 +2227,11 @@ static inline void model_gen_scatter(struct model *m, struct mcall *c)
 	c->count = c->n;
 	if (model_pct(m, 2))
 		c->count = 0;
-	else if (model_pct(m, 2) && !(m->skip & SKIP_BIGCOUNT))
+	else if (model_pct(m, 2))
 		c->count = (size_t)UINT32_MAX + 1 + model_rnd(m, 2);
-	else if (model_pct(m, 1) && (m->w32 || !(m->skip & SKIP_BIGCOUNT)))
+	else if (model_pct(m, 1))
 		c->count = m->w32 && model_pct(m, 50) ? MODEL_WIN10_MAX + 1 : SIZE_MAX;
 	c->arr2 = model_pick_ptr(m, 2, c->count >= 2);
-	if (c->count == 0 && (m->skip & SKIP_SCATTER0))
-		c->arr2 = P_OK;
 	c->frames_null = model_pct(m, 10);
 	c->arr = model_pick_ptr(m, 0, c->count >= 2);
 	if (c->frames_null)
@@ -3136,7 +3131,11 @@ static inline void model_step_call(struct model *m, struct mcall *c)
 	if (r->failed) {
 		m->failed_calls++;
 		m->failed_kind[c->kind]++;
-		/* Nothing changed, except the entries a free took before its stop. */
+		/* Nothing changed, except the entries a free took before its stop:
+		 * a tolerated resource error stops it where it happened. */
+		if (c->kind == K_FREE && m->x.frees && x_has(m->x.tol, m->x.ntol, r->err) &&
+		    r->got <= m->x.stop)
+			m->x.stop = r->got;
 		free_part = c->kind == K_FREE && m->x.frees;
 		if (free_part)
 			model_apply(m, c, r);
@@ -3240,24 +3239,6 @@ static inline bool model_has_cap_ipc_lock(void)
 	return data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
 }
 
-static inline unsigned int model_skip_env(void)
-{
-	const char *v = getenv("AWE_MODEL_SKIP");
-	unsigned int s = 0;
-
-	if (!v)
-		return 0;
-	if (strstr(v, "badptr"))
-		s |= SKIP_BADPTR;
-	if (strstr(v, "bigcount"))
-		s |= SKIP_BIGCOUNT;
-	if (strstr(v, "bigwindow"))
-		s |= SKIP_BIGWINDOW;
-	if (strstr(v, "scatter0"))
-		s |= SKIP_SCATTER0;
-	return s;
-}
-
 /* A model of a process that has not touched libawe yet (a fresh Criterion
  * test, or a child). Failures to set up are reported like divergences. */
 static inline struct model *model_new(const struct model_backend *be, const struct model_opts *o)
@@ -3281,7 +3262,6 @@ static inline struct model *model_new(const struct model_backend *be, const stru
 	if (!m->sweep_every)
 		m->sweep_every = MODEL_SWEEP;
 	m->trace = getenv("AWE_MODEL_TRACE") != NULL;
-	m->skip = model_skip_env();
 	m->in_child = o->in_child;
 	m->page = awe_page_size();
 	m->shift = (unsigned int)__builtin_ctzl(m->page);
