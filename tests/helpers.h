@@ -807,6 +807,40 @@ static inline int seccomp_refuse(const struct refusal *r, size_t n)
 #endif
 }
 
+/*
+ * Descriptors of this process that are libawe's (its frame stores, memfds
+ * named libawe, and its userfaultfd), each reported on stderr; how many, -1
+ * without /proc. For fork children, before they call libawe: they must
+ * have none of their parent's.
+ */
+#include <dirent.h>
+
+static inline int libawe_fds(void)
+{
+	char path[300], target[256];
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/fd");
+	int found = 0;
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = 0;
+		if (strstr(target, "memfd:libawe") || strstr(target, "userfaultfd")) {
+			fprintf(stderr, "descriptor %s is libawe's: %s\n", d->d_name, target);
+			found++;
+		}
+	}
+	closedir(dir);
+	return found;
+}
+
 /* A small deterministic PRNG (splitmix64) so that failures reproduce. */
 static inline uint64_t rng_next(uint64_t *s)
 {

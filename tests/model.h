@@ -3727,29 +3727,11 @@ struct model_forker {
 /* In the child, before any libawe call: no descriptor of the parent's. */
 static inline const char *model_child_fds(void)
 {
-	static char msg[700];
-	char path[300], target[256];
-	struct dirent *d;
-	DIR *dir = opendir("/proc/self/fd");
+	int n = libawe_fds();
 
-	if (!dir)
-		return "no /proc/self/fd";
-	msg[0] = 0;
-	while ((d = readdir(dir))) {
-		ssize_t n;
-
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
-		n = readlink(path, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = 0;
-		if (strstr(target, "memfd:libawe") || strstr(target, "userfaultfd"))
-			snprintf(msg, sizeof(msg),
-				 "descriptor %s of the parent's is open in the child: %s",
-				 d->d_name, target);
-	}
-	closedir(dir);
-	return msg[0] ? msg : NULL;
+	return n < 0   ? "no /proc/self/fd"
+	       : n > 0 ? "descriptors of the parent's libawe are open in the child (see above)"
+		       : NULL;
 }
 
 /* Every check, each failure on stderr; 0 when all pass. */

@@ -37,6 +37,21 @@ static char *stamped_window(awe_frame_t *f)
 	return w;
 }
 
+/* Two sets of SLOTS stamped frames: @a mapped in order at @w, @b parked
+ * (stamped through @scratch); @addrs the slots of @w in reverse, so that a
+ * scatter of @b replaces every slot with one bulk move out and one move per
+ * page in. */
+static void replace_setup(char *w, char *scratch, awe_frame_t *a, awe_frame_t *b, void **addrs)
+{
+	alloc_exact(a, SLOTS);
+	alloc_exact(b, SLOTS);
+	map_stamped(scratch, b, SLOTS);
+	unmap_range(scratch, SLOTS);
+	map_stamped(w, a, SLOTS);
+	for (size_t i = 0; i < SLOTS; i++)
+		addrs[i] = slot(w, SLOTS - 1 - i);
+}
+
 Test(rollback, scatter_replace_fails_at_every_move)
 {
 	awe_frame_t a[SLOTS], b[SLOTS];
@@ -44,15 +59,7 @@ Test(rollback, scatter_replace_fails_at_every_move)
 	void *addrs[SLOTS];
 	int n;
 
-	alloc_exact(a, SLOTS);
-	alloc_exact(b, SLOTS);
-	/* Tag b's frames through a scratch window, then park them again. */
-	map_stamped(tmp, b, SLOTS);
-	unmap_range(tmp, SLOTS);
-	map_stamped(w, a, SLOTS);
-	/* Reversed order: one bulk move out, then one move per page in. */
-	for (size_t i = 0; i < SLOTS; i++)
-		addrs[i] = slot(w, SLOTS - 1 - i);
+	replace_setup(w, tmp, a, b, addrs);
 	struct awe_stats before = get_stats();
 	/* UFFDIO_MOVE: one bulk move out, then one move per page in. memfd: one
 	 * mmap() per page, which replaces the old page in the same call. */
@@ -381,15 +388,9 @@ Test(rollback, undo_refused_leaves_a_true_state)
 	int partial = 0, clean = 0;
 	int calls = engine_is_memfd() ? SLOTS : SLOTS + 1;
 
-	alloc_exact(a, SLOTS);
-	alloc_exact(b, SLOTS);
-	map_stamped(w, b, SLOTS);
-	unmap_range(w, SLOTS);
-	map_stamped(w, a, SLOTS);
+	replace_setup(w, w, a, b, addrs);
 	memcpy(ab, a, sizeof(a));
 	memcpy(ab + SLOTS, b, sizeof(b));
-	for (size_t i = 0; i < SLOTS; i++)
-		addrs[i] = slot(w, SLOTS - 1 - i);
 	for (int k = 1; k <= calls; k += 3) {
 		for (int j = 1; j <= k + 1; j += 2) {
 			int r;
@@ -484,13 +485,7 @@ Test(rollback, planning_allocation_fails)
 	void *addrs[SLOTS];
 	int failed = 0;
 
-	alloc_exact(a, SLOTS);
-	alloc_exact(b, SLOTS);
-	map_stamped(tmp, b, SLOTS);
-	unmap_range(tmp, SLOTS);
-	map_stamped(w, a, SLOTS);
-	for (size_t i = 0; i < SLOTS; i++)
-		addrs[i] = slot(w, SLOTS - 1 - i);
+	replace_setup(w, tmp, a, b, addrs);
 	for (int k = 1; k <= 4; k++) {
 		awe__test_fail_alloc = k;
 		errno = 0;
