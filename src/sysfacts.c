@@ -529,7 +529,7 @@ static const char *file_at(char *dir, size_t len, const char *name)
  * directory is gone. */
 static int read_level(int v, char *dir, size_t len, bool check_gone, struct level *l)
 {
-	uint64_t x;
+	uint64_t x = 0;
 	int r;
 
 	l->limit = UINT64_MAX;
