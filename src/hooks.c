@@ -25,11 +25,6 @@ int awe__test_fail_undo;
 int awe__test_fail_alloc;
 void (*awe__test_hook)(enum awe__hook_point p);
 
-bool awe__inject(int *counter)
-{
-	return *counter > 0 && --*counter == 0;
-}
-
 bool awe__inject_sticky(int *counter)
 {
 	if (*counter <= 0)

@@ -171,8 +171,14 @@ extern AWE__HIDDEN void (*awe__test_hook)(enum awe__hook_point p);
  * current call of a kind is to fail (once, or from then on). */
 extern AWE__HIDDEN int awe__test_fail_move, awe__test_misreport_move, awe__test_fail_discard,
 	awe__test_fail_undo, awe__test_fail_alloc;
-AWE__HIDDEN bool awe__inject(int *counter);
 AWE__HIDDEN bool awe__inject_sticky(int *counter);
+
+/* Inline: it guards every UFFDIO_MOVE, and a call into hooks.c after the
+ * move would cost the hot path a page of code (see AWE__HOT). */
+static inline bool awe__inject(int *counter)
+{
+	return __builtin_expect(*counter > 0, 0) && --*counter == 0;
+}
 
 static inline void awe__hook(enum awe__hook_point p)
 {

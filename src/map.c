@@ -9,6 +9,7 @@
 
 #include "engine.h"
 #include "internal.h"
+#include "uaddr.h"
 
 /* Frames claimed by ops carry a mark until the call ends. */
 AWE__HOT static void unmark(struct awe__ctx *c, const struct awe__op *ops, size_t n)
@@ -373,6 +374,10 @@ AWE__HOT static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__
 	size_t i;
 	int r;
 
+	/* Here, with libawe started: the hot path spares the once check. */
+	if (!awe__uaddr_array_ok(q->addrs, q->count, sizeof(*q->addrs)) ||
+	    (q->frames && !awe__uaddr_array_ok(q->frames, q->count, sizeof(*q->frames))))
+		return -EFAULT;
 	*ops = ops_alloc(q, q->count);
 	if (!*ops)
 		return -ENOMEM;
@@ -435,9 +440,6 @@ AWE__HOT int awe_map_scatter(void *const *addrs, size_t count, const awe_frame_t
 	/* 2^32 addresses would be 32 GiB of them; the ops' seq is 32 bits. */
 	if (count > UINT32_MAX)
 		return awe__ret(-EINVAL);
-	if (!awe__ptr_ok(addrs, count, sizeof(*addrs)) ||
-	    (frames && !awe__ptr_ok(frames, count, sizeof(*frames))))
-		return awe__ret(-EFAULT);
 	return run(plan_scatter, &q, true);
 }
 
