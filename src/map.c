@@ -288,10 +288,9 @@ static int map_range(struct awe__ctx *c, struct req *q, struct awe__window *w, u
 	 * frame's loc is (in) or is no longer (out) its slot. */
 	for (i = 0; i < q->count; i++) {
 		struct awe__frame f = c->frames[idx[i]];
-		bool at_slot = f.loc == ((va >> c->page_shift) + i);
 
 		f.mark = 0;
-		if (!r || at_slot == in) {
+		if (!r || (f.loc == (va >> c->page_shift) + i) == in) {
 			f.mapped = in;
 			f.prot = in ? AWE_PROT_READWRITE : 0;
 			w->slot[s + i] = in ? idx[i] + 1 : 0;
