@@ -596,6 +596,25 @@ static inline int child_setup(const struct child_opts *o)
 }
 
 /*
+ * Can a child set RLIMIT_MEMLOCK to @want? Raising the hard limit takes
+ * CAP_SYS_RESOURCE, which containers often drop: found out in a throwaway
+ * child.
+ */
+static inline bool memlock_settable(rlim_t want)
+{
+	struct rlimit rl = {want, want};
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		_exit(setrlimit(RLIMIT_MEMLOCK, &rl) != 0);
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0;
+}
+
+/*
  * Runs @fn(@arg) in a forked child and fails the test unless it exits 0.
  * The child leaves with _exit() so that no Criterion or atexit state of the
  * test process runs twice.

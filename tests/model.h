@@ -3433,22 +3433,6 @@ static inline int model_memlock_child(void *arg)
 	return 0;
 }
 
-/* Can a child set RLIMIT_MEMLOCK to @want (raising the hard limit takes
- * CAP_SYS_RESOURCE, which containers drop)? */
-static inline bool model_memlock_settable(rlim_t want)
-{
-	struct rlimit rl = {want, want};
-	int status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0)
-		_exit(setrlimit(RLIMIT_MEMLOCK, &rl) != 0);
-	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-	       WEXITSTATUS(status) == 0;
-}
-
 static inline void model_phase_memlock(const struct model_backend *be)
 {
 	struct child_opts o = {.as_nobody = true, .set_memlock = true, .memlock = 256u << 20};
@@ -3457,7 +3441,7 @@ static inline void model_phase_memlock(const struct model_backend *be)
 	if (geteuid() != 0)
 		cr_skip_test("needs root: lowering RLIMIT_MEMLOCK binds only a process without "
 			     "CAP_IPC_LOCK, and dropping to nobody takes root");
-	if (!model_memlock_settable(o.memlock)) {
+	if (!memlock_settable(o.memlock)) {
 		/* Start from the hard limit instead. */
 		cr_assert_eq(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
 		o.memlock = rl.rlim_max;

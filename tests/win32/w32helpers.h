@@ -308,17 +308,7 @@ static inline HANDLE open_token(DWORD access)
  */
 static inline void skip_unless_memlock_settable(rlim_t want)
 {
-	struct rlimit rl = {want, want};
-	int status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	cr_assert_neq(pid, -1);
-	if (pid == 0)
-		_exit(setrlimit(RLIMIT_MEMLOCK, &rl) != 0);
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (!memlock_settable(want))
 		cr_skip_test("cannot raise RLIMIT_MEMLOCK to %llu bytes here (no CAP_SYS_RESOURCE)",
 			     (unsigned long long)want);
 }
