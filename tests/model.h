@@ -922,6 +922,42 @@ static inline void model_slot_set(struct model *m, int w, size_t s, int fi)
 	m->w[w].prot[s] = AWE_PROT_READWRITE;
 }
 
+/*
+ * After a call the kernel failed part of the way and then would not undo
+ * entirely (native -ENOTRECOVERABLE; Win32 says 1450, as when nothing
+ * changed): take every slot as libawe reports it. The slot checks then hold
+ * the library to its word (data, faults, awe_frame_addr()), and every frame
+ * must still be one the model knows.
+ */
+static inline void model_resync(struct model *m)
+{
+	/* Empty first: a frame is then set where it is, whatever the order. */
+	for (int w = 0; w < MODEL_WSLOTS; w++)
+		for (size_t s = 0; m->w[w].live && s < m->w[w].npages; s++)
+			model_slot_clear(m, w, s);
+	for (int w = 0; w < MODEL_WSLOTS; w++) {
+		for (size_t s = 0; m->w[w].live && s < m->w[w].npages; s++) {
+			struct awe_page_info pi;
+			int fi, rc = awe_query((char *)m->w[w].base + (s << m->shift), &pi);
+
+			if (rc)
+				model_fail(m, "awe_query(W%d slot %zu): %s", w, s,
+					   awe_strerror(rc));
+			fi = model_frame(m, pi.frame, -1);
+			if (pi.frame && fi < 0)
+				model_fail(m,
+					   "W%d slot %zu shows frame %#" PRIx64
+					   ", which is none of "
+					   "the model's",
+					   w, s, pi.frame);
+			if (fi < 0)
+				continue;
+			model_slot_set(m, w, s, fi);
+			m->w[w].prot[s] = (uint8_t)pi.prot;
+		}
+	}
+}
+
 static inline void model_frame_kill(struct model *m, int fi)
 {
 	struct mf *f = &m->f[fi];
@@ -1157,14 +1193,20 @@ static inline int model_entries_error(struct model *m, const struct mcall *c, bo
  * 1450), nothing changed but a free's progress. */
 static inline void model_memfd_tolerate(const struct model *m, struct mexp *x, bool memfd)
 {
-	if (memfd || m->memfd)
-		x_tol(x, model_code(m, ENOMEM, ERROR_NO_SYSTEM_RESOURCES));
+	if (!memfd && !m->memfd)
+		return;
+	x_tol(x, model_code(m, ENOMEM, ERROR_NO_SYSTEM_RESOURCES));
+	/* Refused part of the way and then refused the undo too: done in
+	 * part, as awe_query() tells (model_resync()). Win32 says 1450. */
+	if (!m->w32)
+		x_tol(x, ENOTRECOVERABLE);
 }
 
 /* The tolerated resource errors of a map into window @w. */
 static inline void model_map_tolerate(const struct model *m, struct mexp *x, int w)
 {
-	if ((w >= 0 && (m->w[w].sec >= 0 || m->memfd)) || (m->hostile & (H_MEMLOCK | H_CGROUP)))
+	model_memfd_tolerate(m, x, w >= 0 && m->w[w].sec >= 0);
+	if (m->hostile & (H_MEMLOCK | H_CGROUP))
 		x_tol(x, model_code(m, ENOMEM, ERROR_NO_SYSTEM_RESOURCES));
 }
 
@@ -3099,6 +3141,16 @@ static inline void model_verify(struct model *m, const struct mcall *c, const st
 			   r->eno);
 }
 
+/* Could the failed call have left slots changed (model_resync())? */
+static inline bool model_may_be_partial(const struct model *m, const struct mcall *c,
+					const struct mres *r)
+{
+	if (c->kind != K_MAP && c->kind != K_SCATTER && c->kind != K_PROTECT &&
+	    c->kind != K_WDESTROY && c->kind != K_FREE)
+		return false;
+	return m->w32 ? r->err == ERROR_NO_SYSTEM_RESOURCES : r->err == ENOTRECOVERABLE;
+}
+
 /* Make the current call: predict, call, compare, follow, check. */
 static inline void model_step_call(struct model *m, struct mcall *c)
 {
@@ -3132,7 +3184,10 @@ static inline void model_step_call(struct model *m, struct mcall *c)
 		m->failed_calls++;
 		m->failed_kind[c->kind]++;
 		/* Nothing changed, except the entries a free took before its stop:
-		 * a tolerated resource error stops it where it happened. */
+		 * a tolerated resource error stops it where it happened; and
+		 * a change the kernel did not let libawe undo entirely. */
+		if (model_may_be_partial(m, c, r))
+			model_resync(m);
 		if (c->kind == K_FREE && m->x.frees && x_has(m->x.tol, m->x.ntol, r->err) &&
 		    r->got <= m->x.stop)
 			m->x.stop = r->got;
