@@ -133,46 +133,74 @@ static ssize_t maps_read(char *buf, size_t len, uint64_t off)
 	return awe__syscall4(SYS_pread64, maps_fd, (long)buf, (long)len, (long)off);
 }
 
-/* Count the lines of /proc/self/maps outside memfd windows into other_vmas,
- * and read vm.max_map_count again: it may have been lowered. Only the
- * "lo-hi " start of a line matters, so it is parsed as it streams by,
- * whatever the buffer boundaries. Returns false when the maps could not be
- * read; the last count then stays. */
-static bool count_other(struct awe__ctx *c)
+/* Call @fn on each line of /proc/self/maps until it returns true; a line is
+ * cut after its first 160 bytes (what follows is the path, which nothing
+ * here reads). 0, or -errno when the maps cannot be read. */
+static int maps_each(bool (*fn)(const char *line, void *arg), void *arg)
 {
-	char buf[MAPS_BUF];
-	uintptr_t lo = 0, hi = 0;
-	uint64_t n = 0, off = 0;
-	size_t wi = 0;
-	int field = 0; /* 0: lo, 1: hi, 2: the rest of the line */
-	int64_t start = now_ms();
+	char buf[MAPS_BUF], line[160];
+	size_t len = 0;
+	uint64_t off = 0;
 	ssize_t got;
 
 	while ((got = maps_read(buf, sizeof(buf), off)) != 0) {
 		if (got == -EINTR)
 			continue;
 		if (got < 0)
-			return false;
+			return (int)got;
 		off += (uint64_t)got;
 		for (ssize_t i = 0; i < got; i++) {
-			char ch = buf[i];
-
-			if (field == 0 && ch == '-') {
-				field = 1;
-			} else if (field == 0) {
-				lo = (lo << 4) | (uintptr_t)(hexval(ch) & 15);
-			} else if (field == 1 && ch == ' ') {
-				n += !in_windows(c, &wi, lo, hi);
-				field = 2;
-			} else if (field == 1) {
-				hi = (hi << 4) | (uintptr_t)(hexval(ch) & 15);
-			} else if (ch == '\n') {
-				field = 0;
-				lo = hi = 0;
+			if (buf[i] != '\n') {
+				if (len < sizeof(line) - 1)
+					line[len++] = buf[i];
+				continue;
 			}
+			line[len] = 0;
+			len = 0;
+			if (fn(line, arg))
+				return 0;
 		}
 	}
-	other_vmas = n;
+	return 0;
+}
+
+/* The "lo-hi" a maps line starts with. */
+static const char *maps_range(const char *s, uintptr_t *lo, uintptr_t *hi)
+{
+	for (*lo = 0; *s && *s != '-'; s++)
+		*lo = (*lo << 4) | (uintptr_t)(hexval(*s) & 15);
+	for (*hi = 0, s += *s == '-'; *s && *s != ' '; s++)
+		*hi = (*hi << 4) | (uintptr_t)(hexval(*s) & 15);
+	return s;
+}
+
+struct other_count {
+	const struct awe__ctx *c;
+	size_t wi;
+	uint64_t n;
+};
+
+static bool count_line(const char *line, void *arg)
+{
+	struct other_count *oc = arg;
+	uintptr_t lo, hi;
+
+	maps_range(line, &lo, &hi);
+	oc->n += !in_windows(oc->c, &oc->wi, lo, hi);
+	return false;
+}
+
+/* Count the lines of /proc/self/maps outside memfd windows into other_vmas,
+ * and read vm.max_map_count again: it may have been lowered. Returns false
+ * when the maps could not be read; the last count then stays. */
+static bool count_other(struct awe__ctx *c)
+{
+	struct other_count oc = {c, 0, 0};
+	int64_t start = now_ms();
+
+	if (maps_each(count_line, &oc))
+		return false;
+	other_vmas = oc.n;
 	other_stamp = now_ms();
 	other_cost = other_stamp - start;
 	awe__max_map_count(&c->max_map_count); /* unreadable: the last value stays */
@@ -578,6 +606,35 @@ static int run(const struct awe__ctx *c, const struct mfd *m, const struct awe__
 /* What holds for an op after a rollback (in its scratch @kind). */
 enum { BEFORE, AFTER, EMPTIED };
 
+struct slot_shown {
+	const struct awe__ctx *c;
+	const struct mfd *m;
+	uintptr_t va;
+	uint32_t k;
+	int prot;
+	bool found;
+};
+
+static bool shown_line(const char *line, void *arg)
+{
+	struct slot_shown *ss = arg;
+	unsigned long pgoff, ino;
+	unsigned int maj, min;
+	uintptr_t lo, hi;
+	char perms[5];
+
+	line = maps_range(line, &lo, &hi);
+	if (ss->va < lo || ss->va >= hi ||
+	    sscanf(line, " %4s %lx %x:%x %lu", perms, &pgoff, &maj, &min, &ino) != 5)
+		return false;
+	ss->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0);
+	ss->k = perms[3] == 's' && ino == ss->m->ino
+			? (uint32_t)((pgoff + (ss->va - lo)) >> ss->c->page_shift) + 1
+			: 0;
+	ss->found = true;
+	return true;
+}
+
 /* What slot @va shows, read from /proc/self/maps: a page of @m's file (*@k
  * its frame index + 1) or the reservation of an empty slot (*@k 0), and the
  * protection. The one way to tell after the kernel refused both a call and
@@ -586,38 +643,16 @@ enum { BEFORE, AFTER, EMPTIED };
 static int shown(const struct awe__ctx *c, const struct mfd *m, uintptr_t va, uint32_t *k,
 		 int *prot)
 {
-	char buf[MAPS_BUF], line[160];
-	size_t len = 0;
-	uint64_t off = 0;
-	ssize_t got;
+	struct slot_shown ss = {.c = c, .m = m, .va = va};
+	int r = maps_each(shown_line, &ss);
 
-	while ((got = maps_read(buf, sizeof(buf), off)) > 0) {
-		off += (uint64_t)got;
-		for (ssize_t i = 0; i < got; i++) {
-			unsigned long lo, hi, pgoff, ino;
-			unsigned int maj, min;
-			char perms[5];
-
-			if (buf[i] != '\n') {
-				if (len < sizeof(line) - 1)
-					line[len++] = buf[i];
-				continue;
-			}
-			line[len] = 0;
-			len = 0;
-			if (sscanf(line, "%lx-%lx %4s %lx %x:%x %lu", &lo, &hi, perms, &pgoff, &maj,
-				   &min, &ino) != 7 ||
-			    va < lo || va >= hi)
-				continue;
-			*prot = (perms[0] == 'r' ? PROT_READ : 0) |
-				(perms[1] == 'w' ? PROT_WRITE : 0);
-			*k = perms[3] == 's' && ino == m->ino
-				     ? (uint32_t)((pgoff + (va - lo)) >> c->page_shift) + 1
-				     : 0;
-			return 0;
-		}
-	}
-	return got < 0 ? (int)got : -ENOENT;
+	if (r)
+		return r;
+	if (!ss.found)
+		return -ENOENT;
+	*k = ss.k;
+	*prot = ss.prot;
+	return 0;
 }
 
 /* Whether op @o's slot is as before the call, as after, or neither. */
@@ -765,6 +800,7 @@ static int memfd_apply(struct awe__ctx *c, void *e, struct awe__op *ops, size_t 
 	uint64_t loss, gain;
 	size_t i, j;
 	int r = 0;
+	bool whole;
 
 	/* Every state the call passes through, and every state unmapping can
 	 * lead to afterwards, has at most vma_worst + loss VMAs: refuse before
@@ -782,12 +818,13 @@ static int memfd_apply(struct awe__ctx *c, void *e, struct awe__op *ops, size_t 
 		r = run(c, m, ops, i, j, false);
 		if (!r)
 			continue;
+		whole = rollback(c, m, ops, i, j);
 		/* The kernel out of mappings means our numbers are off: the
 		 * program used up its margin, or the limit was lowered. Count
-		 * again for the next call. */
+		 * again, as things are now, for the next call. */
 		if (r == -ENOMEM)
 			count_other(c);
-		if (rollback(c, m, ops, i, j))
+		if (whole)
 			return r;
 		rewrite_failed(c, ops, n, j);
 		pair_changes(c, ops, n, &loss, &gain);

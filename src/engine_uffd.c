@@ -498,7 +498,7 @@ static void trim_parking(struct awe__ctx *c, struct uffd *u, size_t floor)
 static size_t uffd_discard(struct awe__ctx *c, void *e, const uint32_t *idx, size_t n)
 {
 	struct uffd *u = e;
-	size_t i = 0, j;
+	size_t i = 0, j, floor;
 
 	for (; i < n; i = j) {
 		uintptr_t start = awe__loc_addr(c, &c->frames[idx[i]]);
@@ -516,8 +516,9 @@ static size_t uffd_discard(struct awe__ctx *c, void *e, const uint32_t *idx, siz
 		awe__park_release(&u->park, start, j - i);
 		u->nframes -= j - i;
 	}
-	if (parking_spare(u) > trim_floor(c, u))
-		trim_parking(c, u, trim_floor(c, u));
+	floor = trim_floor(c, u);
+	if (parking_spare(u) > floor)
+		trim_parking(c, u, floor);
 	return i;
 }
 
@@ -545,8 +546,6 @@ static int log_room(struct plan *p)
 	}
 	return 0;
 }
-
-static bool goes_out(const struct awe__op *o);
 
 /* Undo one logged action; the bytes from its start that are back. */
 static size_t undo(struct plan *p, const struct act *a)
@@ -1052,9 +1051,12 @@ static void range_settle_failed(struct plan *p, uintptr_t va, const uint32_t *id
 			uintptr_t slot = (in ? a->dst : a->src) + (m << sh);
 			struct awe__frame *f = &c->frames[idx[(slot - va) >> sh]];
 
-			if (in)
+			if (in) {
 				awe__park_release(&p->u->park, a->src + (m << sh), 1);
-			f->loc = ((in ? slot : a->dst) >> sh) + (in ? 0 : m);
+				f->loc = slot >> sh;
+			} else {
+				f->loc = (a->dst >> sh) + m;
+			}
 		}
 	}
 }
@@ -1312,6 +1314,8 @@ static int probe_ioctls(struct uffd *u)
 	return -ENOSYS;
 }
 
+static void uffd_fini(struct awe__ctx *c, void *e, bool forked);
+
 static int uffd_init(struct awe__ctx *c, void **e)
 {
 	struct uffd *u = calloc(1, sizeof(*u));
@@ -1335,14 +1339,12 @@ static int uffd_init(struct awe__ctx *c, void **e)
 		free(u);
 		return -ENOMEM;
 	}
+	awe__park_init(&u->park, c->page_shift);
 	r = probe_ioctls(u);
 	if (r) {
-		awe__sys_munmap(u->zero, u->zero_len);
-		awe__sys_close(u->fd);
-		free(u);
+		uffd_fini(c, u, false); /* nothing parked yet */
 		return r;
 	}
-	awe__park_init(&u->park, c->page_shift);
 	*e = u;
 	return 0;
 }

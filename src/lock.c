@@ -121,10 +121,12 @@ static void cpu_relax(void)
 /* Lower flag @k; a revoker may be asleep on it when the bias is no longer
  * @w. The revoker cleared the bias before its membarrier(): either this
  * store is seen by it after the barrier, or the load below comes after the
- * barrier and sees the change. */
+ * barrier and sees the change. The CPU may still swap the two, which the
+ * barrier covers; the compiler must not (as in awe__lock()). */
 static void lower_flag(unsigned int k, uintptr_t w)
 {
 	atomic_store_explicit(&inside[k], 0, memory_order_release);
+	atomic_signal_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&bias, memory_order_relaxed) != w)
 		awe__sys_futex_wake(&inside[k], 1);
 }
