@@ -89,7 +89,15 @@ enum {
 	/* Place the window exactly at the hint (rounded down to a page), failing
 	 * with -EEXIST if anything is mapped there. Never replaces a mapping. */
 	AWE_WINDOW_FIXED = 1u << 0,
+	/* Bits 8-13: the base's alignment, see AWE_WINDOW_ALIGN(). */
+	AWE_WINDOW_ALIGN_SHIFT = 8,
+	AWE_WINDOW_ALIGN_MASK = 0x3fu << 8,
 };
+
+/* Align the window's base to 2^@k bytes (@k from 1 to 62; up to the page
+ * size it changes nothing): a flag of awe_window_create(). With
+ * AWE_WINDOW_FIXED the hint must be so aligned. */
+#define AWE_WINDOW_ALIGN(k) ((unsigned int)(k) << AWE_WINDOW_ALIGN_SHIFT)
 
 /* Page protections for awe_protect(); the values are those of mmap(2). */
 enum {
@@ -223,8 +231,9 @@ AWE_API int awe_free(const awe_frame_t *frames, size_t count, size_t *freed);
  * Errors:
  *   -EFAULT  @base is NULL.
  *   -EINVAL  @size is 0 or larger than the user address space, an unknown
- *            flag, or AWE_WINDOW_FIXED
- *            without a hint.
+ *            flag, an alignment of 2^63 or more than the user address
+ *            space, AWE_WINDOW_FIXED without a hint or with a hint that
+ *            does not have the alignment asked for.
  *   -EEXIST  AWE_WINDOW_FIXED and the range is already in use.
  *   -ENOMEM  no address space or memory left (or vm.max_map_count reached).
  *   -EPERM   the window cannot be locked (see awe_alloc()).
@@ -382,6 +391,43 @@ AWE_API int awe_section_window_create(awe_section_t section, size_t size, void *
  * Errors: -EFAULT when @st is NULL; any error of awe_init().
  */
 AWE_API int awe_stats(struct awe_stats *st);
+
+/* What awe_probe() finds: whether and how libawe would work here. */
+struct awe_probe {
+	const char *engine;	   /* default engine it would use: "uffd-move" or
+				      "memfd"; NULL when none can start */
+	const char *engine_reason; /* why that engine, or why none (as
+				      awe_strerror() words it) */
+	int engine_error;	   /* 0, or -errno why no engine can start */
+	uint32_t started;	   /* 1: libawe has started; the rest is its state */
+	uint32_t locked;	   /* 1: frames would be locked (no AWE_INIT_UNLOCKED
+				      and no LIBAWE_UNLOCKED=1) */
+	uint32_t cap_ipc_lock;	   /* 1: CAP_IPC_LOCK: any amount may be locked */
+	uint64_t memlock_limit;	   /* bytes this process may lock; UINT64_MAX:
+				      unlimited */
+	uint64_t memlock_room;	   /* of those, bytes not locked yet; UINT64_MAX:
+				      unlimited */
+	uint64_t mem_available;	   /* bytes of frames the system can give now
+				      (host and memory cgroups) */
+	uint64_t max_map_count;	   /* vm.max_map_count */
+	uint64_t page_size;	   /* awe_page_size() */
+	uint64_t reserved[8];
+};
+
+/*
+ * awe_probe - find out, without starting libawe, whether it works here:
+ * the engine awe_init() would choose and why (it is started and stopped
+ * again to find out; when libawe has started, its own), whether frames are
+ * locked, and how much may be locked and allocated. awe_init() may still
+ * be called with any flags afterwards. The strings stay valid until the
+ * thread's next awe_probe() call.
+ *
+ * Errors:
+ *   -EFAULT  @p is NULL.
+ *   -EDEADLK called from a signal handler that interrupted a libawe call.
+ * (That no engine can start is a finding, in @engine_error, not an error.)
+ */
+AWE_API int awe_probe(struct awe_probe *p);
 
 /* awe_page_size - the size of a frame and of a slot, in bytes. */
 AWE_API size_t awe_page_size(void);

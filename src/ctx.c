@@ -1,33 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The process-wide context: one lock, lazy initialisation, fork handling and
- * the counters. AWE state is per process on Windows, so it is here too.
+ * The process-wide context and the way into it: lazy initialisation, the
+ * lock taken on entry, re-entry refused, and fork handling. AWE state is per
+ * process on Windows, so it is here too. Every public function (api.c)
+ * enters here and leaves here.
  */
 #include <errno.h>
-#include <linux/capability.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include "engine.h"
 #include "internal.h"
-#include "uaddr.h"
 #include "sysfacts.h"
+#include "uaddr.h"
 
-/*
- * One lock (lock.c) guards all state. Windows takes its per-process AWE lock
- * shared for map calls, so threads mapping into windows of their own run
- * side by side; here a map call may let go of the lock for the time of its
- * kernel moves (awe__unlock_for_moves), once the lock has been seen shared:
- * a single-threaded program never pays for it. While moves are under way
- * their window is busy (other map calls into it wait) and every other call
- * waits for all moves to finish (awe__enter), so none of them ever sees a
- * half-made change.
- */
 static pthread_once_t awe__once = PTHREAD_ONCE_INIT;
 /* Set while this thread is inside a call. A signal handler that calls in
  * again on the same thread (a fault handler, say, while the interrupted
@@ -71,51 +59,27 @@ static void once_init(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
-static bool has_cap_ipc_lock(void)
-{
-	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-	int e = errno;
-	long r = syscall(SYS_capget, &hdr, data);
-
-	errno = e;
-	if (r != 0)
-		return false;
-	return data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
-}
-
-uint64_t awe__memlock_limit(void)
-{
-	struct rlimit rl;
-
-	if (has_cap_ipc_lock())
-		return UINT64_MAX;
-	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-		return UINT64_MAX;
-	return rl.rlim_cur;
-}
-
-uint64_t awe__memlock_room(const struct awe__ctx *c)
-{
-	uint64_t used;
-
-	/* Unreadable (no descriptor left): take the limit as used up. */
-	if (awe__memlock_used(&used))
-		used = c->memlock_limit;
-	return c->memlock_limit > used ? c->memlock_limit - used : 0;
-}
-
-static unsigned int env_flags(void)
+unsigned int awe__env_flags(void)
 {
 	const char *v = getenv("LIBAWE_UNLOCKED");
 
 	return v && strcmp(v, "1") == 0 ? AWE_INIT_UNLOCKED : 0;
 }
 
+void awe__ctx_conf(const struct awe__ctx *c, struct awe__eng_conf *conf)
+{
+	*conf = (struct awe__eng_conf){
+		.page = c->page,
+		.page_shift = c->page_shift,
+		.locked = c->locked,
+		.memlock_limit = c->memlock_limit,
+	};
+}
+
 static void ctx_destroy(struct awe__ctx *c, bool forked)
 {
 	awe__sections_fini(c, forked);
-	c->eng.ops->fini(c, c->eng.data, forked);
+	c->eng.ops->fini(c->eng.data, forked);
 	awe__windows_fini(c);
 	awe__frames_fini(c);
 	free(c);
@@ -124,6 +88,7 @@ static void ctx_destroy(struct awe__ctx *c, bool forked)
 static int ctx_create(unsigned int flags, struct awe__ctx **out)
 {
 	struct awe__ctx *c = calloc(1, sizeof(*c));
+	struct awe__eng_conf conf;
 	int r;
 
 	if (!c)
@@ -133,17 +98,11 @@ static int ctx_create(unsigned int flags, struct awe__ctx **out)
 	c->memlock_limit = awe__memlock_limit();
 	c->page = (size_t)sysconf(_SC_PAGESIZE);
 	c->page_shift = (unsigned int)__builtin_ctzl(c->page);
-	/* The kernel's default where /proc/sys is missing; but no descriptor
-	 * left is no reason to guess. */
-	r = awe__max_map_count(&c->max_map_count);
-	if (r && !awe__facts_lacking(r)) {
-		c->max_map_count = 65530;
-		r = 0;
-	}
+	awe__ctx_conf(c, &conf);
+	r = awe__frames_measure(c);
 	if (!r)
-		r = awe__frames_measure(c);
-	if (!r)
-		r = awe__engine_select(c);
+		r = awe__engine_select(&conf, &c->eng.ops, &c->eng.data, c->engine_reason,
+				       sizeof(c->engine_reason));
 	if (r) {
 		free(c);
 		return r;
@@ -203,7 +162,7 @@ AWE__HOT int awe__enter_map(struct awe__ctx **c)
 		return -EDEADLK;
 	lock_fresh();
 	if (!awe__cur)
-		r = ctx_create(env_flags(), &awe__cur);
+		r = ctx_create(awe__env_flags(), &awe__cur);
 	if (r) {
 		awe__leave();
 		return r;
@@ -221,89 +180,33 @@ int awe__enter(struct awe__ctx **c)
 	return r;
 }
 
-AWE__HOT bool awe__unlock_for_moves(struct awe__ctx *c, struct awe__window *w)
-{
-	if (!awe__lock_shared())
-		return false;
-	w->busy++;
-	c->moving++;
-	awe__unlock();
-	awe__hook(AWE__HOOK_MOVING);
-	return true;
-}
-
-AWE__HOT void awe__relock_after_moves(struct awe__ctx *c, struct awe__window *w)
-{
-	awe__lock();
-	w->busy--;
-	c->moving--;
-	awe__lock_wake_all();
-}
-
-void awe__wait_moves(void)
-{
-	awe__lock_wait();
-}
-
 AWE__HOT void awe__leave(void)
 {
 	awe__unlock();
 	call_end();
 }
 
-AWE__HOT int awe__ret(int r)
+int awe__enter_bare(struct awe__ctx **c)
 {
-	if (r < 0)
-		errno = -r;
-	return r;
+	if (!call_begin())
+		return -EDEADLK;
+	lock_fresh();
+	*c = awe__cur;
+	return 0;
 }
 
-int awe_init(unsigned int flags)
+int awe__start(unsigned int flags)
 {
-	int r = 0;
+	int r;
 
-	if (flags & ~(unsigned int)AWE_INIT_UNLOCKED)
-		return awe__ret(-EINVAL);
-	flags |= env_flags();
+	flags |= awe__env_flags();
 	if (!call_begin())
-		return awe__ret(-EDEADLK);
+		return -EDEADLK;
 	lock_fresh();
 	if (awe__cur)
 		r = awe__cur->flags == flags ? 0 : -EBUSY;
 	else
 		r = ctx_create(flags, &awe__cur);
 	awe__leave();
-	return awe__ret(r);
-}
-
-int awe_stats(struct awe_stats *st)
-{
-	struct awe__ctx *c;
-	int r;
-
-	if (!awe__ptr_ok(st, 1, sizeof(*st)))
-		return awe__ret(-EFAULT);
-	r = awe__enter(&c);
-	if (r)
-		return awe__ret(r);
-	awe__hook(AWE__HOOK_STATS);
-	memset(st, 0, sizeof(*st));
-	st->frames_allocated = c->allocated;
-	st->frames_mapped = c->mapped;
-	st->windows = c->nwin;
-	st->window_bytes = c->window_bytes;
-	st->parking_bytes = c->eng.ops->parking_bytes(c, c->eng.data);
-	st->memlock_limit = awe__memlock_limit();
-	st->engine = c->eng.ops->name;
-	st->engine_reason = c->engine_reason;
-	st->max_map_count = c->max_map_count;
-	st->vmas_worst = c->vma_worst;
-	st->locked = c->locked;
-	awe__leave();
-	return 0;
-}
-
-size_t awe_page_size(void)
-{
-	return (size_t)sysconf(_SC_PAGESIZE);
+	return r;
 }

@@ -3,7 +3,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "internal.h"
+#include "awe.h"
+#include "common.h"
 
 /* Errors whose cause depends on the machine keep the precise reason found
  * when they were raised, so awe_strerror() can name the missing feature. */

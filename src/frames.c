@@ -8,25 +8,19 @@
  * is retired rather than reused, so numbers are never reused for another
  * frame.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "engine.h"
 #include "internal.h"
 #include "sysfacts.h"
 
 #define MAX_FRAMES 0xfffffffeu /* index + 1 must fit the low 32 bits */
-#define BATCH 4096u	       /* frames per engine call */
+#define BATCH 2048u	       /* frames per engine call */
+#define FREE_BATCH 256u	       /* frames per unmap and discard of a free */
 #define DYING 3		       /* being freed in the current awe_free() call */
-
-awe_frame_t awe__frame_number(const struct awe__ctx *c, uint32_t idx)
-{
-	return ((awe_frame_t)c->frames[idx].gen << 32) | (idx + 1);
-}
 
 void awe__frames_fini(struct awe__ctx *c)
 {
@@ -133,39 +127,18 @@ static uint64_t available(struct awe__ctx *c, size_t want)
 	return c->avail_pages;
 }
 
-static bool node_online(int node)
-{
-	char path[64];
-	DIR *d;
-	int e = errno;
-
-	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", node);
-	d = opendir(path);
-	if (d)
-		closedir(d);
-	errno = e;
-	/* Without sysfs (or NUMA support) there is exactly one node. */
-	if (!d && node == 0) {
-		d = opendir("/sys/devices/system/node");
-		if (d)
-			closedir(d);
-		errno = e;
-		return d == NULL;
-	}
-	return d != NULL;
-}
-
-/* Allocate up to @count frames into @frames for the default instance
- * (@sec NULL) or for section @sec; under the lock. */
-static ssize_t alloc_frames(struct awe__ctx *c, struct awe__section *sec, awe_frame_t *frames,
-			    size_t count, int node)
+ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_frame_t *frames,
+			  size_t count, int node)
 {
 	struct awe__eng *e = sec ? &sec->eng : &c->eng;
 	uint32_t idx[BATCH];
+	uint64_t home[BATCH];
 	size_t done = 0, want;
 	uint64_t avail;
 	ssize_t err = 0;
 
+	if (count == 0)
+		return 0;
 	if (count > (SIZE_MAX >> c->page_shift))
 		return -EINVAL;
 	if (!awe__ptr_ok(frames, count, sizeof(*frames)))
@@ -175,7 +148,7 @@ static ssize_t alloc_frames(struct awe__ctx *c, struct awe__section *sec, awe_fr
 	while (done < want) {
 		uint32_t n = want - done > BATCH ? BATCH : (uint32_t)(want - done);
 		uint32_t got = take_slots(c, idx, n);
-		ssize_t k = got ? e->ops->alloc(c, e->data, idx, got, node) : -ENOMEM;
+		ssize_t k = got ? e->ops->alloc(e->data, idx, home, got, node) : -ENOMEM;
 
 		if (k < 0) {
 			err = k;
@@ -189,8 +162,7 @@ static ssize_t alloc_frames(struct awe__ctx *c, struct awe__section *sec, awe_fr
 				f->mapped = 0;
 				f->prot = 0;
 				f->sec = sec != NULL;
-				if (sec)
-					f->loc = sec->id;
+				f->loc = sec ? sec->id : home[i];
 				frames[done + i] = awe__frame_number(c, idx[i]);
 			} else {
 				/* Never handed out: keep its generation. */
@@ -210,41 +182,6 @@ static ssize_t alloc_frames(struct awe__ctx *c, struct awe__section *sec, awe_fr
 	return (ssize_t)done;
 }
 
-/* awe_alloc_node(), and awe_section_alloc() when @in_section. */
-ssize_t awe__alloc_call(bool in_section, awe_section_t section, awe_frame_t *frames, size_t count,
-			int node)
-{
-	struct awe__ctx *c;
-	struct awe__section *sec;
-	ssize_t r;
-
-	if (count == 0)
-		return 0;
-	if (!frames)
-		return awe__ret(-EFAULT);
-	if (node < -1 || (node >= 0 && !node_online(node)))
-		return awe__ret(-EINVAL);
-	r = awe__enter(&c);
-	if (r)
-		return awe__ret((int)r);
-	r = awe__section_lookup(c, in_section, section, &sec);
-	if (!r)
-		r = alloc_frames(c, sec, frames, count, node);
-	awe__leave();
-	return r < 0 ? awe__ret((int)r) : r;
-}
-
-ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node)
-{
-	return awe__alloc_call(false, 0, frames, count, node);
-}
-
-ssize_t awe_alloc(awe_frame_t *frames, size_t count)
-{
-	return awe_alloc_node(frames, count, -1);
-}
-
-/* Forget frame @i, whose page is gone: its number becomes invalid. */
 void awe__frame_forget(struct awe__ctx *c, uint32_t i)
 {
 	c->frames[i].sec = 0;
@@ -263,18 +200,23 @@ static size_t drop_batch(struct awe__ctx *c, struct awe__section *sec, const uin
 			 size_t n, int *err)
 {
 	struct awe__eng *e = sec ? &sec->eng : &c->eng;
+	uint64_t home[FREE_BATCH];
 	size_t k;
 
-	*err = sec ? awe__section_unmap_frames(c, sec, idx, n) : awe__unmap_frames(c, idx, n);
+	*err = awe__unmap_frames(c, sec, idx, n);
 	if (*err)
 		return 0;
-	k = e->ops->discard(c, e->data, idx, n);
+	for (size_t i = 0; i < n; i++)
+		home[i] = c->frames[idx[i]].loc;
+	k = e->ops->discard(e->data, idx, home, n);
 	if (k < n)
 		*err = -EIO;
 	for (size_t i = 0; i < k; i++)
 		awe__frame_forget(c, idx[i]);
 	if (sec)
 		sec->nframes -= k;
+	if (k && !sec)
+		awe__frames_trim(c, e, false);
 	return k;
 }
 
@@ -282,10 +224,10 @@ static size_t drop_batch(struct awe__ctx *c, struct awe__section *sec, const uin
  * order, stopping at the first that is not one, or that the kernel does not
  * let go; under the lock. Frames before it are freed (Windows'
  * FreeUserPhysicalPages is not atomic). */
-static int free_frames(struct awe__ctx *c, struct awe__section *sec, const awe_frame_t *frames,
-		       size_t count, size_t *freed)
+int awe__frames_free(struct awe__ctx *c, struct awe__section *sec, const awe_frame_t *frames,
+		     size_t count, size_t *freed)
 {
-	uint32_t idx[256];
+	uint32_t idx[FREE_BATCH];
 	size_t n = 0, done = 0, k;
 	int r = 0;
 
@@ -323,55 +265,36 @@ static int free_frames(struct awe__ctx *c, struct awe__section *sec, const awe_f
 	return r;
 }
 
-/* awe_free(), and awe_section_free() when @in_section. */
-int awe__free_call(bool in_section, awe_section_t section, const awe_frame_t *frames, size_t count,
-		   size_t *freed)
+/* The homes of every frame of @e not shown anywhere: the engine may move
+ * their pages to give room back, and says where they went. */
+bool awe__frames_trim(struct awe__ctx *c, struct awe__eng *e, bool all)
 {
-	struct awe__ctx *c;
-	struct awe__section *sec;
-	int r;
+	uint32_t *idx;
+	uint64_t *home;
+	size_t n = 0;
 
-	if (freed && !awe__ptr_ok(freed, 1, sizeof(*freed)))
-		return awe__ret(-EFAULT);
-	if (freed)
-		*freed = 0;
-	if (count == 0)
-		return awe__ret(-EINVAL);
-	if (!frames || !awe__ptr_ok(frames, count, sizeof(*frames)))
-		return awe__ret(-EFAULT);
-	r = awe__enter(&c);
-	if (r)
-		return awe__ret(r);
-	r = awe__section_lookup(c, in_section, section, &sec);
-	if (!r)
-		r = free_frames(c, sec, frames, count, freed);
-	awe__leave();
-	return awe__ret(r);
-}
+	if (!e->ops->trim || !e->ops->trim_wanted(e->data, all))
+		return false;
+	if (e->ops->trim(e->data, all, NULL, 0) == 0)
+		return true;
+	idx = AWE__INJECT(fail_alloc) ? NULL : malloc(c->allocated * sizeof(*idx));
+	home = idx ? malloc(c->allocated * sizeof(*home)) : NULL;
+	if (!home) {
+		free(idx);
+		return false;
+	}
+	for (uint32_t i = 0; i < c->nframes; i++) {
+		const struct awe__frame *f = &c->frames[i];
 
-int awe_free(const awe_frame_t *frames, size_t count, size_t *freed)
-{
-	return awe__free_call(false, 0, frames, count, freed);
-}
-
-int awe_frame_addr(awe_frame_t frame, void **addr)
-{
-	struct awe__ctx *c;
-	struct awe__frame *f;
-	int r;
-
-	if (!awe__ptr_ok(addr, 1, sizeof(*addr)))
-		return awe__ret(-EFAULT);
-	r = awe__enter(&c);
-	if (r)
-		return awe__ret(r);
-	/* Under the lock: the table may move as soon as it is let go. A
-	 * section frame may be at several addresses: awe_query() tells. */
-	f = awe__frame_get(c, frame, NULL);
-	r = !f ? -ENOENT : f->sec ? -EINVAL : 0;
-	if (!r)
-		*addr = (void *)awe__frame_va(c, f);
-	awe__leave();
-	awe__hook(AWE__HOOK_FRAME_ADDR);
-	return awe__ret(r);
+		if (f->state == AWE__FRAME_OWNED && !f->sec && !f->mapped && n < c->allocated) {
+			idx[n] = i;
+			home[n++] = f->loc;
+		}
+	}
+	e->ops->trim(e->data, all, home, n);
+	for (size_t k = 0; k < n; k++)
+		c->frames[idx[k]].loc = home[k];
+	free(idx);
+	free(home);
+	return true;
 }

@@ -6,7 +6,7 @@
  * NULL in production, where each costs a load and a predicted branch on
  * paths that are not hot.
  */
-#include "internal.h"
+#include "hooks.h"
 
 /* When it counts down to zero, that move or mmap/mprotect run stops (half-
  * way for UFFDIO_MOVE) with ENOMEM, as the kernel may when it cannot

@@ -55,7 +55,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "hooks.h"
+#include "lock.h"
 #include "sys.h"
 
 #define NFLAGS 16 /* a power of two: the flag's index is the id's low bits */
@@ -82,9 +83,14 @@ static uintptr_t streak_id;	    /* the last thread to take the mutex, */
 static unsigned int streak;	    /* how many times running */
 static unsigned int streak_need = 1;
 
+#ifdef AWE_TEST_HOOKS
 /* Test hook: when not 0, the streak a thread needs, always (no doubling), so
  * that tests can make the bias change hands often. */
 AWE__HIDDEN unsigned int awe__test_bias_streak;
+#define STREAK_NEED (awe__test_bias_streak ? awe__test_bias_streak : streak_need)
+#else
+#define STREAK_NEED streak_need
+#endif
 
 #ifndef __has_builtin
 #define __has_builtin(x) 0
@@ -236,7 +242,7 @@ static void maybe_grant(uintptr_t me, bool waited)
 		streak_id = me;
 		streak = 0;
 	}
-	if (++streak < (awe__test_bias_streak ? awe__test_bias_streak : streak_need) || waited)
+	if (++streak < STREAK_NEED || waited)
 		return;
 	pthread_once(&key_once, make_key);
 	/* Any non-NULL value: the destructor runs only for those. */
@@ -396,7 +402,9 @@ void awe__lock_fork_child(void)
 	streak_need = 1;
 }
 
+#ifdef AWE_TEST_HOOKS
 bool awe__test_lock_biased(void)
 {
 	return by_bias;
 }
+#endif

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Map, scatter and protect: check every argument, turn the request into one
- * op per changed slot, let the engine carry it out all-or-nothing, then
- * update the tables.
+ * Slot changes: map, scatter and protect check every argument, turn the
+ * request into one op per changed slot (or a whole range), let the engine
+ * carry it out all or nothing, then record what it reports. The one place
+ * the core lets go of its lock: while an engine's job moves pages, its
+ * window is busy and every other call waits or works elsewhere.
  */
 #include <errno.h>
 #include <stdlib.h>
 
-#include "engine.h"
 #include "internal.h"
 #include "uaddr.h"
 
@@ -15,14 +16,47 @@
 AWE__HOT static void unmark(struct awe__ctx *c, const struct awe__op *ops, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (ops[i].new &&ops[i].new != ops[i].old)
-			c->frames[ops[i].new - 1].mark = 0;
+		if (ops[i].claim)
+			c->frames[ops[i].claim - 1].mark = 0;
 }
 
-AWE__HOT int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
+/* An engine's job (engine.h): its moves without the lock, its window busy
+ * meanwhile; waiting calls are woken after. */
+static int run_job(struct awe__ctx *c, struct awe__eng *e, struct awe__window *w,
+		   struct awe__job *job)
 {
-	struct awe__eng *e = n ? ops[0].win->eng : NULL;
-	int r = n ? e->ops->apply(c, e->data, ops, n) : 0;
+	int moved;
+
+	w->busy++;
+	c->moving++;
+	awe__unlock();
+	awe__hook(AWE__HOOK_MOVING);
+	moved = e->ops->move(e->data, job);
+	awe__lock();
+	w->busy--;
+	c->moving--;
+	awe__lock_wake_all();
+	return e->ops->finish(e->data, job, moved);
+}
+
+/* apply() with a job, for when other threads wait. Apart, so that the job's
+ * space is not on the stack of the single-threaded path (see AWE__HOT). */
+static __attribute__((noinline)) int apply_shared(struct awe__ctx *c, struct awe__eng *e,
+						  struct awe__op *ops, size_t n)
+{
+	struct awe__job job;
+	int r = e->ops->apply(e->data, ops, n, &job);
+
+	return r == AWE__LATER ? run_job(c, e, awe__window_of(ops[0].win), &job) : r;
+}
+
+/* Apply validated ops, then update the tables. */
+AWE__HOT static int commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
+{
+	struct awe__eng *e = n ? awe__window_of(ops[0].win)->eng : NULL;
+	int r = !n		     ? 0
+		: awe__lock_shared() ? apply_shared(c, e, ops, n)
+				     : e->ops->apply(e->data, ops, n, NULL);
 
 	/* -ENOTRECOVERABLE: the engine could not undo all of a failed call and
 	 * rewrote the ops to what holds (engine.h); that is recorded too. */
@@ -30,8 +64,9 @@ AWE__HOT int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
 		unmark(c, ops, n);
 		return r;
 	}
-	/* The engine has recorded where each page is (loc); the rest is ours.
-	 * Locals, because frame stores could alias the counters and the
+	if (r)
+		unmark(c, ops, n);
+	/* Locals, because frame stores could alias the counters and the
 	 * compiler would reload them on every op of a 512-page call. */
 	struct awe__frame *fr = c->frames;
 	struct awe__window *w = NULL;
@@ -39,17 +74,18 @@ AWE__HOT int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		struct awe__op *o = &ops[i];
+		struct awe__window *ow = awe__window_of(o->win);
 		struct awe__frame f;
 
-		if (o->win->sprot) {
+		if (ow->sprot) {
 			/* Section windows: the protection is the slot's, and a
 			 * frame may be shown in several places. */
-			size_t s = awe__slot_of(c, o->win, o->va);
+			size_t s = awe__slot_of(c, ow, o->va);
 
-			o->win->sprot[s] = o->newprot;
+			ow->sprot[s] = o->newprot;
 			if (o->old != o->new) {
-				o->win->slot[s] = o->new;
-				o->win->nmapped += (size_t)(!!o->new - !!o->old);
+				ow->slot[s] = o->new;
+				ow->nmapped += (size_t)(!!o->new - !!o->old);
 				delta += !!o->new - !!o->old;
 			}
 			continue;
@@ -58,17 +94,18 @@ AWE__HOT int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
 			fr[o->old - 1].prot = o->newprot;
 			continue;
 		}
-		if (o->win != w) {
+		if (ow != w) {
 			if (w)
 				w->nmapped += (size_t)wdelta;
 			delta += wdelta;
 			wdelta = 0;
-			w = o->win;
+			w = ow;
 		}
 		if (o->old) {
 			f = fr[o->old - 1];
 			f.mapped = 0;
 			f.prot = 0;
+			f.loc = o->home;
 			fr[o->old - 1] = f;
 			wdelta--;
 		}
@@ -78,6 +115,7 @@ AWE__HOT int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
 			f.mapped = 1;
 			f.mark = 0;
 			f.prot = AWE_PROT_READWRITE;
+			f.loc = o->va >> c->page_shift;
 			fr[o->new - 1] = f;
 			wdelta++;
 		}
@@ -89,36 +127,95 @@ AWE__HOT int awe__commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
 	return r;
 }
 
-static int op_cmp(const void *a, const void *b);
+static int op_cmp(const void *a, const void *b)
+{
+	const struct awe__op *x = a, *y = b;
 
-int awe__unmap_frames(struct awe__ctx *c, const uint32_t *idx, size_t n)
+	if (x->va != y->va)
+		return x->va < y->va ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The op that takes slot @s of @w off. */
+static struct awe__op unmap_op(const struct awe__ctx *c, struct awe__window *w, size_t s)
+{
+	return (struct awe__op){
+		.va = w->ew.base + (s << c->page_shift),
+		.win = &w->ew,
+		.old = w->slot[s],
+		.oldprot = (uint8_t)awe__slot_prot(c, w, s),
+	};
+}
+
+/* Room for @n ops, or NULL. */
+static struct awe__op *ops_new(size_t n)
+{
+	return AWE__INJECT(fail_alloc) ? NULL : malloc(n * sizeof(struct awe__op));
+}
+
+/* Take off every slot of @w whose frame is marked (@marked) or any. */
+static int unmap_in(struct awe__ctx *c, struct awe__window *w, bool marked)
+{
+	struct awe__op *ops;
+	size_t n = 0;
+	int r;
+
+	if (!w->nmapped)
+		return 0;
+	ops = ops_new(w->nmapped);
+	if (!ops)
+		return -ENOMEM;
+	for (size_t s = 0; s < w->ew.npages; s++)
+		if (w->slot[s] && (!marked || c->frames[w->slot[s] - 1].mark))
+			ops[n++] = unmap_op(c, w, s);
+	r = commit(c, ops, n);
+	free(ops);
+	return r;
+}
+
+int awe__unmap_window(struct awe__ctx *c, struct awe__window *w)
+{
+	return unmap_in(c, w, false);
+}
+
+/* Frames of the default instance are shown at one slot each, which their
+ * loc names: one call for all. A section's may be shown anywhere in its
+ * windows, which are searched with the frames marked, one call a window. */
+int awe__unmap_frames(struct awe__ctx *c, struct awe__section *sec, const uint32_t *idx, size_t n)
 {
 	struct awe__op *ops;
 	size_t k = 0;
-	int r;
+	int r = 0;
 
+	if (sec) {
+		for (size_t i = 0; i < n; i++)
+			c->frames[idx[i]].mark = 1;
+		for (size_t wi = 0; wi < c->nwin && !r; wi++)
+			if (c->win[wi]->sec == sec)
+				r = unmap_in(c, c->win[wi], true);
+		for (size_t i = 0; i < n; i++)
+			c->frames[idx[i]].mark = 0;
+		return r;
+	}
 	for (size_t i = 0; i < n; i++)
 		k += c->frames[idx[i]].mapped;
 	if (!k)
 		return 0;
-	ops = awe__inject(&awe__test_fail_alloc) ? NULL : malloc(k * sizeof(*ops));
+	ops = ops_new(k);
 	if (!ops)
 		return -ENOMEM;
 	k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct awe__frame *f = &c->frames[idx[i]];
-		uintptr_t va = awe__frame_va(c, f);
+		struct awe__window *w;
 
-		if (f->mapped)
-			ops[k++] = (struct awe__op){
-				.va = va,
-				.win = awe__window_find(c, va),
-				.old = idx[i] + 1,
-				.oldprot = f->prot,
-			};
+		if (!f->mapped)
+			continue;
+		w = awe__window_find(c, awe__frame_va(c, f));
+		ops[k++] = unmap_op(c, w, awe__slot_of(c, w, awe__frame_va(c, f)));
 	}
 	qsort(ops, k, sizeof(*ops), op_cmp);
-	r = awe__commit(c, ops, k);
+	r = commit(c, ops, k);
 	free(ops);
 	return r;
 }
@@ -128,20 +225,20 @@ static int range_window(struct awe__ctx *c, uintptr_t va, size_t count, struct a
 {
 	struct awe__window *w = awe__window_find(c, va);
 
-	if (!w || count > w->npages - awe__slot_of(c, w, va))
+	if (!w || count > w->ew.npages - awe__slot_of(c, w, va))
 		return -EINVAL;
 	*out = w;
 	return 0;
 }
 
-/* Claim @frame for op @o: it must be an owned frame this window can show,
- * unmapped and not yet claimed by this call. Frames are marked so that a
- * duplicate is seen; on failure the caller unmarks what it claimed, on
- * success awe__commit() clears the marks. A section frame may be shown at
- * several slots, even by one call, so it is not marked. @zero_ok: 0 means
- * "unmap" (scatter). */
-AWE__HOT static int claim_one(struct awe__ctx *c, struct awe__op *o, awe_frame_t frame,
-			      bool zero_ok)
+/* Claim @frame for op @o of window @w: it must be an owned frame this
+ * window can show, unmapped and not yet claimed. Frames are marked so that
+ * a duplicate is seen, and so that no other call claims them while this one
+ * moves pages without the lock; the call's end clears the marks (unmark(),
+ * commit()). A section frame may be shown at several slots, even by one
+ * call, so it is not marked. @zero_ok: 0 means "unmap" (scatter). */
+AWE__HOT static int claim_one(struct awe__ctx *c, struct awe__op *o, struct awe__window *w,
+			      awe_frame_t frame, bool zero_ok)
 {
 	struct awe__frame *f;
 	uint32_t k;
@@ -151,7 +248,7 @@ AWE__HOT static int claim_one(struct awe__ctx *c, struct awe__op *o, awe_frame_t
 	if (zero_ok && frame == 0)
 		return 0;
 	f = awe__frame_get(c, frame, &k);
-	if (!f || f->sec != (o->win->sec != NULL) || (f->sec && f->loc != o->win->sec->id))
+	if (!f || f->sec != (w->sec != NULL) || (f->sec && f->loc != w->sec->id))
 		return -ENOENT;
 	o->new = k + 1;
 	o->newprot = AWE_PROT_READWRITE;
@@ -160,6 +257,8 @@ AWE__HOT static int claim_one(struct awe__ctx *c, struct awe__op *o, awe_frame_t
 	if (f->mapped || f->mark)
 		return -EBUSY;
 	f->mark = 1;
+	o->claim = k + 1;
+	o->home = f->loc;
 	return 0;
 }
 
@@ -170,76 +269,70 @@ AWE__HOT static uint32_t slot_op(struct awe__ctx *c, struct awe__op *o, struct a
 	uint32_t old = w->slot[awe__slot_of(c, w, va)];
 
 	o->va = va;
-	o->win = w;
+	o->win = &w->ew;
 	o->old = old;
 	o->oldprot = old ? (uint8_t)awe__slot_prot(c, w, awe__slot_of(c, w, va)) : 0;
 	o->new = 0;
 	o->newprot = 0;
+	o->claim = 0;
 	return old;
 }
 
 #define SMALL_OPS 8
 
-/* One map, scatter or protect request. */
-struct req {
-	uintptr_t va;	    /* awe_map(), awe_protect() */
-	void *const *addrs; /* awe_map_scatter() */
-	size_t count;
-	const awe_frame_t *frames;
-	int prot;
-	int first; /* awe_protect(): the first slot's protection before the call */
-	/* Most calls change a slot or a few: no malloc for them. Left
-	 * uninitialised: clearing it would cost more than the call's own work. */
-	struct awe__op *small;
-	bool done; /* the planner carried the request out itself */
-};
-
-/* Turn a request into ops in *@ops (allocated; address order, one per slot)
- * after checking it, or fail without having changed anything. */
-typedef int planner(struct awe__ctx *c, struct req *q, struct awe__op **ops, size_t *n);
+/* Turn a request into ops in *@ops (address order, one per slot) after
+ * checking it, or fail without having changed anything. */
+typedef int planner(struct awe__ctx *c, struct awe__req *q, struct awe__op **ops, size_t *n);
 
 /* Room for @n ops: the request's own array when it fits. */
-static struct awe__op *ops_alloc(struct req *q, size_t n)
+static struct awe__op *ops_alloc(struct awe__req *q, size_t n)
 {
-	if (n <= SMALL_OPS)
-		return q->small;
-	return awe__inject(&awe__test_fail_alloc) ? NULL : malloc(n * sizeof(struct awe__op));
+	return n <= SMALL_OPS ? q->small : ops_new(n);
 }
 
 /* A planner's "a window it needs is busy": wait and plan again. */
 #define WAIT_BUSY 1
 
-/* Plan under the lock, then let the engine carry it out. Map calls (@map)
- * run beside other threads' map calls in other windows (ctx.c). */
-AWE__HOT static int run(planner *plan, struct req *q, bool map)
+/* Plan under the lock, then let the engine carry it out. */
+AWE__HOT static int run(struct awe__ctx *c, planner *plan, struct awe__req *q)
 {
 	struct awe__op small[SMALL_OPS];
-	struct awe__ctx *c;
 	struct awe__op *ops = NULL;
 	size_t n = 0;
-	int r = map ? awe__enter_map(&c) : awe__enter(&c);
+	int r;
 
-	if (r)
-		return awe__ret(r);
 	q->small = small;
 	while ((r = plan(c, q, &ops, &n)) == WAIT_BUSY) {
 		if (ops != small)
 			free(ops);
 		ops = NULL;
 		n = 0;
-		awe__wait_moves();
+		awe__lock_wait();
 	}
 	if (!r && !q->done)
-		r = awe__commit(c, ops, n);
-	awe__leave();
+		r = commit(c, ops, n);
 	if (ops != small)
 		free(ops);
-	return awe__ret(r);
+	return r;
 }
 
 /* Ranges this long take the engine's range path when they qualify. */
 #define RANGE_MIN 16
 #define RANGE_STACK 512
+
+/* The range path's moves, perhaps without the lock (run_job()). */
+static int move_range(struct awe__ctx *c, struct awe__window *w, uintptr_t va, uint64_t *home,
+		      size_t n, bool in)
+{
+	struct awe__eng *e = w->eng;
+	struct awe__job job;
+	int r;
+
+	if (!awe__lock_shared())
+		return e->ops->move_range(e->data, &w->ew, va, home, n, in, NULL);
+	r = e->ops->move_range(e->data, &w->ew, va, home, n, in, &job);
+	return r == AWE__LATER ? run_job(c, e, w, &job) : r;
+}
 
 /*
  * awe_map() of a whole range in the common shapes: frames into empty slots,
@@ -249,17 +342,23 @@ AWE__HOT static int run(planner *plan, struct req *q, bool map)
  * errors included, returns -EAGAIN before changing anything, and the op path
  * handles it: so this path never decides an error code.
  */
-static int map_range(struct awe__ctx *c, struct req *q, struct awe__window *w, uintptr_t va)
+static int map_range(struct awe__ctx *c, struct awe__req *q, struct awe__window *w, uintptr_t va)
 {
 	uint32_t small[RANGE_STACK], *idx = small;
+	uint64_t small_home[RANGE_STACK], *home = small_home;
 	size_t s = awe__slot_of(c, w, va), i, moved = 0;
+	uint64_t pn = va >> c->page_shift;
 	bool in = q->frames != NULL;
 	int r = -EAGAIN;
 
 	if (w->sec || !w->eng->ops->move_range || q->count < RANGE_MIN || q->count > UINT32_MAX)
 		return -EAGAIN;
-	if (q->count > RANGE_STACK && !(idx = malloc(q->count * sizeof(*idx))))
-		return -EAGAIN;
+	if (q->count > RANGE_STACK) {
+		idx = malloc(q->count * sizeof(*idx));
+		home = idx ? malloc(q->count * sizeof(*home)) : NULL;
+		if (!home)
+			goto out;
+	}
 	for (i = 0; i < q->count; i++) {
 		struct awe__frame *f;
 		uint32_t k = w->slot[s + i];
@@ -274,25 +373,27 @@ static int map_range(struct awe__ctx *c, struct req *q, struct awe__window *w, u
 			if (!k || c->frames[k - 1].prot != AWE_PROT_READWRITE)
 				break;
 			idx[i] = k - 1;
+			f = &c->frames[k - 1];
 		}
+		home[i] = f->loc;
 	}
 	if (i == q->count)
-		r = w->eng->ops->move_range(c, w->eng->data, w, va, idx, q->count, in);
+		r = move_range(c, w, va, home, q->count, in);
 	if (r && r != -ENOTRECOVERABLE) {
 		for (size_t j = 0; in && j < i; j++)
 			c->frames[idx[j]].mark = 0;
 		goto out;
 	}
-	/* A rollback the kernel refused in part left some frames moved: the
-	 * engine recorded where every page is, and a page is moved when its
-	 * frame's loc is (in) or is no longer (out) its slot. */
+	/* A rollback the kernel refused in part left some pages moved: a page
+	 * is at its slot exactly when its home is the slot (engine.h). */
 	for (i = 0; i < q->count; i++) {
 		struct awe__frame f = c->frames[idx[i]];
 
 		f.mark = 0;
-		if (!r || (f.loc == (va >> c->page_shift) + i) == in) {
+		if (!r || (home[i] == pn + i) == in) {
 			f.mapped = in;
 			f.prot = in ? AWE_PROT_READWRITE : 0;
+			f.loc = in ? pn + i : home[i];
 			w->slot[s + i] = in ? idx[i] + 1 : 0;
 			moved++;
 		}
@@ -303,12 +404,14 @@ static int map_range(struct awe__ctx *c, struct req *q, struct awe__window *w, u
 	c->mapped = in ? c->mapped + moved : c->mapped - moved;
 	q->done = true;
 out:
-	if (idx != small)
+	if (idx != small) {
 		free(idx);
+		free(home);
+	}
 	return r;
 }
 
-static int plan_map(struct awe__ctx *c, struct req *q, struct awe__op **ops, size_t *n)
+static int plan_map(struct awe__ctx *c, struct awe__req *q, struct awe__op **ops, size_t *n)
 {
 	uintptr_t va = awe__page_down(c, q->va);
 	struct awe__window *w;
@@ -316,7 +419,8 @@ static int plan_map(struct awe__ctx *c, struct req *q, struct awe__op **ops, siz
 
 	if (r)
 		return r;
-	if (q->frames && !awe__ptr_ok(q->frames, q->count, sizeof(*q->frames)))
+	/* Here, with libawe started: no once-check. */
+	if (q->frames && !awe__uaddr_array_ok(q->frames, q->count, sizeof(*q->frames)))
 		return -EFAULT;
 	if (w->busy)
 		return WAIT_BUSY;
@@ -337,7 +441,7 @@ static int plan_map(struct awe__ctx *c, struct req *q, struct awe__op **ops, siz
 	}
 	for (size_t i = 0; i < q->count; i++) {
 		slot_op(c, &(*ops)[i], w, va + (i << c->page_shift));
-		r = claim_one(c, &(*ops)[i], q->frames[i], false);
+		r = claim_one(c, &(*ops)[i], w, q->frames[i], false);
 		if (r) {
 			unmark(c, *ops, i);
 			return r;
@@ -347,29 +451,16 @@ static int plan_map(struct awe__ctx *c, struct req *q, struct awe__op **ops, siz
 	return 0;
 }
 
-int awe_map(void *addr, size_t count, const awe_frame_t *frames)
+int awe__map(struct awe__ctx *c, struct awe__req *q)
 {
-	struct req q = {.va = (uintptr_t)addr, .count = count, .frames = frames};
-
-	if (count == 0)
-		return 0;
-	if (!addr)
-		return awe__ret(-EFAULT);
-	return run(plan_map, &q, true);
+	return run(c, plan_map, q);
 }
 
-static int op_cmp(const void *a, const void *b)
-{
-	const struct awe__op *x = a, *y = b;
-
-	if (x->va != y->va)
-		return x->va < y->va ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-AWE__HOT static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__op **ops, size_t *n)
+AWE__HOT static int plan_scatter(struct awe__ctx *c, struct awe__req *q, struct awe__op **ops,
+				 size_t *n)
 {
 	uint32_t old0 = 0; /* the last slot's frame: the only one when count is 1 */
+	struct awe__window *w0 = NULL;
 	size_t i;
 	int r;
 
@@ -392,15 +483,16 @@ AWE__HOT static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__
 		w = awe__window_find(c, va);
 		/* One engine instance per call: section windows and plain ones
 		 * cannot be changed all-or-nothing together. */
-		if (!w || (i && w->eng != (*ops)[0].win->eng))
+		if (!w || (i && w->eng != w0->eng))
 			return -EINVAL;
 		if (w->busy)
 			return WAIT_BUSY;
+		w0 = i ? w0 : w;
 		old0 = slot_op(c, &(*ops)[i], w, va);
 		(*ops)[i].seq = (uint32_t)i;
 	}
 	for (i = 0; q->frames && i < q->count; i++) {
-		r = claim_one(c, &(*ops)[i], q->frames[i], true);
+		r = claim_one(c, &(*ops)[i], awe__window_of((*ops)[i].win), q->frames[i], true);
 		if (r) {
 			unmark(c, *ops, i);
 			return r;
@@ -430,19 +522,12 @@ AWE__HOT static int plan_scatter(struct awe__ctx *c, struct req *q, struct awe__
 	return 0;
 }
 
-AWE__HOT int awe_map_scatter(void *const *addrs, size_t count, const awe_frame_t *frames)
+AWE__HOT int awe__map_scatter(struct awe__ctx *c, struct awe__req *q)
 {
-	struct req q = {.addrs = addrs, .count = count, .frames = frames};
-
-	if (count == 0)
-		return 0;
-	/* 2^32 addresses would be 32 GiB of them; the ops' seq is 32 bits. */
-	if (count > UINT32_MAX)
-		return awe__ret(-EINVAL);
-	return run(plan_scatter, &q, true);
+	return run(c, plan_scatter, q);
 }
 
-static int plan_protect(struct awe__ctx *c, struct req *q, struct awe__op **ops, size_t *n)
+static int plan_protect(struct awe__ctx *c, struct awe__req *q, struct awe__op **ops, size_t *n)
 {
 	uintptr_t va = awe__page_down(c, q->va);
 	struct awe__window *w;
@@ -471,20 +556,7 @@ static int plan_protect(struct awe__ctx *c, struct req *q, struct awe__op **ops,
 	return 0;
 }
 
-int awe_protect(void *addr, size_t count, int prot, int *old)
+int awe__protect(struct awe__ctx *c, struct awe__req *q)
 {
-	struct req q = {.va = (uintptr_t)addr, .count = count, .prot = prot};
-	int r;
-
-	if (prot != AWE_PROT_NONE && prot != AWE_PROT_READ && prot != AWE_PROT_READWRITE)
-		return awe__ret(-EINVAL);
-	if (count == 0)
-		return 0;
-	if (!addr || (old && !awe__ptr_ok(old, 1, sizeof(*old))))
-		return awe__ret(-EFAULT);
-	r = run(plan_protect, &q, false);
-	/* Reported only on success: a failed call leaves everything alone. */
-	if (!r && old)
-		*old = q.first;
-	return r;
+	return run(c, plan_protect, q);
 }

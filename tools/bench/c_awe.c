@@ -17,7 +17,7 @@ struct awe_st {
 	unsigned int nwins;
 };
 
-static const char *awe_probe(void)
+static const char *probe_awe(void)
 {
 	static char why[256];
 	struct awe_stats st;
@@ -151,7 +151,7 @@ const struct contender contender_awe = {
 	.what = "libawe, native API (awe_map_scatter, awe_map)",
 	.alloc_what = "awe_alloc+awe_free",
 	.flags = C_MAPS | C_CHURN,
-	.probe = awe_probe,
+	.probe = probe_awe,
 	.setup = awe_setup,
 	.teardown = awe_teardown,
 	.map = awe_map_op,

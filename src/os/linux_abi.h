@@ -53,7 +53,7 @@ struct uffdio_move {
 #endif
 
 /*
- * A system call of up to three arguments without libc, returning -errno on
+ * A system call without libc, returning -errno on
  * failure and leaving errno alone. For UFFDIO_MOVE, the call of every map
  * and unmap: after a move, user space pays a page walk for each distinct
  * page it touches (measured: ~5 ns a page on a single-page map+unmap pair
@@ -63,6 +63,30 @@ struct uffdio_move {
  * floor. Elsewhere than x86-64: libc's syscall(). Neither is a pthread
  * cancellation point, so the library has none while it holds its lock.
  */
+static inline long awe__syscall6(long nr, long a, long b, long c, long d, long e, long f)
+{
+#if defined(__x86_64__)
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	long r;
+
+	__asm__ volatile("syscall"
+			 : "=a"(r)
+			 : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return r;
+#else
+	/* The one place errno is saved: libc's syscall() sets it. */
+	int saved = errno;
+	long r = syscall(nr, a, b, c, d, e, f);
+
+	r = r == -1 ? -errno : r;
+	errno = saved;
+	return r;
+#endif
+}
+
 static inline long awe__syscall4(long nr, long a, long b, long c, long d)
 {
 #if defined(__x86_64__)
@@ -75,12 +99,7 @@ static inline long awe__syscall4(long nr, long a, long b, long c, long d)
 			 : "rcx", "r11", "memory");
 	return r;
 #else
-	int e = errno;
-	long r = syscall(nr, a, b, c, d);
-
-	r = r == -1 ? -errno : r;
-	errno = e;
-	return r;
+	return awe__syscall6(nr, a, b, c, d, 0, 0);
 #endif
 }
 

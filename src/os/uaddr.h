@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "common.h"
 
 struct awe__uaddr {
 	uintptr_t lo; /* the lowest address a mapping may have */

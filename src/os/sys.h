@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Thin system-call wrappers with one error contract: >= 0 on success,
- * -errno on failure, errno itself left as the caller's business, and no
- * pthread cancellation point among them. Kernel ABI
+ * Thin system-call wrappers with one error contract, liburing's: >= 0 on
+ * success, -errno on failure, errno never touched, and no pthread
+ * cancellation point among them. Kernel ABI
  * that Debian 12's headers lack is in linux_abi.h.
  */
 #ifndef AWE_SYS_H
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "common.h"
 #include "linux_abi.h"
 
 AWE__HIDDEN int awe__sys_userfaultfd(int flags);
@@ -20,6 +20,12 @@ AWE__HIDDEN int awe__sys_ioctl(int fd, unsigned long req, void *arg);
 AWE__HIDDEN int awe__sys_mmap(uintptr_t addr, size_t len, int prot, int flags, uintptr_t *out);
 AWE__HIDDEN int awe__sys_mmap_fd(uintptr_t addr, size_t len, int prot, int flags, int fd,
 				 uint64_t off, uintptr_t *out);
+/* Reserve @len bytes of fresh private anonymous memory (MAP_NORESERVE) with
+ * @prot: at @hint exactly when @fixed (-EEXIST when it is taken), else near
+ * it, aligned to @align bytes when @align is not 0 (a power of two above
+ * the page size). -ENOMEM for any other refusal. */
+AWE__HIDDEN int awe__sys_reserve(uintptr_t hint, size_t len, size_t align, bool fixed, int prot,
+				 uintptr_t *base);
 AWE__HIDDEN int awe__sys_mremap(uintptr_t addr, size_t old_len, size_t new_len, uintptr_t *out);
 AWE__HIDDEN int awe__sys_mprotect(uintptr_t addr, size_t len, int prot);
 AWE__HIDDEN int awe__sys_memfd_create(const char *name, unsigned int flags);

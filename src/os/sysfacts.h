@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "internal.h"
+#include "common.h"
 
 /* Longest path read here, a cgroup directory included. */
 #define AWE__PATH_BUF 4096
@@ -71,6 +71,17 @@ AWE__HIDDEN int awe__memcg_dir(int version, char *buf, size_t len);
 /* What the kernel counts against RLIMIT_MEMLOCK (VmLck), bytes, including
  * memory the program locked itself. */
 AWE__HIDDEN int awe__memlock_used(uint64_t *bytes);
+/* Whether the process has CAP_IPC_LOCK in its effective set (it may lock
+ * any amount of memory). */
+AWE__HIDDEN bool awe__cap_ipc_lock(void);
+/* Bytes the process may lock: RLIMIT_MEMLOCK, UINT64_MAX when unlimited or
+ * with CAP_IPC_LOCK. */
+AWE__HIDDEN uint64_t awe__memlock_limit(void);
+/* Bytes that may still be locked under @limit: none when what is locked
+ * already cannot be read. */
+AWE__HIDDEN uint64_t awe__memlock_room(uint64_t limit);
+/* Whether NUMA node @node (>= 0) exists. */
+AWE__HIDDEN bool awe__node_online(int node);
 /* vm.max_map_count: the kernel's limit on mappings per process. */
 AWE__HIDDEN int awe__max_map_count(uint64_t *v);
 

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "common.h"
 
 struct awe__arena {
 	uintptr_t base;

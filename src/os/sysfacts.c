@@ -14,9 +14,12 @@
 #include "sysfacts.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/sysinfo.h>
+#include <linux/capability.h>
 
 #include "linux_abi.h"
 
@@ -661,4 +664,51 @@ int awe__memlock_used(uint64_t *bytes)
 int awe__max_map_count(uint64_t *v)
 {
 	return awe__read_u64("/proc/sys/vm/max_map_count", v);
+}
+
+bool awe__cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (awe__syscall3(SYS_capget, (long)&hdr, (long)data, 0) != 0)
+		return false;
+	return data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
+}
+
+uint64_t awe__memlock_limit(void)
+{
+	struct rlimit rl;
+
+	if (awe__cap_ipc_lock())
+		return UINT64_MAX;
+	if (awe__syscall3(SYS_getrlimit, RLIMIT_MEMLOCK, (long)&rl, 0) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	return rl.rlim_cur;
+}
+
+uint64_t awe__memlock_room(uint64_t limit)
+{
+	uint64_t used;
+
+	if (limit == UINT64_MAX)
+		return UINT64_MAX;
+	/* Unreadable (no descriptor left): take the limit as used up. */
+	if (awe__memlock_used(&used))
+		used = limit;
+	return limit > used ? limit - used : 0;
+}
+
+/* Without sysfs (or NUMA support) there is exactly one node. */
+bool awe__node_online(int node)
+{
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", node);
+	r = (int)path_call(SYS_faccessat, path, F_OK);
+	if (r != 0 && node == 0)
+		return path_call(SYS_faccessat, "/sys/devices/system/node", F_OK) == -ENOENT;
+	return r == 0;
 }

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "common.h"
 
 /*
  * With @fd, a userfaultfd after its UFFDIO_API handshake, on two private

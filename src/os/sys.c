@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The system-call layer (sys.h): one wrapper per call the library makes on
+ * its own behalf, each with the same contract.
+ */
 #include "sys.h"
 
 #include <errno.h>
@@ -9,23 +13,19 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Every wrapper leaves errno alone (the public functions set errno only on
- * their own failure, so an internal call that fails and is handled must not
- * leak its errno to the caller), and none is a pthread cancellation point
- * (a thread cancelled while the library holds its lock would leave it held
- * for good): libc's wrappers are used only where they are neither. */
-static int sys_ret(long r)
-{
-	return r == -1 ? -errno : (int)r;
-}
+/* Every wrapper is a raw system call (linux_abi.h): it returns -errno and
+ * leaves errno alone (the public functions set errno only on their own
+ * failure, so an internal call that fails and is handled must not leak its
+ * errno to the caller), and none is a pthread cancellation point (a thread
+ * cancelled while the library holds its lock would leave it held for good).
+ * So no wrapper needs to save errno, and libc's wrappers are not used. */
 
 int awe__sys_userfaultfd(int flags)
 {
 	return (int)awe__syscall3(SYS_userfaultfd, flags, 0, 0);
 }
 
-/* Not through libc: this is the system call of every map and unmap (see
- * awe__syscall3()). */
+/* This is the system call of every map and unmap (see awe__syscall3()). */
 AWE__HOT int awe__sys_ioctl(int fd, unsigned long req, void *arg)
 {
 	/* EINTR cannot happen for these ioctls, but EAGAIN can: UFFDIO_MOVE and
@@ -34,19 +34,20 @@ AWE__HOT int awe__sys_ioctl(int fd, unsigned long req, void *arg)
 	return (int)awe__syscall3(SYS_ioctl, fd, (long)req, (long)(uintptr_t)arg);
 }
 
+/* An address or -errno: user addresses never reach the last page. */
+static int addr_ret(long r, uintptr_t *out)
+{
+	if (r < 0 && r >= -4095)
+		return (int)r;
+	*out = (uintptr_t)r;
+	return 0;
+}
+
 int awe__sys_mmap_fd(uintptr_t addr, size_t len, int prot, int flags, int fd, uint64_t off,
 		     uintptr_t *out)
 {
-	int e = errno;
-	void *p = mmap((void *)addr, len, prot, flags, fd, (off_t)off);
-	int r = 0;
-
-	if (p == MAP_FAILED)
-		r = -errno;
-	else
-		*out = (uintptr_t)p;
-	errno = e;
-	return r;
+	return addr_ret(awe__syscall6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, (long)off),
+			out);
 }
 
 int awe__sys_mmap(uintptr_t addr, size_t len, int prot, int flags, uintptr_t *out)
@@ -54,34 +55,51 @@ int awe__sys_mmap(uintptr_t addr, size_t len, int prot, int flags, uintptr_t *ou
 	return awe__sys_mmap_fd(addr, len, prot, flags, -1, 0, out);
 }
 
+int awe__sys_reserve(uintptr_t hint, size_t len, size_t align, bool fixed, int prot,
+		     uintptr_t *base)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	size_t extra = !fixed ? align : 0;
+	uintptr_t b, a;
+	int r;
+
+	if (fixed)
+		flags |= MAP_FIXED_NOREPLACE;
+	if (len + extra < len)
+		return -ENOMEM;
+	r = awe__sys_mmap(hint, len + extra, prot, flags, &b);
+	if (r)
+		return r == -EEXIST ? r : -ENOMEM;
+	/* Kernels before 4.17 ignore MAP_FIXED_NOREPLACE and treat it as a hint. */
+	if (fixed && b != hint) {
+		awe__sys_munmap(b, len);
+		return -EEXIST;
+	}
+	/* An aligned range: over-reserve and give back both ends. */
+	a = extra ? (b + align - 1) & ~(uintptr_t)(align - 1) : b;
+	if (a > b)
+		awe__sys_munmap(b, a - b);
+	if (b + extra > a)
+		awe__sys_munmap(a + len, b + extra - a);
+	*base = a;
+	return 0;
+}
+
 int awe__sys_mremap(uintptr_t addr, size_t old_len, size_t new_len, uintptr_t *out)
 {
-	int e = errno;
-	void *p = mremap((void *)addr, old_len, new_len, MREMAP_MAYMOVE);
-	int r = 0;
-
-	if (p == MAP_FAILED)
-		r = -errno;
-	else
-		*out = (uintptr_t)p;
-	errno = e;
-	return r;
+	return addr_ret(awe__syscall6(SYS_mremap, (long)addr, (long)old_len, (long)new_len,
+				      MREMAP_MAYMOVE, 0, 0),
+			out);
 }
 
 int awe__sys_mprotect(uintptr_t addr, size_t len, int prot)
 {
-	int e = errno;
-	int r = sys_ret(mprotect((void *)addr, len, prot));
-	errno = e;
-	return r;
+	return (int)awe__syscall3(SYS_mprotect, (long)addr, (long)len, prot);
 }
 
 int awe__sys_memfd_create(const char *name, unsigned int flags)
 {
-	int e = errno;
-	int r = sys_ret(memfd_create(name, flags));
-	errno = e;
-	return r;
+	return (int)awe__syscall3(SYS_memfd_create, (long)name, flags, 0);
 }
 
 /* shmem's fallocate and ftruncate stop at any signal: retry, boundedly. */
@@ -100,61 +118,43 @@ int awe__sys_fallocate(int fd, int mode, uint64_t off, uint64_t len)
 
 int awe__sys_ftruncate(int fd, uint64_t len)
 {
-	int e = errno, r, tries = 0;
+	int r, tries = 0;
 
 	do
-		r = sys_ret(ftruncate(fd, (off_t)len));
+		r = (int)awe__syscall3(SYS_ftruncate, fd, (long)len, 0);
 	while (r == -EINTR && ++tries < EINTR_RETRIES);
-	errno = e;
 	return r;
 }
 
 int awe__sys_munmap(uintptr_t addr, size_t len)
 {
-	int e = errno;
-	int r = sys_ret(munmap((void *)addr, len));
-	errno = e;
-	return r;
+	return (int)awe__syscall3(SYS_munmap, (long)addr, (long)len, 0);
 }
 
 int awe__sys_madvise(uintptr_t addr, size_t len, int advice)
 {
-	int e = errno;
-	int r = sys_ret(madvise((void *)addr, len, advice));
-	errno = e;
-	return r;
+	return (int)awe__syscall3(SYS_madvise, (long)addr, (long)len, advice);
 }
 
 int awe__sys_mincore(uintptr_t addr, size_t len, unsigned char *vec)
 {
-	int e = errno;
-	int r = sys_ret(mincore((void *)addr, len, vec));
-	errno = e;
-	return r;
+	return (int)awe__syscall3(SYS_mincore, (long)addr, (long)len, (long)vec);
 }
 
 int awe__sys_mlock2(uintptr_t addr, size_t len, unsigned int flags)
 {
-	int e = errno;
-	int r = sys_ret(syscall(SYS_mlock2, addr, len, flags));
-	errno = e;
-	return r;
+	return (int)awe__syscall3(SYS_mlock2, (long)addr, (long)len, flags);
 }
 
 int awe__sys_get_mempolicy(int *mode, unsigned long *mask, unsigned long maxnode)
 {
-	int e = errno;
-	int r = sys_ret(syscall(SYS_get_mempolicy, mode, mask, maxnode, 0UL, 0UL));
-	errno = e;
-	return r;
+	return (int)awe__syscall6(SYS_get_mempolicy, (long)mode, (long)mask, (long)maxnode, 0, 0,
+				  0);
 }
 
 int awe__sys_set_mempolicy(int mode, const unsigned long *mask, unsigned long maxnode)
 {
-	int e = errno;
-	int r = sys_ret(syscall(SYS_set_mempolicy, mode, mask, maxnode));
-	errno = e;
-	return r;
+	return (int)awe__syscall3(SYS_set_mempolicy, mode, (long)mask, (long)maxnode);
 }
 
 /* Not libc's close(): that is a pthread cancellation point. */

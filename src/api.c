@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The native API (awe.h): every public function, and nothing else. Each
+ * checks what it can without the lock, enters the context (ctx.c) through
+ * one helper, calls the table that does the work, and sets errno in one
+ * place. Sections and the process's own frames go through the same table
+ * functions: a section is resolved to its pointer here, NULL for the
+ * process's own.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "sysfacts.h"
+
+/* Public functions return -errno and set errno to match; nothing else in
+ * the library writes errno. */
+AWE__HOT static inline long ret(long r)
+{
+	if (r < 0)
+		errno = (int)-r;
+	return r;
+}
+
+/* Run @expr inside the context @c, entered with @enter (awe__enter, or
+ * awe__enter_map for the calls that may let go of the lock while moving
+ * pages): its value, or the entry's error. */
+#define IN_CTX(c, enter, expr)                                                                     \
+	({                                                                                         \
+		struct awe__ctx *c;                                                                \
+		long r_ = enter(&c);                                                               \
+		if (!r_) {                                                                         \
+			r_ = (expr);                                                               \
+			awe__leave();                                                              \
+		}                                                                                  \
+		r_;                                                                                \
+	})
+
+/* The same with the open section @id resolved into @s (-ENOENT when there
+ * is none). */
+#define IN_SECTION(c, s, id, expr)                                                                 \
+	IN_CTX(c, awe__enter, ({                                                                   \
+		       struct awe__section *s = awe__section_find(c, id);                          \
+		       s ? (long)(expr) : -ENOENT;                                                 \
+	       }))
+
+int awe_init(unsigned int flags)
+{
+	if (flags & ~(unsigned int)AWE_INIT_UNLOCKED)
+		return (int)ret(-EINVAL);
+	return (int)ret(awe__start(flags));
+}
+
+static long alloc_check(awe_frame_t *frames, int node)
+{
+	if (!frames)
+		return -EFAULT;
+	if (node < -1 || (node >= 0 && !awe__node_online(node)))
+		return -EINVAL;
+	return 0;
+}
+
+ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node)
+{
+	long r = count ? alloc_check(frames, node) : 0;
+
+	if (!r && count)
+		r = IN_CTX(c, awe__enter, awe__frames_alloc(c, NULL, frames, count, node));
+	return ret(r);
+}
+
+ssize_t awe_alloc(awe_frame_t *frames, size_t count)
+{
+	return awe_alloc_node(frames, count, -1);
+}
+
+ssize_t awe_section_alloc(awe_section_t section, awe_frame_t *frames, size_t count)
+{
+	long r = count ? alloc_check(frames, -1) : 0;
+
+	if (!r && count)
+		r = IN_SECTION(c, s, section, awe__frames_alloc(c, s, frames, count, -1));
+	return ret(r);
+}
+
+static long free_check(const awe_frame_t *frames, size_t count, size_t *freed)
+{
+	if (freed && !awe__ptr_ok(freed, 1, sizeof(*freed)))
+		return -EFAULT;
+	if (freed)
+		*freed = 0;
+	if (count == 0)
+		return -EINVAL;
+	if (!frames || !awe__ptr_ok(frames, count, sizeof(*frames)))
+		return -EFAULT;
+	return 0;
+}
+
+int awe_free(const awe_frame_t *frames, size_t count, size_t *freed)
+{
+	long r = free_check(frames, count, freed);
+
+	if (!r)
+		r = IN_CTX(c, awe__enter, awe__frames_free(c, NULL, frames, count, freed));
+	return (int)ret(r);
+}
+
+int awe_section_free(awe_section_t section, const awe_frame_t *frames, size_t count, size_t *freed)
+{
+	long r = free_check(frames, count, freed);
+
+	if (!r)
+		r = IN_SECTION(c, s, section, awe__frames_free(c, s, frames, count, freed));
+	return (int)ret(r);
+}
+
+/* The alignment AWE_WINDOW_ALIGN() asks for, 0 for none; SIZE_MAX when it
+ * is more than any address space. */
+static size_t window_align(unsigned int flags)
+{
+	unsigned int k = (flags & AWE_WINDOW_ALIGN_MASK) >> AWE_WINDOW_ALIGN_SHIFT;
+
+	return !k ? 0 : k >= 8 * sizeof(size_t) - 1 ? SIZE_MAX : (size_t)1 << k;
+}
+
+static long window_check(size_t size, void *hint, unsigned int flags, void **base)
+{
+	size_t align = window_align(flags);
+
+	if (!awe__ptr_ok(base, 1, sizeof(*base)))
+		return -EFAULT;
+	if (size == 0 || (flags & ~(unsigned int)(AWE_WINDOW_FIXED | AWE_WINDOW_ALIGN_MASK)) ||
+	    ((flags & AWE_WINDOW_FIXED) && !hint) || align == SIZE_MAX ||
+	    ((flags & AWE_WINDOW_FIXED) && align && ((uintptr_t)hint & (align - 1))))
+		return -EINVAL;
+	return 0;
+}
+
+/* A window; one the kernel would not let be locked gets a second try after
+ * the engine gives back spare locked room (engine.h trim()). */
+static long window_create(struct awe__ctx *c, struct awe__section *s, size_t size, void *hint,
+			  unsigned int flags, void **base)
+{
+	struct awe__eng *e = s ? &s->eng : &c->eng;
+	bool fixed = flags & AWE_WINDOW_FIXED;
+	size_t align = window_align(flags);
+	int r = awe__window_create(c, s, size, hint, align, fixed, base);
+
+	if (r == -EPERM && awe__frames_trim(c, e, true))
+		r = awe__window_create(c, s, size, hint, align, fixed, base);
+	return r;
+}
+
+int awe_window_create(size_t size, void *hint, unsigned int flags, void **base)
+{
+	long r = window_check(size, hint, flags, base);
+
+	if (!r)
+		r = IN_CTX(c, awe__enter, window_create(c, NULL, size, hint, flags, base));
+	return (int)ret(r);
+}
+
+int awe_section_window_create(awe_section_t section, size_t size, void *hint, unsigned int flags,
+			      void **base)
+{
+	long r = window_check(size, hint, flags, base);
+
+	if (!r)
+		r = IN_SECTION(c, s, section, window_create(c, s, size, hint, flags, base));
+	return (int)ret(r);
+}
+
+/* Take every frame off the window at @base, release it, and let a closed
+ * section go with its last window. */
+static int window_destroy(struct awe__ctx *c, uintptr_t base)
+{
+	struct awe__window *w = awe__window_find(c, base);
+	struct awe__section *s;
+	int r;
+
+	if (!w || w->ew.base != base)
+		return -EINVAL;
+	r = awe__unmap_window(c, w);
+	if (r)
+		return r;
+	s = w->sec;
+	awe__window_remove(c, w);
+	if (s)
+		awe__section_window_gone(c, s);
+	return 0;
+}
+
+int awe_window_destroy(void *base)
+{
+	return (int)ret(IN_CTX(c, awe__enter, window_destroy(c, (uintptr_t)base)));
+}
+
+int awe_map(void *addr, size_t count, const awe_frame_t *frames)
+{
+	struct awe__req q = {.va = (uintptr_t)addr, .count = count, .frames = frames};
+
+	if (count == 0)
+		return 0;
+	if (!addr)
+		return (int)ret(-EFAULT);
+	return (int)ret(IN_CTX(c, awe__enter_map, awe__map(c, &q)));
+}
+
+AWE__HOT int awe_map_scatter(void *const *addrs, size_t count, const awe_frame_t *frames)
+{
+	struct awe__req q = {.addrs = addrs, .count = count, .frames = frames};
+
+	if (count == 0)
+		return 0;
+	/* 2^32 addresses would be 32 GiB of them; the ops' seq is 32 bits. */
+	if (count > UINT32_MAX)
+		return (int)ret(-EINVAL);
+	return (int)ret(IN_CTX(c, awe__enter_map, awe__map_scatter(c, &q)));
+}
+
+int awe_protect(void *addr, size_t count, int prot, int *old)
+{
+	struct awe__req q = {.va = (uintptr_t)addr, .count = count, .prot = prot};
+	long r;
+
+	if (prot != AWE_PROT_NONE && prot != AWE_PROT_READ && prot != AWE_PROT_READWRITE)
+		return (int)ret(-EINVAL);
+	if (count == 0)
+		return 0;
+	if (!addr || (old && !awe__ptr_ok(old, 1, sizeof(*old))))
+		return (int)ret(-EFAULT);
+	r = IN_CTX(c, awe__enter, awe__protect(c, &q));
+	/* Reported only on success: a failed call leaves everything alone. */
+	if (!r && old)
+		*old = q.first;
+	return (int)ret(r);
+}
+
+static int query(struct awe__ctx *c, uintptr_t va, struct awe_page_info *info)
+{
+	struct awe__window *w = awe__window_find(c, va);
+	size_t s;
+	uint32_t k;
+
+	if (!w)
+		return -EINVAL;
+	s = awe__slot_of(c, w, va);
+	k = w->slot[s];
+	info->frame = k ? awe__frame_number(c, k - 1) : 0;
+	info->prot = k ? awe__slot_prot(c, w, s) : AWE_PROT_NONE;
+	info->window = (void *)w->ew.base;
+	info->window_size = w->ew.npages << c->page_shift;
+	return 0;
+}
+
+int awe_query(const void *addr, struct awe_page_info *info)
+{
+	if (!awe__ptr_ok(info, 1, sizeof(*info)))
+		return (int)ret(-EFAULT);
+	return (int)ret(IN_CTX(c, awe__enter, query(c, (uintptr_t)addr, info)));
+}
+
+/* Under the lock: the table may move as soon as it is let go. A section
+ * frame may be at several addresses: awe_query() tells. */
+static int frame_addr(struct awe__ctx *c, awe_frame_t frame, void **addr)
+{
+	struct awe__frame *f = awe__frame_get(c, frame, NULL);
+
+	if (!f)
+		return -ENOENT;
+	if (f->sec)
+		return -EINVAL;
+	*addr = (void *)awe__frame_va(c, f);
+	return 0;
+}
+
+int awe_frame_addr(awe_frame_t frame, void **addr)
+{
+	long r;
+
+	if (!awe__ptr_ok(addr, 1, sizeof(*addr)))
+		return (int)ret(-EFAULT);
+	r = IN_CTX(c, awe__enter, frame_addr(c, frame, addr));
+	awe__hook(AWE__HOOK_FRAME_ADDR);
+	return (int)ret(r);
+}
+
+int awe_section_create(unsigned int flags, awe_section_t *section)
+{
+	if (!awe__ptr_ok(section, 1, sizeof(*section)))
+		return (int)ret(-EFAULT);
+	if (flags)
+		return (int)ret(-EINVAL);
+	return (int)ret(IN_CTX(c, awe__enter, awe__section_create(c, section)));
+}
+
+int awe_section_close(awe_section_t section)
+{
+	return (int)ret(IN_SECTION(c, s, section, (awe__section_close(c, s), 0)));
+}
+
+static int stats(struct awe__ctx *c, struct awe_stats *st)
+{
+	awe__hook(AWE__HOOK_STATS);
+	memset(st, 0, sizeof(*st));
+	st->frames_allocated = c->allocated;
+	st->frames_mapped = c->mapped;
+	st->windows = c->nwin;
+	st->window_bytes = c->window_bytes;
+	st->memlock_limit = awe__memlock_limit();
+	st->engine = c->eng.ops->name;
+	st->engine_reason = c->engine_reason;
+	st->locked = c->locked;
+	/* The memfd engine's budget is process-wide: any memfd instance tells
+	 * it, and it reads the limit again as it counts. */
+	awe__max_map_count(&st->max_map_count);
+	c->eng.ops->stats(c->eng.data, st);
+	if (c->eng.ops != &awe__engine_memfd && c->nsec) {
+		struct awe_stats sec = {0};
+
+		c->sec[0]->eng.ops->stats(c->sec[0]->eng.data, &sec);
+		st->max_map_count = sec.max_map_count;
+		st->vmas_worst = sec.vmas_worst;
+	}
+	return 0;
+}
+
+int awe_stats(struct awe_stats *st)
+{
+	if (!awe__ptr_ok(st, 1, sizeof(*st)))
+		return (int)ret(-EFAULT);
+	return (int)ret(IN_CTX(c, awe__enter, stats(c, st)));
+}
+
+size_t awe_page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}

@@ -1,0 +1,796 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The UFFDIO_MOVE engine's map, unmap and protect: requests become moves
+ * between window slots and parking, logged as they happen so that a call
+ * the kernel fails part of the way is rolled back, checked, and reported
+ * exactly (engine.h). Small calls and whole ranges have paths of their own;
+ * both may leave their kernel moves to a job the core runs without its
+ * lock.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "uffd.h"
+
+enum { ACT_MOVE, ACT_WP, ACT_UNWP };
+
+struct act {
+	int type;
+	uintptr_t dst, src; /* ACT_WP/ACT_UNWP use dst only */
+	size_t len;	    /* bytes */
+	bool reserved;	    /* dst is parking reserved by this call */
+};
+
+struct plan {
+	struct uffd *u;
+	struct act *log;
+	size_t nlog, cap;
+	size_t spare; /* parking slots bulk moves may spend on holes */
+	size_t nout;  /* ops taking a page off its slot */
+	size_t nin;   /* ops putting a parked page on its slot */
+	size_t nfix;  /* ops whose frames change home other than by going out */
+	struct act small_log[8];
+};
+
+/* A job (engine.h): a single page, or a range. */
+struct ujob {
+	bool range;
+	/* single page */
+	struct awe__op *o;
+	uintptr_t dst, src;
+	/* range */
+	struct awe__ewin *w;
+	uintptr_t va;
+	uint64_t *home;
+	size_t n;
+	bool in;
+	size_t stop, done; /* move(): the log entry it stopped at, bytes of it */
+	struct plan p;
+};
+_Static_assert(sizeof(struct ujob) <= sizeof(struct awe__job), "struct awe__job is too small");
+_Static_assert(_Alignof(struct ujob) <= _Alignof(struct awe__job), "struct awe__job misaligned");
+
+static uintptr_t *aside_of(struct uffd *u, const struct awe__op *o)
+{
+	return &uwin_of(o->win)->aside[slot_of(u, o->win, o->va)];
+}
+
+/* Where the page that op @o brings in is parked. */
+static uintptr_t in_src(struct uffd *u, const struct awe__op *o)
+{
+	if (o->old == o->new)
+		return *aside_of(u, o);
+	return (uintptr_t)o->home << u->sh;
+}
+
+/* Room for one more entry in the log, made before the action it records:
+ * an action done cannot go unrecorded for want of memory. */
+static int log_room(struct plan *p)
+{
+	if (p->nlog == p->cap) {
+		size_t cap = p->cap * 2;
+		struct act *l = AWE__INJECT(fail_alloc)	 ? NULL
+				: p->log == p->small_log ? malloc(cap * sizeof(*l))
+							 : realloc(p->log, cap * sizeof(*l));
+
+		if (!l)
+			return -ENOMEM;
+		if (p->log == p->small_log)
+			memcpy(l, p->small_log, sizeof(p->small_log));
+		p->log = l;
+		p->cap = cap;
+	}
+	return 0;
+}
+
+/* Undo one logged action; the bytes from its start that are back. */
+static size_t undo(struct plan *p, const struct act *a)
+{
+	size_t back = 0;
+
+	if (AWE__INJECT_STICKY(fail_undo))
+		return 0;
+	if (a->type == ACT_MOVE)
+		awe__uffd_move(p->u, a->src, a->dst, a->len, true, &back);
+	else if (!awe__uffd_wp(p->u, a->dst, a->len, a->type == ACT_UNWP))
+		back = a->len;
+	return back;
+}
+
+/* Undo the logged actions, newest first, checking each: the kernel may
+ * refuse to put a page back (EBUSY when something pinned it since it
+ * moved, EAGAIN after the retries). What came back gives back its reserved
+ * parking; an action that did not come back entirely keeps in the log the
+ * part that stays done. Returns whether everything came back. */
+static bool rollback(struct plan *p)
+{
+	unsigned int sh = p->u->sh;
+	bool whole = true;
+
+	for (size_t i = p->nlog; i-- > 0;) {
+		struct act *a = &p->log[i];
+		size_t back = undo(p, a);
+
+		if (a->reserved && back)
+			awe__park_release(&p->u->park, a->dst, back >> sh);
+		a->src += back;
+		a->dst += back;
+		a->len -= back;
+		whole &= a->len == 0;
+	}
+	if (whole)
+		p->nlog = 0;
+	return whole;
+}
+
+/* Is @va still moved by a logged action that was not undone: the source of
+ * a move out (@out), the destination of a move in, or (@wp) a
+ * write-protection change? */
+static bool still_done(const struct plan *p, uintptr_t va, bool out, bool wp)
+{
+	for (size_t i = 0; i < p->nlog; i++) {
+		const struct act *a = &p->log[i];
+		uintptr_t at = out ? a->src : a->dst;
+
+		if (a->len && (a->type != ACT_MOVE) == wp && (wp || a->reserved == out) &&
+		    va - at < a->len)
+			return true;
+	}
+	return false;
+}
+
+/* Move, logging what moved even when the kernel stops part of the way. */
+static int logged_move(struct plan *p, uintptr_t dst, uintptr_t src, size_t len, bool holes,
+		       bool reserved)
+{
+	size_t done;
+	int r = log_room(p);
+
+	if (r) {
+		if (reserved)
+			awe__park_release(&p->u->park, dst, len >> p->u->sh);
+		return r;
+	}
+	r = awe__uffd_move(p->u, dst, src, len, holes, &done);
+	if (reserved && done < len)
+		awe__park_release(&p->u->park, dst + done, (len - done) >> p->u->sh);
+	if (done)
+		p->log[p->nlog++] = (struct act){ACT_MOVE, dst, src, done, reserved};
+	return r ? awe__kerr(r) : 0;
+}
+
+enum { K_OUT = 1, K_IN = 2 };
+
+/* K_OUT: op @o takes a page off its slot (an unmap or replace of a visible
+ * frame, or hiding one behind AWE_PROT_NONE). K_IN: it puts a parked page
+ * on its slot. Worked out once per call into o->kind: every phase asks. */
+static uint8_t op_kind(const struct awe__op *o)
+{
+	if (o->old == o->new) {
+		if (o->oldprot != AWE_PROT_NONE && o->newprot == AWE_PROT_NONE)
+			return K_OUT;
+		return o->oldprot == AWE_PROT_NONE && o->newprot != AWE_PROT_NONE ? K_IN : 0;
+	}
+	return (o->old && o->oldprot != AWE_PROT_NONE ? K_OUT : 0) | (o->new ? K_IN : 0);
+}
+
+static bool goes_out(const struct awe__op *o)
+{
+	return o->kind & K_OUT;
+}
+
+static bool comes_in(const struct awe__op *o)
+{
+	return o->kind & K_IN;
+}
+
+/* Can the bulk move that ends at @a carry on to @b, moving the empty slots in
+ * between along with it? One ioctl costs about as much as moving a dozen
+ * pages, so short gaps are cheaper to carry than to skip. The holes take
+ * parking slots, paid from a budget so that the pages themselves always
+ * find room. */
+static bool out_joins(struct plan *p, const struct awe__op *a, const struct awe__op *b)
+{
+	struct uffd *u = p->u;
+	size_t gap;
+
+	if (a->win != b->win)
+		return false;
+	gap = ((b->va - a->va) >> u->sh) - 1;
+	if (gap == 0)
+		return true;
+	if (gap > GAP_PAGES || gap > p->spare)
+		return false;
+	for (uintptr_t va = a->va + u->page; va < b->va; va += u->page)
+		if (present_at(u, a->win, va))
+			return false;
+	p->spare -= gap;
+	return true;
+}
+
+/* Phase 1: every page leaving its slot goes to parking, a span of slots
+ * per ioctl whatever holes the span has. */
+static int move_out(struct plan *p, const struct awe__op *ops, size_t n)
+{
+	struct uffd *u = p->u;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t first, last, pages;
+		uintptr_t s;
+
+		if (!goes_out(&ops[i])) {
+			i++;
+			continue;
+		}
+		first = last = i;
+		for (i++; i < n; i++) {
+			if (!goes_out(&ops[i]))
+				continue;
+			if (!out_joins(p, &ops[last], &ops[i]))
+				break;
+			last = i;
+		}
+		s = ops[first].va;
+		pages = ((ops[last].va - s) >> u->sh) + 1;
+		while (pages) {
+			uintptr_t dst;
+			size_t got = awe__uffd_take_run(u, pages, &dst);
+			int r;
+
+			/* Cannot happen: parking has a slot for every frame and
+			 * holes are paid from the spare budget. */
+			if (!got)
+				return -ENOMEM;
+			r = logged_move(p, dst, s, got << u->sh, true, true);
+			if (r)
+				return r;
+			s += got << u->sh;
+			pages -= got;
+		}
+	}
+	return 0;
+}
+
+/* Phase 2: parked pages go to their slots; slots and sources both
+ * consecutive move in one ioctl, which is the common "map what I allocated"
+ * and "remap what I unmapped" case. */
+static int move_in(struct plan *p, const struct awe__op *ops, size_t n)
+{
+	struct uffd *u = p->u;
+	size_t i = 0, j;
+
+	while (i < n) {
+		const struct awe__arena *a;
+		uintptr_t src, end;
+		int r;
+
+		if (!comes_in(&ops[i])) {
+			i++;
+			continue;
+		}
+		/* One move cannot span two arenas (two VMAs, maybe not adjacent). */
+		src = in_src(u, &ops[i]);
+		a = awe__park_arena(&p->u->park, src);
+		end = a ? a->base + (a->npages << u->sh) : src + u->page;
+		for (j = i + 1; j < n && comes_in(&ops[j]) && ops[j].win == ops[i].win; j++) {
+			uintptr_t d = (j - i) << u->sh;
+
+			if (ops[j].va != ops[i].va + d || in_src(u, &ops[j]) != src + d ||
+			    src + d >= end)
+				break;
+		}
+		r = logged_move(p, ops[i].va, src, (j - i) << u->sh, false, false);
+		if (r)
+			return r;
+		i = j;
+	}
+	return 0;
+}
+
+/* +1: write-protect, -1: lift it, 0: nothing. Read-only is the uffd
+ * write-protect bit rather than mprotect, which would split the window's VMA
+ * and leave it unfit for moves. */
+static int wp_change(const struct awe__op *o)
+{
+	if (o->old != o->new || o->oldprot == o->newprot)
+		return 0;
+	if (o->newprot == AWE_PROT_READ)
+		return 1;
+	return o->oldprot == AWE_PROT_READ && o->newprot == AWE_PROT_READWRITE ? -1 : 0;
+}
+
+/* Phase 3: read-only on and off, a run of slots per ioctl. */
+static int protect(struct plan *p, const struct awe__op *ops, size_t n)
+{
+	struct uffd *u = p->u;
+	size_t i = 0, j;
+
+	while (i < n) {
+		int w = wp_change(&ops[i]), r;
+
+		if (!w) {
+			i++;
+			continue;
+		}
+		for (j = i + 1; j < n && wp_change(&ops[j]) == w && ops[j].win == ops[i].win &&
+				ops[j].va == ops[i].va + ((j - i) << u->sh);
+		     j++)
+			;
+		r = log_room(p);
+		if (r)
+			return r;
+		/* Logged even when refused: the kernel may have changed part of
+		 * the range, and undoing what did not change is harmless. */
+		p->log[p->nlog++] = (struct act){w > 0 ? ACT_WP : ACT_UNWP, ops[i].va, 0,
+						 (j - i) << u->sh, false};
+		r = awe__uffd_wp(p->u, ops[i].va, (j - i) << u->sh, w > 0);
+		if (r)
+			return awe__kerr(r);
+		i = j;
+	}
+	return 0;
+}
+
+/* Consecutive parking slots gathered into one release. */
+struct span {
+	uintptr_t start;
+	size_t n;
+};
+
+static void span_add(struct awe__park *park, struct span *s, uintptr_t at, size_t page)
+{
+	if (s->n && at == s->start + s->n * page) {
+		s->n++;
+		return;
+	}
+	if (s->n)
+		awe__park_release(park, s->start, s->n);
+	s->start = at;
+	s->n = 1;
+}
+
+/* Bulk moves out reserved whole spans of parking: record where each page
+ * went, and give back the slots of the holes the spans carried along. The
+ * log and the ops are both in address order. */
+static void settle_out(struct plan *p, struct awe__op *ops, size_t n)
+{
+	struct uffd *u = p->u;
+	struct awe__park *park = &u->park;
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->nlog; i++) {
+		const struct act *a = &p->log[i];
+		uintptr_t next, at;
+
+		if (!a->reserved)
+			continue;
+		next = a->dst;
+		for (; k < n && ops[k].va < a->src + a->len; k++) {
+			struct awe__op *o = &ops[k];
+
+			if (o->va < a->src || !goes_out(o))
+				continue;
+			at = a->dst + (o->va - a->src);
+			if (at > next)
+				awe__park_release(park, next, (at - next) >> u->sh);
+			next = at + u->page;
+			if (o->old == o->new)
+				*aside_of(u, o) = at;
+			else
+				o->home = at >> u->sh;
+		}
+		if (a->dst + a->len > next)
+			awe__park_release(park, next, (a->dst + a->len - next) >> u->sh);
+	}
+}
+
+/* Everything moved: record where each page is now. The parking a page came
+ * in from is read before settle_out() writes where a page went out to: a
+ * replace does both in one op. */
+static void settle(struct plan *p, struct awe__op *ops, size_t n)
+{
+	struct uffd *u = p->u;
+	struct awe__park *park = &u->park;
+	struct span rel = {0, 0};
+
+	for (size_t i = 0; (p->nfix || p->nin) && i < n; i++) {
+		struct awe__op *o = &ops[i];
+
+		if (comes_in(o)) {
+			span_add(park, &rel, in_src(u, o), u->page);
+			if (o->old == o->new)
+				*aside_of(u, o) = 0; /* shown again */
+		}
+		/* A hidden frame leaves its window: its page is parked already. */
+		if (o->old != o->new && o->old && !goes_out(o)) {
+			o->home = *aside_of(u, o) >> u->sh;
+			*aside_of(u, o) = 0;
+		}
+	}
+	if (rel.n)
+		awe__park_release(park, rel.start, rel.n);
+	if (p->nout)
+		settle_out(p, ops, n);
+	for (size_t i = 0; i < n; i++)
+		set_present(u, ops[i].win, ops[i].va, ops[i].new &&ops[i].newprot != AWE_PROT_NONE);
+}
+
+/*
+ * After a failure: where the rollback left things. Each op is back as it
+ * was, still done, or, for a replace whose new page had not come in,
+ * emptied (its old page went to parking). A read-only page that went out
+ * and came back gets its write-protection again, or stays read-write. The
+ * ops are rewritten to what holds, so that the core records exactly that,
+ * and the pages are recorded where they are. Returns whether everything is
+ * as before the call (the failure was clean).
+ */
+static bool settle_failed(struct plan *p, struct awe__op *ops, size_t n, bool whole)
+{
+	struct uffd *u = p->u;
+	size_t out = 0, in = 0, fix = 0;
+	bool clean = true;
+
+	for (size_t i = 0; i < n; i++) {
+		struct awe__op *o = &ops[i];
+		bool gone = !whole && goes_out(o) && still_done(p, o->va, true, false);
+		bool came = !whole && comes_in(o) && still_done(p, o->va, false, false);
+		bool after = o->old == o->new && !whole &&wp_change(o) &&
+			     still_done(p, o->va, false, true);
+
+		if (o->old == o->new)
+			after |= goes_out(o) ? gone : came;
+		else
+			after = came;
+		if (!after && !gone) {
+			o->new = o->old;
+			o->newprot = o->oldprot;
+			if (goes_out(o) && o->oldprot == AWE_PROT_READ &&
+			    (AWE__INJECT_STICKY(fail_undo) ||
+			     awe__uffd_wp(u, o->va, u->page, true)))
+				o->newprot = AWE_PROT_READWRITE;
+		} else if (!after) {
+			o->new = 0; /* emptied: its old page is parked */
+			o->newprot = 0;
+		}
+		clean &= o->old == o->new && o->newprot == o->oldprot;
+		o->kind = op_kind(o);
+		out += goes_out(o);
+		in += comes_in(o);
+		fix += o->old != o->new && (o->new || !goes_out(o));
+	}
+	if (clean)
+		return true;
+	p->nout = out;
+	p->nin = in;
+	p->nfix = fix;
+	settle(p, ops, n);
+	return false;
+}
+
+/* A window about to show a page read-only must be registered for
+ * write-protection first (see setup_range), before anything changes. */
+static int need_wp(struct uffd *u, const struct awe__op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct awe__ewin *w = ops[i].win;
+		int r;
+
+		if (uwin_of(w)->wp || wp_change(&ops[i]) <= 0)
+			continue;
+		r = awe__uffd_register(u, w->base, w->npages << u->sh, true);
+		if (r)
+			return awe__kerr(r);
+		uwin_of(w)->wp = true;
+	}
+	return 0;
+}
+
+/* A frame about to be hidden needs its window's aside table: allocate it
+ * before anything moves, so that failing to is a clean failure. */
+static int need_aside(const struct awe__op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct uwin *uw = uwin_of(ops[i].win);
+
+		if (ops[i].old != ops[i].new || !goes_out(&ops[i]) || uw->aside)
+			continue;
+		uw->aside = AWE__INJECT(fail_alloc)
+				    ? NULL
+				    : calloc(ops[i].win->npages, sizeof(*uw->aside));
+		if (!uw->aside)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* apply_one() after its move: record it, or give back what it took. */
+static int one_done(struct uffd *u, struct awe__op *o, uintptr_t dst, uintptr_t src, int r)
+{
+	if (r) {
+		if (!o->new)
+			awe__park_put_one(&u->park, dst);
+		return awe__kerr(r);
+	}
+	if (o->new)
+		awe__park_put_one(&u->park, src);
+	else
+		o->home = dst >> u->sh;
+	set_present(u, o->win, o->va, o->new != 0);
+	return 0;
+}
+
+/* One page into an empty slot, or one visible page off its slot: the
+ * scatter call of emulators and caches, where fixed costs are the cost.
+ * A single move either happens or not, so there is nothing to roll back. */
+AWE__HOT static int apply_one(struct uffd *u, struct awe__op *o, struct awe__job *job)
+{
+	uintptr_t src, dst;
+	size_t done;
+
+	if (o->new) {
+		src = (uintptr_t)o->home << u->sh;
+		dst = o->va;
+	} else if (!awe__park_take_one(&u->park, &dst)) {
+		return -ENOMEM; /* cannot happen: parking has a slot per frame */
+	} else {
+		src = o->va;
+	}
+	if (job) {
+		struct ujob *j = (struct ujob *)job;
+
+		j->range = false;
+		j->o = o;
+		j->dst = dst;
+		j->src = src;
+		return AWE__LATER;
+	}
+	return one_done(u, o, dst, src, awe__uffd_move(u, dst, src, u->page, false, &done));
+}
+
+static void plan_start(struct plan *p, struct uffd *u)
+{
+	p->u = u;
+	p->nlog = 0;
+	/* Small calls, the common case, stay off the heap. */
+	p->log = p->small_log;
+	p->cap = sizeof(p->small_log) / sizeof(p->small_log[0]);
+}
+
+static void plan_end(struct plan *p)
+{
+	if (p->log != p->small_log)
+		free(p->log);
+}
+
+/* The range path after a rollback the kernel refused in part: the pages
+ * that did not come back are where the log says. In, such a page is at its
+ * slot and its parking slot is free; out, it is in the parking its move
+ * reserved. home[] says which moved (engine.h). */
+static void range_settle_failed(struct plan *p, struct awe__ewin *w, uintptr_t va, uint64_t *home,
+				bool in)
+{
+	struct uffd *u = p->u;
+	unsigned int sh = u->sh;
+
+	for (size_t l = 0; l < p->nlog; l++) {
+		const struct act *a = &p->log[l];
+
+		for (size_t m = 0; m < a->len >> sh; m++) {
+			uintptr_t slot = (in ? a->dst : a->src) + (m << sh);
+			uint64_t *h = &home[(slot - va) >> sh];
+
+			if (in) {
+				awe__park_release(&u->park, a->src + (m << sh), 1);
+				*h = slot >> sh;
+			} else {
+				*h = (a->dst >> sh) + m;
+			}
+			set_present(u, w, slot, in);
+		}
+	}
+}
+
+/* The range path after its moves (@r: how they went; @stop, @done: the log
+ * entry they stopped at and how much of it moved). */
+static int range_done(struct ujob *j, int r)
+{
+	struct plan *p = &j->p;
+	struct uffd *u = p->u;
+	unsigned int sh = u->sh;
+	size_t k = 0;
+
+	if (r) {
+		/* Keep in the log only what moved, and give back the parking
+		 * reserved for what did not; rollback() undoes the rest. */
+		for (size_t m = j->stop; m < p->nlog; m++) {
+			struct act *a = &p->log[m];
+			size_t keep = m == j->stop ? j->done : 0;
+
+			if (a->reserved && a->len > keep)
+				awe__park_release(&u->park, a->dst + keep, (a->len - keep) >> sh);
+			a->len = keep;
+		}
+		p->nlog = j->stop + 1;
+		r = awe__kerr(r);
+		if (!rollback(p)) {
+			range_settle_failed(p, j->w, j->va, j->home, j->in);
+			r = -ENOTRECOVERABLE;
+		}
+	} else if (j->in) {
+		struct span rel = {0, 0};
+
+		for (size_t i = 0; i < j->n; i++)
+			span_add(&u->park, &rel, (uintptr_t)j->home[i] << sh, u->page);
+		if (rel.n)
+			awe__park_release(&u->park, rel.start, rel.n);
+	} else {
+		/* The log holds the parking runs, in the range's order. */
+		for (size_t l = 0; l < p->nlog; l++)
+			for (size_t m = 0; m < p->log[l].len >> sh; m++)
+				j->home[k++] = (p->log[l].dst >> sh) + m;
+	}
+	if (!r)
+		for (size_t i = 0; i < j->n; i++)
+			set_present(u, j->w, j->va + (i << sh), j->in);
+	plan_end(p);
+	return r;
+}
+
+/* The range's moves, in log order. */
+static int range_move(struct ujob *j)
+{
+	struct plan *p = &j->p;
+	int r = 0;
+
+	for (j->stop = 0; j->stop < p->nlog; j->stop++) {
+		const struct act *a = &p->log[j->stop];
+
+		r = awe__uffd_move(p->u, a->dst, a->src, a->len, false, &j->done);
+		if (r)
+			break;
+	}
+	return r;
+}
+
+/* The range path (engine.h). In: each run of pages parked at consecutive
+ * slots of one arena moves in one ioctl, as move_in() would; out: the range
+ * goes to as few parking runs as parking has. The runs are planned here,
+ * under the core's lock; with a job, the core runs the moves without it. */
+int awe__uffd_move_range(void *e, struct awe__ewin *w, uintptr_t va, uint64_t *home, size_t n,
+			 bool in, struct awe__job *job)
+{
+	struct uffd *u = e;
+	struct ujob own, *j = job ? (struct ujob *)job : &own;
+	struct plan *p = &j->p;
+	unsigned int sh = u->sh;
+	size_t i, k;
+	int r = 0;
+
+	plan_start(p, u);
+	for (i = 0; !r && i < n; i = k) {
+		struct act a = {ACT_MOVE, 0, 0, 0, !in};
+		const struct awe__arena *ar;
+		uintptr_t end;
+
+		if (!in) {
+			k = i + awe__uffd_take_run(u, n - i, &a.dst);
+			a.src = va + (i << sh);
+			/* Cannot fail: parking has a slot for every frame. */
+			if (k == i) {
+				r = -ENOMEM;
+				break;
+			}
+		} else {
+			a.dst = va + (i << sh);
+			a.src = (uintptr_t)home[i] << sh;
+			ar = awe__park_arena(&u->park, a.src);
+			end = ar ? ar->base + (ar->npages << sh) : a.src + u->page;
+			for (k = i + 1; k < n; k++) {
+				uintptr_t next = a.src + ((k - i) << sh);
+
+				if (next >= end || ((uintptr_t)home[k] << sh) != next)
+					break;
+			}
+		}
+		a.len = (k - i) << sh;
+		r = log_room(p);
+		if (r && a.reserved)
+			awe__park_release(&u->park, a.dst, k - i);
+		if (!r)
+			p->log[p->nlog++] = a;
+	}
+	if (r) {
+		/* Nothing moved yet: give back what was reserved, and nothing
+		 * to undo (undoing moves that never happened would move pages
+		 * that are not ours to move). */
+		for (size_t l = 0; l < p->nlog; l++)
+			if (p->log[l].reserved)
+				awe__park_release(&u->park, p->log[l].dst, p->log[l].len >> sh);
+		plan_end(p);
+		return r;
+	}
+	j->range = true;
+	j->w = w;
+	j->va = va;
+	j->home = home;
+	j->n = n;
+	j->in = in;
+	if (job)
+		return AWE__LATER;
+	return range_done(j, range_move(j));
+}
+
+int awe__uffd_job_move(void *e, struct awe__job *job)
+{
+	struct ujob *j = (struct ujob *)job;
+	size_t done;
+
+	if (j->range)
+		return range_move(j);
+	return awe__uffd_move(e, j->dst, j->src, ((struct uffd *)e)->page, false, &done);
+}
+
+int awe__uffd_job_finish(void *e, struct awe__job *job, int moved)
+{
+	struct ujob *j = (struct ujob *)job;
+
+	if (j->range)
+		return range_done(j, moved);
+	return one_done(e, j->o, j->dst, j->src, moved);
+}
+
+/* Everything else, all-or-nothing through the move log, under the core's
+ * lock. Not inlined: its frame is half a kilobyte of stack that apply_one()
+ * should not touch. */
+static __attribute__((noinline)) int apply_many(struct uffd *u, struct awe__op *ops, size_t n)
+{
+	struct plan p; /* not cleared: the small log is written before read */
+	size_t out = 0, in = 0, wp = 0, fix = 0;
+	int r;
+
+	/* Most calls only map or only unmap: skip the phases with nothing to
+	 * do, which for a 512-page sweep is most of the bookkeeping. */
+	for (size_t i = 0; i < n; i++) {
+		uint8_t k = ops[i].kind = op_kind(&ops[i]);
+		bool o = k & K_OUT;
+
+		out += o;
+		in += (k & K_IN) != 0;
+		wp += ops[i].old == ops[i].new;
+		fix += ops[i].old != ops[i].new && (ops[i].new || !o);
+	}
+	plan_start(&p, u);
+	p.nout = out;
+	p.nfix = fix;
+	p.nin = in;
+	/* Parking holds a slot for every frame (uffd_alloc sees to it), so at
+	 * least as many are free as there are visible frames to take out. */
+	p.spare = awe__park_free(&u->park) > out ? awe__park_free(&u->park) - out : 0;
+	r = wp ? need_aside(ops, n) : 0;
+	if (!r && wp)
+		r = need_wp(u, ops, n);
+	if (r)
+		goto out;
+	if (out)
+		r = move_out(&p, ops, n);
+	if (!r && in)
+		r = move_in(&p, ops, n);
+	if (!r && wp)
+		r = protect(&p, ops, n);
+	if (!r)
+		settle(&p, ops, n);
+	else if (!settle_failed(&p, ops, n, rollback(&p)))
+		r = -ENOTRECOVERABLE;
+out:
+	plan_end(&p);
+	return r;
+}
+
+AWE__HOT int awe__uffd_apply(void *e, struct awe__op *ops, size_t n, struct awe__job *job)
+{
+	if (n == 1 && (ops->old == 0 || ops->new == 0) && ops->oldprot != AWE_PROT_READ &&
+	    op_kind(ops) != 0 && ops->old != ops->new)
+		return apply_one(e, ops, job);
+	return apply_many(e, ops, n);
+}

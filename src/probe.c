@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * awe_probe(): what libawe would find here, asked without starting it. The
+ * Win32 layer's privilege check, awe-info and awe-bench ask this instead
+ * of reading the machine themselves.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "sysfacts.h"
+
+static __thread char why[200];
+
+/* Start the engine awe_init() would pick, note it, and stop it again. */
+static void try_engine(struct awe_probe *p, const struct awe__eng_conf *conf)
+{
+	const struct awe__engine *ops = NULL;
+	void *e;
+	int r = awe__engine_select(conf, &ops, &e, why, sizeof(why));
+
+	if (r == 0) {
+		p->engine = ops->name;
+		ops->fini(e, false);
+	} else {
+		p->engine_error = r;
+		snprintf(why, sizeof(why), "%s", awe_strerror(r));
+	}
+	p->engine_reason = why;
+}
+
+static int probe(struct awe_probe *p, struct awe__ctx *c)
+{
+	struct awe__eng_conf conf = {
+		.page = (size_t)sysconf(_SC_PAGESIZE),
+		.memlock_limit = awe__memlock_limit(),
+	};
+
+	memset(p, 0, sizeof(*p));
+	conf.page_shift = (unsigned int)__builtin_ctzl(conf.page);
+	conf.locked = !(awe__env_flags() & AWE_INIT_UNLOCKED);
+	if (c) {
+		p->started = 1;
+		p->engine = c->eng.ops->name;
+		p->engine_reason = c->engine_reason;
+		conf.locked = c->locked;
+	} else {
+		try_engine(p, &conf);
+	}
+	p->locked = conf.locked;
+	p->cap_ipc_lock = awe__cap_ipc_lock();
+	p->memlock_limit = conf.memlock_limit;
+	p->memlock_room = awe__memlock_room(conf.memlock_limit);
+	awe__mem_available(&p->mem_available);
+	awe__max_map_count(&p->max_map_count);
+	p->page_size = conf.page;
+	return 0;
+}
+
+int awe_probe(struct awe_probe *p)
+{
+	struct awe__ctx *c;
+	int r;
+
+	if (!awe__ptr_ok(p, 1, sizeof(*p))) {
+		errno = EFAULT;
+		return -EFAULT;
+	}
+	r = awe__enter_bare(&c);
+	if (r) {
+		errno = -r;
+		return r;
+	}
+	r = probe(p, c);
+	awe__leave();
+	return r;
+}
