@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/*
+ * awe-bench's command line: the usage text, the options and their checks,
+ * and the defaults that fill in what the options left open (those that
+ * depend on --quick, the machine's CPUs and its page size).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <awe.h>
+
+#include "bench.h"
+#include "run.h"
+
+static const char *const extras[] = {"maxmap", "memory", "churn"};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: awe-bench [options]\n"
+		"Measure libawe (native and Win32 API) against a memfd remapper, the bare\n"
+		"UFFDIO_MOVE floor and a copy window.\n"
+		"\n"
+		"  --quick           smoke run: smallest size, few iterations (a few seconds)\n"
+		"  --sizes LIST      sizes of frames, e.g. 4M,64M,1G,4G (the default)\n"
+		"  --threads N       threads of the N-thread mode (default: CPUs, at least 2)\n"
+		"  --workload LIST   of scatter,sweep,batch64,replace,alloc,maxmap,memory,churn\n"
+		"  --contender LIST  of awe,win32,memfd,raw,copy\n"
+		"  --rounds N        rounds per case (default 5, quick 1): all contenders are set\n"
+		"                    up at once and take turns, a round each, case by case; a\n"
+		"                    ratio is the median over rounds of the rounds' ratios\n"
+		"                    (where they do not fit in memory together, they run one\n"
+		"                    after another and a ratio is of overall medians)\n"
+		"  --reps N          timed repetitions per case and round (default 3)\n"
+		"  --rep-ms MS       duration of one repetition (default 30)\n"
+		"  --churn-ops N     single-page operations of the churn run (default 10000000)\n"
+		"  --maxmap N        mappings the mapping-count run attempts (default 1000000)\n"
+		"  --memfd-populate  memfd maps with MAP_POPULATE instead of faulting on touch\n"
+		"  --json            print JSON instead of tables\n"
+		"  --markdown        print the summary tables in Markdown (for README.md)\n"
+		"  --plot FILE       also write a chart of ns/page, FILE.png or FILE.svg (gnuplot)\n"
+		"  --json-out FILE   also write the JSON report to FILE\n"
+		"  --markdown-out FILE  also write the Markdown tables to FILE\n"
+		"  --quiet           no progress lines on stderr\n"
+		"  --help            this text\n");
+}
+
+static bool parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || v == 0)
+		return false;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (*end == 'i' && end[1] == 'B')
+		end += 2;
+	else if (*end == 'B')
+		end++;
+	if (*end)
+		return false;
+	*out = (size_t)v;
+	return true;
+}
+
+static bool parse_sizes(const char *list, struct config *cf)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	cf->nsizes = 0;
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (cf->nsizes == ARRAY_SIZE(cf->sizes) || !parse_size(tok, &cf->sizes[cf->nsizes]))
+			return false;
+		cf->nsizes++;
+	}
+	return cf->nsizes > 0;
+}
+
+/* Whether @name is in the comma-separated @list (NULL: everything is). */
+bool listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!list)
+		return true;
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p += len + (p[len] == ',');
+	}
+	return false;
+}
+
+static bool known_names(const char *list, bool workloads_too)
+{
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		bool ok = false;
+
+		for (size_t i = 0; !workloads_too && i < ARRAY_SIZE(all_contenders); i++)
+			ok |= strlen(all_contenders[i]->name) == len &&
+			      strncmp(p, all_contenders[i]->name, len) == 0;
+		for (size_t i = 0; workloads_too && i < nworkloads; i++)
+			ok |= strlen(workloads[i]->name) == len &&
+			      strncmp(p, workloads[i]->name, len) == 0;
+		for (size_t i = 0; workloads_too && i < ARRAY_SIZE(extras); i++)
+			ok |= strlen(extras[i]) == len && strncmp(p, extras[i], len) == 0;
+		if (!ok) {
+			fprintf(stderr, "awe-bench: unknown %s '%.*s'\n",
+				workloads_too ? "workload" : "contender", (int)len, p);
+			return false;
+		}
+		p += len + (p[len] == ',');
+	}
+	return true;
+}
+
+int parse_args(int argc, char **argv, struct config *cf)
+{
+	const char *sizes = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		bool takes = true;
+		char *end;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		takes = !strcmp(a, "--sizes") || !strcmp(a, "--threads") ||
+			!strcmp(a, "--workload") || !strcmp(a, "--contender") ||
+			!strcmp(a, "--reps") || !strcmp(a, "--rounds") || !strcmp(a, "--rep-ms") ||
+			!strcmp(a, "--churn-ops") || !strcmp(a, "--maxmap") ||
+			!strcmp(a, "--plot") || !strcmp(a, "--json-out") ||
+			!strcmp(a, "--markdown-out");
+		if (takes && !v) {
+			fprintf(stderr, "awe-bench: %s needs a value\n", a);
+			return 2;
+		}
+		errno = 0;
+		if (!strcmp(a, "--quick")) {
+			opts.quick = true;
+		} else if (!strcmp(a, "--json")) {
+			cf->out = OUT_JSON;
+		} else if (!strcmp(a, "--markdown")) {
+			cf->out = OUT_MARKDOWN;
+		} else if (!strcmp(a, "--memfd-populate")) {
+			opts.memfd_populate = true;
+		} else if (!strcmp(a, "--quiet")) {
+			cf->quiet = true;
+		} else if (!strcmp(a, "--sizes")) {
+			sizes = v;
+		} else if (!strcmp(a, "--workload")) {
+			cf->workload_list = v;
+		} else if (!strcmp(a, "--contender")) {
+			cf->contender_list = v;
+		} else if (!strcmp(a, "--plot")) {
+			cf->plot = v;
+		} else if (!strcmp(a, "--json-out")) {
+			cf->json_out = v;
+		} else if (!strcmp(a, "--markdown-out")) {
+			cf->markdown_out = v;
+		} else if (!strcmp(a, "--threads")) {
+			opts.threads = (unsigned int)strtoul(v, &end, 10);
+			if (*end || !opts.threads || opts.threads > BENCH_MAX_THREADS)
+				goto bad;
+		} else if (!strcmp(a, "--rounds")) {
+			opts.rounds = (unsigned int)strtoul(v, &end, 10);
+			if (*end || !opts.rounds || opts.rounds > BENCH_MAX_ROUNDS)
+				goto bad;
+		} else if (!strcmp(a, "--reps")) {
+			opts.reps = (unsigned int)strtoul(v, &end, 10);
+			if (*end || !opts.reps || opts.reps > BENCH_MAX_REPS)
+				goto bad;
+		} else if (!strcmp(a, "--rep-ms")) {
+			opts.rep_ns = strtod(v, &end) * 1e6;
+			if (*end || !(opts.rep_ns > 0))
+				goto bad;
+		} else if (!strcmp(a, "--churn-ops")) {
+			opts.churn_ops = strtoull(v, &end, 10);
+			if (*end || errno)
+				goto bad;
+		} else if (!strcmp(a, "--maxmap")) {
+			opts.maxmap_count = strtoull(v, &end, 10);
+			if (*end || errno || opts.maxmap_count < 2)
+				goto bad;
+		} else {
+			fprintf(stderr, "awe-bench: unknown option '%s'\n", a);
+			usage(stderr);
+			return 2;
+		}
+		i += takes;
+		continue;
+bad:
+		fprintf(stderr, "awe-bench: bad value '%s' for %s\n", v, a);
+		return 2;
+	}
+	if (sizes && !parse_sizes(sizes, cf)) {
+		fprintf(stderr, "awe-bench: bad --sizes '%s' (e.g. 4M,64M,1G)\n", sizes);
+		return 2;
+	}
+	cf->size_given = sizes != NULL;
+	if ((cf->workload_list && !known_names(cf->workload_list, true)) ||
+	    (cf->contender_list && !known_names(cf->contender_list, false)))
+		return 2;
+	return 0;
+}
+
+bool defaults(struct config *cf)
+{
+	static const size_t full[] = {4u << 20, 64u << 20, 1u << 30, 4ull << 30};
+	unsigned int cpus = ncpus_allowed();
+
+	opts.page = awe_page_size();
+	opts.max_map_count = read_long_file("/proc/sys/vm/max_map_count");
+	if (!opts.threads)
+		opts.threads = cpus < 2 ? 2 : cpus;
+	if (!opts.reps)
+		opts.reps = 3;
+	if (!opts.rounds)
+		opts.rounds = opts.quick ? 1 : 5;
+	if (opts.reps * opts.rounds > BENCH_MAX_REPS) {
+		fprintf(stderr,
+			"awe-bench: --reps %u times --rounds %u is more than %d repetitions\n",
+			opts.reps, opts.rounds, BENCH_MAX_REPS);
+		return false;
+	}
+	if (!(opts.rep_ns > 0))
+		opts.rep_ns = opts.quick ? 2e6 : 30e6;
+	opts.warm_ns = opts.rep_ns / 4;
+	if (!opts.churn_ops)
+		opts.churn_ops = opts.quick ? 20000 : 10000000;
+	if (!opts.maxmap_count)
+		opts.maxmap_count = opts.quick ? 100000 : 1000000;
+	if (!cf->nsizes) {
+		cf->nsizes = opts.quick ? 1 : ARRAY_SIZE(full);
+		memcpy(cf->sizes, full, cf->nsizes * sizeof(full[0]));
+	}
+	/* Whole frames for every thread, at least 64 each so that every
+	 * workload has room. */
+	for (size_t i = 0; i < cf->nsizes; i++) {
+		size_t unit = opts.page * opts.threads;
+
+		cf->sizes[i] -= cf->sizes[i] % unit;
+		if (cf->sizes[i] < 64 * unit)
+			cf->sizes[i] = 64 * unit;
+	}
+	return true;
+}

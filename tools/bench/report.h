@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * awe-bench output: what report.c, report_tables.c, report_goals.c and
+ * report_json.c share, and nothing else includes. The entry points
+ * (report_text(), report_markdown(), report_json()) are in bench.h.
+ */
+#ifndef AWE_BENCH_REPORT_H
+#define AWE_BENCH_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "bench.h"
+
+/* Where the report being written goes: set by each entry point. */
+extern FILE *report_out;
+
+/* The contenders the full table and the JSON divide by: raw, memfd, copy. */
+extern const char *const baselines[3];
+
+/* Which clock a per-page time or a ratio is read from. */
+enum timing { WALL, CPU };
+
+/* x/y: x's time per page over y's; NAN when there is none. */
+struct ratio {
+	double v;
+	unsigned int n; /* rounds paired; 0: not paired, v is of the medians */
+	double round[BENCH_MAX_ROUNDS];
+	double lo, hi; /* the range of round[] */
+};
+
+/* @r's time per page over the @base contender's in the same case: paired,
+ * the median over rounds of the rounds' ratios. */
+struct ratio ratio(const struct report *rp, const struct result *r, const char *base,
+		   enum timing t);
+/* Half the range of the repetitions, in percent of the median. */
+double spread(const struct result *r);
+/* Whether @r's contender counted the system calls of its calls. */
+bool counts_syscalls(const struct result *r);
+/* VmPTE at the end of a churn run, in percent of the frames' memory. */
+double churn_pte_pct(const struct churn_result *ch);
+
+/* The goals table, text or Markdown (report_goals.c); left out when none
+ * of the goals' inputs ran. */
+void goals_text(const struct report *rp, bool md);
+/* The JSON report's "goals" (report_goals.c). */
+void json_goals(const struct report *rp);
+
+/* JSON values (report_json.c): a string, a number (NaN and infinity are
+ * null), a ratio's per-round values (null when not paired). */
+void json_str(const char *s);
+void json_num(double v);
+void json_rounds(const struct ratio *q);
+
+#endif

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+/*
+ * awe-bench output as JSON: the machine, the configuration, every case with
+ * its repetitions and rounds, the extra runs and the goals, for scripts and
+ * for comparing runs.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+
+#include <awe.h>
+
+#include "bench.h"
+#include "report.h"
+
+void json_str(const char *s)
+{
+	fputc('"', report_out);
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(report_out, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(report_out, "\\u%04x", ch);
+		else
+			fputc(ch, report_out);
+	}
+	fputc('"', report_out);
+}
+
+void json_num(double v)
+{
+	if (isnan(v) || isinf(v))
+		fprintf(report_out, "null");
+	else
+		fprintf(report_out, "%.6g", v);
+}
+
+static void json_nums(const double *v, unsigned int n)
+{
+	fputc('[', report_out);
+	for (unsigned int i = 0; i < n; i++) {
+		json_num(v[i]);
+		fprintf(report_out, "%s", i + 1 < n ? ", " : "");
+	}
+	fputc(']', report_out);
+}
+
+/* A ratio's per-round values, or null when it is not paired. */
+void json_rounds(const struct ratio *q)
+{
+	if (q->n)
+		json_nums(q->round, q->n);
+	else
+		fprintf(report_out, "null");
+}
+
+static void json_case(const struct report *rp, const struct result *r, bool last)
+{
+	static const char *const modes[] = {"one", "busy", "threads"};
+
+	fprintf(report_out, "    {\"contender\": ");
+	json_str(r->c->name);
+	fprintf(report_out, ", \"workload\": ");
+	json_str(r->w->name);
+	fprintf(report_out,
+		", \"mode\": \"%s\", \"threads\": %u, \"size_bytes\": %zu, \"status\": \"%s\"",
+		modes[r->mode], r->nthreads, r->size, status_name(r->status));
+	if (r->status != ST_OK) {
+		fprintf(report_out, ", \"message\": ");
+		json_str(r->msg);
+		fprintf(report_out, "}%s\n", last ? "" : ",");
+		return;
+	}
+	fprintf(report_out, ", \"ns_per_page\": ");
+	json_num(r->ns_page);
+	fprintf(report_out, ", \"spread_pct\": ");
+	json_num(spread(r));
+	fprintf(report_out, ", \"cpu_ns_per_page\": ");
+	json_num(r->cpu_page);
+	fprintf(report_out, ", \"pages_per_s\": ");
+	json_num(r->pages_s);
+	fprintf(report_out, ", \"interleaved\": %s", r->interleaved ? "true" : "false");
+	for (enum timing t = WALL; t <= CPU; t++)
+		for (size_t i = 0; i < ARRAY_SIZE(baselines); i++) {
+			struct ratio q = ratio(rp, r, baselines[i], t);
+			const char *cpu = t == CPU ? "cpu_" : "";
+
+			fprintf(report_out, ", \"%sratio_%s\": ", cpu, baselines[i]);
+			json_num(q.v);
+			fprintf(report_out, ", \"%sratio_%s_rounds\": ", cpu, baselines[i]);
+			json_rounds(&q);
+		}
+	fprintf(report_out, ", \"calls\": %" PRIu64 ", \"syscalls_per_call\": ", r->calls);
+	if (counts_syscalls(r))
+		json_num((double)r->sys / (double)r->calls);
+	else
+		fprintf(report_out, "null");
+	fprintf(report_out, ", \"faults_per_page\": ");
+	json_num(r->pages ? (double)r->faults / (double)r->pages : 0);
+	fprintf(report_out, ", \"vmpte_growth_kb\": %ld, \"reps_ns_per_page\": ", r->pte_kb);
+	json_nums(r->rep, r->nreps);
+	fprintf(report_out, ", \"reps_cpu_ns_per_page\": ");
+	json_nums(r->rep_cpu, r->nreps);
+	fprintf(report_out, ", \"rounds_ns_per_page\": ");
+	json_nums(r->round_ns, r->nrounds);
+	fprintf(report_out, ", \"rounds_cpu_ns_per_page\": ");
+	json_nums(r->round_cpu, r->nrounds);
+	fprintf(report_out, "}%s\n", last ? "" : ",");
+}
+
+void report_json(const struct report *rp, FILE *f)
+{
+	report_out = f;
+	fprintf(report_out, "{\n  \"tool\": \"awe-bench\",\n  \"libawe_version\": \"%d.%d.%d\",\n",
+		AWE_VERSION_MAJOR, AWE_VERSION_MINOR, AWE_VERSION_PATCH);
+	fprintf(report_out, "  \"machine\": {\"cpu\": ");
+	json_str(rp->cpu);
+	fprintf(report_out, ", \"cpus\": %u, \"kernel\": ", rp->cpus);
+	json_str(rp->kernel);
+	fprintf(report_out, ", \"max_map_count\": %ld, \"page_size\": %zu},\n", opts.max_map_count,
+		opts.page);
+	fprintf(report_out,
+		"  \"config\": {\"quick\": %s, \"rounds\": %u, \"reps\": %u, \"rep_ms\": %.3g, "
+		"\"threads\": %u, \"memfd_populate\": %s, \"frames_locked\": %s, "
+		"\"summary_size_bytes\": %zu},\n",
+		opts.quick ? "true" : "false", opts.rounds, opts.reps, opts.rep_ns / 1e6,
+		opts.threads, opts.memfd_populate ? "true" : "false", rp->locked ? "true" : "false",
+		rp->summary_size);
+	fprintf(report_out, "  \"contenders\": [");
+	for (size_t i = 0; i < rp->ncontenders; i++) {
+		fprintf(report_out, "%s{\"name\": ", i ? ", " : "");
+		json_str(rp->contenders[i]->name);
+		fprintf(report_out, ", \"description\": ");
+		json_str(rp->contenders[i]->what);
+		fprintf(report_out, ", \"alloc\": ");
+		if (rp->contenders[i]->alloc_what)
+			json_str(rp->contenders[i]->alloc_what);
+		else
+			fprintf(report_out, "null");
+		fprintf(report_out, "}");
+	}
+	fprintf(report_out, "],\n  \"workloads\": [");
+	for (size_t i = 0; i < nworkloads; i++) {
+		fprintf(report_out, "%s{\"name\": ", i ? ", " : "");
+		json_str(workloads[i]->name);
+		fprintf(report_out, ", \"description\": ");
+		json_str(workloads[i]->what);
+		fprintf(report_out, "}");
+	}
+	fprintf(report_out, "],\n  \"not_run\": [");
+	for (size_t i = 0; i < rp->nskipped; i++) {
+		fprintf(report_out, "%s", i ? ", " : "");
+		json_str(rp->skipped[i]);
+	}
+	fprintf(report_out, "],\n  \"notes\": [");
+	for (size_t i = 0; i < rp->nnotes; i++) {
+		fprintf(report_out, "%s", i ? ", " : "");
+		json_str(rp->notes[i]);
+	}
+	fprintf(report_out, "],\n  \"cases\": [\n");
+	for (size_t i = 0; i < rp->ncases; i++)
+		json_case(rp, &rp->cases[i], i + 1 == rp->ncases);
+	fprintf(report_out, "  ],\n  \"max_mappings\": [\n");
+	for (size_t i = 0; i < rp->nmaxmap; i++) {
+		const struct maxmap_result *m = &rp->maxmap[i];
+
+		fprintf(report_out, "    {\"contender\": ");
+		json_str(m->c->name);
+		fprintf(report_out,
+			", \"pattern\": \"%s\", \"attempted\": %zu, \"mapped\": %zu, "
+			"\"status\": \"%s\", \"message\": ",
+			m->pattern, m->target, m->mapped, status_name(m->status));
+		json_str(m->msg);
+		fprintf(report_out, ", \"unmap_at_limit\": ");
+		json_str(m->unmap_after);
+		fprintf(report_out, ", \"vmas_added\": %ld, \"ns_per_mapping\": ", m->vmas);
+		json_num(m->ns_mapping);
+		fprintf(report_out, "}%s\n", i + 1 < rp->nmaxmap ? "," : "");
+	}
+	fprintf(report_out, "  ],\n  \"memory\": [\n");
+	for (size_t i = 0; i < rp->nmemory; i++) {
+		const struct memory_result *m = &rp->memory[i];
+
+		fprintf(report_out, "    {\"contender\": ");
+		json_str(m->c->name);
+		fprintf(report_out,
+			", \"frames\": %zu, \"status\": \"%s\", \"bytes_per_frame\": ", m->frames,
+			status_name(m->status));
+		json_num(m->bytes_frame);
+		fprintf(report_out, ", \"vmpte_bytes_per_frame\": ");
+		json_num(m->pte_frame);
+		fprintf(report_out, ", \"vmas\": %ld, \"note\": ", m->vmas);
+		json_str(m->status == ST_OK ? m->note : m->msg);
+		fprintf(report_out, "}%s\n", i + 1 < rp->nmemory ? "," : "");
+	}
+	fprintf(report_out, "  ],\n  \"churn\": [\n");
+	for (size_t i = 0; i < rp->nchurn; i++) {
+		const struct churn_result *ch = &rp->churn[i];
+
+		fprintf(report_out, "    {\"contender\": ");
+		json_str(ch->c->name);
+		fprintf(report_out,
+			", \"frames\": %zu, \"operations\": %" PRIu64 ", \"status\": \"%s\", "
+			"\"ns_per_op\": ",
+			ch->frames, ch->ops, status_name(ch->status));
+		json_num(ch->ns_op);
+		fprintf(report_out,
+			", \"vmpte_before_kb\": %ld, \"vmpte_after_kb\": %ld, "
+			"\"vmpte_over_frames\": ",
+			ch->pte_before_kb, ch->pte_after_kb);
+		json_num(churn_pte_pct(ch) / 100);
+		fprintf(report_out, ", \"note\": ");
+		json_str(ch->status == ST_OK ? ch->note : ch->msg);
+		fprintf(report_out, "}%s\n", i + 1 < rp->nchurn ? "," : "");
+	}
+	fprintf(report_out, "  ],\n");
+	json_goals(rp);
+	fprintf(report_out, "}\n");
+}
