@@ -133,7 +133,7 @@ Test(engine, env_bogus)
 
 enum { CHILD_SKIP = SECCOMP_SKIP };
 
-/* What a child's seccomp filter refuses (tests/helpers.h), and what the
+/* What a child's seccomp filter refuses (tests/helpers_seccomp.h), and what the
  * messages of libawe must then name: the refused call and its errno. */
 struct block {
 	struct refusal r[2];
