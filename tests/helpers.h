@@ -3,6 +3,14 @@
  * Shared helpers for the libawe Criterion tests. Header-only because every
  * test program is a single translation unit; everything is static inline so
  * that programs using only part of it still build with -Werror.
+ *
+ * This file holds what nearly every test uses: the checked calls (AWE_OK,
+ * AWE_ERR), the engines, frames, windows and slots, page patterns, slot
+ * snapshots and the all-or-nothing fixture, and a PRNG. It includes the
+ * topic headers at its end, so that tests include this one only:
+ * helpers_fault.h (fault probes), helpers_child.h (forked children, dropping
+ * to nobody), helpers_proc.h (/proc readers) and helpers_seccomp.h (seccomp
+ * refusals).
  */
 #ifndef AWE_TEST_HELPERS_H
 #define AWE_TEST_HELPERS_H
@@ -11,9 +19,7 @@
 #include <criterion/logging.h>
 
 #include <errno.h>
-#include <grp.h>
 #include <inttypes.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,7 +29,6 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <awe.h>
@@ -439,427 +444,6 @@ static inline void aon_assert_unchanged(struct aon *x)
 	cr_assert_eq(st.frames_allocated, x->st.frames_allocated);
 }
 
-/*
- * Fault probe: performs one access and reports the signal it raised, if
- * any, with si_addr. SIGSEGV is caught too so that a wrong signal is a
- * test failure with a message rather than a crash.
- */
-struct fault {
-	int sig; /* 0 when the access completed */
-	int code;
-	void *addr;
-};
-
-static sigjmp_buf probe_env __attribute__((unused));
-static siginfo_t probe_info __attribute__((unused));
-
-static inline void probe_handler(int sig, siginfo_t *si, void *uc)
-{
-	(void)sig;
-	(void)uc;
-	probe_info = *si;
-	siglongjmp(probe_env, 1);
-}
-
-/* Kept out of line so that no local lives across the sigsetjmp. */
-static __attribute__((noinline)) int probe_do(volatile char *p, bool write, char val)
-{
-	if (sigsetjmp(probe_env, 1))
-		return 1;
-	if (write)
-		*p = val;
-	else
-		(void)*p;
-	return 0;
-}
-
-static inline struct fault probe(void *p, bool write, char val)
-{
-	struct sigaction sa, obus, osegv;
-	struct fault f = {0};
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = probe_handler;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &obus);
-	sigaction(SIGSEGV, &sa, &osegv);
-	if (probe_do(p, write, val)) {
-		f.sig = probe_info.si_signo;
-		f.code = probe_info.si_code;
-		f.addr = probe_info.si_addr;
-	}
-	sigaction(SIGBUS, &obus, NULL);
-	sigaction(SIGSEGV, &osegv, NULL);
-	return f;
-}
-
-static inline struct fault probe_read(void *p)
-{
-	return probe(p, false, 0);
-}
-
-static inline struct fault probe_write(void *p, char val)
-{
-	return probe(p, true, val);
-}
-
-/* @f is the engine's fault (fault_signal()) at exactly @addr. */
-static inline void assert_fault_at(struct fault f, void *addr, const char *what)
-{
-	int want = fault_signal();
-
-	cr_assert_eq(f.sig, want, "%s at %p: got signal %d (%s), expected %s (%s engine)", what,
-		     addr, f.sig, f.sig ? strsignal(f.sig) : "no fault", strsignal(want),
-		     engine_label());
-	cr_assert_eq(f.addr, addr, "%s: si_addr %p, expected %p", what, f.addr, addr);
-}
-
-static inline void assert_no_fault(struct fault f, void *addr, const char *what)
-{
-	cr_assert_eq(f.sig, 0, "%s at %p raised %s (si_addr %p)", what, addr,
-		     f.sig ? strsignal(f.sig) : "", f.addr);
-}
-
-/* Unmapped, write-protected and PROT_NONE slots: every listed access faults. */
-static inline void assert_read_faults(void *addr)
-{
-	assert_fault_at(probe_read(addr), addr, "read");
-}
-
-static inline void assert_write_faults(void *addr)
-{
-	assert_fault_at(probe_write(addr, 0x5a), addr, "write");
-}
-
-/*
- * Child processes. A child must not use Criterion's asserts (they report
- * through the parent test's channel); it checks with CHILD_* and reports
- * through its exit status, printing the reason on stderr.
- */
-#define CHILD_CHECK(cond, ...)                                                                     \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: child check failed: %s: ", __FILE__, __LINE__,     \
-				#cond);                                                            \
-			fprintf(stderr, " " __VA_ARGS__);                                          \
-			fprintf(stderr, "\n");                                                     \
-			return 1;                                                                  \
-		}                                                                                  \
-	} while (0)
-
-#define CHILD_ERR(call, code)                                                                      \
-	do {                                                                                       \
-		errno = 0;                                                                         \
-		long long r_ = (long long)(call);                                                  \
-		int e_ = errno;                                                                    \
-		CHILD_CHECK(r_ == -(long long)(code) && e_ == (code),                              \
-			    "%s returned %lld errno %d, expected -%s", #call, r_, e_, #code);      \
-	} while (0)
-
-#define CHILD_OK(call)                                                                             \
-	do {                                                                                       \
-		long long r_ = (long long)(call);                                                  \
-		CHILD_CHECK(r_ >= 0, "%s failed: %lld (%s)", #call, r_, awe_strerror((int)r_));    \
-	} while (0)
-
-struct child_opts {
-	bool as_nobody;	  /* drop to uid/gid 65534 first (caller must be root) */
-	bool set_memlock; /* set RLIMIT_MEMLOCK (soft and hard) to memlock first */
-	rlim_t memlock;
-};
-
-#define NOBODY_ID 65534
-
-static inline int child_setup(const struct child_opts *o)
-{
-	if (o && o->set_memlock) {
-		struct rlimit rl = {o->memlock, o->memlock};
-
-		if (setrlimit(RLIMIT_MEMLOCK, &rl)) {
-			perror("setrlimit(RLIMIT_MEMLOCK)");
-			return -1;
-		}
-	}
-	if (o && o->as_nobody) {
-		/* Groups first: after setuid we may no longer change them. */
-		if (setgroups(0, NULL) || setgid(NOBODY_ID) || setuid(NOBODY_ID)) {
-			perror("dropping to nobody");
-			return -1;
-		}
-		if (geteuid() == 0 || setuid(0) == 0) {
-			fprintf(stderr, "privileges were not dropped\n");
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * Can a child set RLIMIT_MEMLOCK to @want? Raising the hard limit takes
- * CAP_SYS_RESOURCE, which containers often drop: found out in a throwaway
- * child.
- */
-static inline bool memlock_settable(rlim_t want)
-{
-	struct rlimit rl = {want, want};
-	int status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0)
-		_exit(setrlimit(RLIMIT_MEMLOCK, &rl) != 0);
-	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-	       WEXITSTATUS(status) == 0;
-}
-
-/*
- * Runs @fn(@arg) in a forked child and fails the test unless it exits 0.
- * The child leaves with _exit() so that no Criterion or atexit state of the
- * test process runs twice.
- */
-static inline void run_in_child(int (*fn)(void *), void *arg, const struct child_opts *o)
-{
-	int status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
-	if (pid == 0)
-		_exit(child_setup(o) ? 100 : fn(arg));
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(!WIFSIGNALED(status), "child killed by signal %d (%s)", WTERMSIG(status),
-		  strsignal(WTERMSIG(status)));
-	cr_assert_eq(WEXITSTATUS(status), 0,
-		     "child exited with %d (100: setup failed; otherwise see its stderr)",
-		     WEXITSTATUS(status));
-}
-
-/*
- * For Criterion tests that expect to die of a signal (.signal = SIGSEGV or
- * SIGBUS): .init = default_fault_action puts the default action back, which
- * sanitizer runtimes replace with handlers of their own (ASan reports a
- * SIGSEGV and aborts).
- */
-static inline void default_fault_action(void)
-{
-	signal(SIGBUS, SIG_DFL);
-	signal(SIGSEGV, SIG_DFL);
-}
-
-/*
- * Runs @fn in a forked child and asserts that the child dies of the engine's
- * fault signal (fault_signal()). The child gets the default action for
- * SIGBUS and SIGSEGV (sanitizer runtimes install handlers) and no core
- * dump; @fn must not use Criterion's asserts: it _exit()s with a non-zero
- * code, after a message on stderr, when something else goes wrong.
- */
-static inline void assert_child_dies_of_fault(void (*fn)(void))
-{
-	int want = fault_signal(), status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		struct rlimit none = {0, 0};
-
-		setrlimit(RLIMIT_CORE, &none);
-		signal(SIGBUS, SIG_DFL);
-		signal(SIGSEGV, SIG_DFL);
-		fn();
-		fprintf(stderr, "the access did not fault\n");
-		_exit(99);
-	}
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(WIFSIGNALED(status),
-		  "child exited with %d instead of dying of %s (99: no fault; else see stderr)",
-		  WEXITSTATUS(status), strsignal(want));
-	cr_assert_eq(WTERMSIG(status), want, "child died of %s, expected %s (%s engine)",
-		     strsignal(WTERMSIG(status)), strsignal(want), engine_label());
-}
-
-/*
- * Number of VMAs of this process (lines of /proc/self/maps) that overlap
- * [lo, hi); all of them when hi is NULL.
- */
-static inline long count_maps_in(const void *lo, const void *hi)
-{
-	FILE *fp = fopen("/proc/self/maps", "r");
-	unsigned long start, end;
-	char line[512];
-	long n = 0;
-
-	cr_assert_not_null(fp, "/proc/self/maps: %s", strerror(errno));
-	while (fgets(line, sizeof(line), fp)) {
-		/* Long lines (paths) arrive in pieces: count line starts only. */
-		bool whole = strchr(line, '\n') != NULL;
-
-		if (sscanf(line, "%lx-%lx", &start, &end) == 2 &&
-		    (!hi || (start < (uintptr_t)hi && end > (uintptr_t)lo)))
-			n++;
-		while (!whole && fgets(line, sizeof(line), fp))
-			whole = strchr(line, '\n') != NULL;
-	}
-	fclose(fp);
-	return n;
-}
-
-static inline long count_maps(void)
-{
-	return count_maps_in(NULL, NULL);
-}
-
-/* A "Key:   N kB" field of /proc/self/status, or -1 when missing. */
-static inline long status_kb(const char *key)
-{
-	FILE *fp = fopen("/proc/self/status", "r");
-	size_t klen = strlen(key);
-	char line[256];
-	long kb = -1;
-
-	if (!fp)
-		return -1;
-	while (fgets(line, sizeof(line), fp)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			kb = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(fp);
-	return kb;
-}
-
-static inline long vmlck_kb(void)
-{
-	return status_kb("VmLck");
-}
-
-/* The number a /proc or /sys file starts with; fails the test without one. */
-static inline uint64_t proc_u64(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	unsigned long long v = 0;
-
-	cr_assert_not_null(fp, "%s: %s", path, strerror(errno));
-	cr_assert_eq(fscanf(fp, "%llu", &v), 1, "%s holds no number", path);
-	fclose(fp);
-	return v;
-}
-
-/*
- * seccomp: make system calls fail as container runtimes' profiles do. Each
- * refusal makes system call @nr fail with @err; with @match_arg1, only when
- * its second argument (an ioctl's request) is @arg1. Everything else is
- * allowed, and so is any system call of another architecture's ABI.
- * NO_NEW_PRIVS lets an unprivileged process do it. For children only: a
- * filter cannot be removed. Returns 0; SECCOMP_SKIP when the kernel has no
- * seccomp here; 1 after a message otherwise.
- */
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
-#include <sys/prctl.h>
-
-#if defined(__x86_64__)
-#define SECCOMP_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define SECCOMP_ARCH AUDIT_ARCH_AARCH64
-#endif
-
-#define SECCOMP_SKIP 77
-
-struct refusal {
-	unsigned int nr;
-	int err;
-	bool match_arg1;
-	uint32_t arg1;
-};
-
-static inline int seccomp_refuse(const struct refusal *r, size_t n)
-{
-#ifdef SECCOMP_ARCH
-	struct sock_filter f[3 + 5 * n + 1];
-	struct sock_fprog prog = {.filter = f};
-	size_t k = 0;
-
-	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					      offsetof(struct seccomp_data, arch));
-	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_ARCH, 1, 0);
-	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	for (size_t i = 0; i < n; i++) {
-		unsigned int ret = SECCOMP_RET_ERRNO | ((unsigned int)r[i].err & SECCOMP_RET_DATA);
-
-		f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-						      offsetof(struct seccomp_data, nr));
-		f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, r[i].nr, 0,
-						      r[i].match_arg1 ? 3 : 1);
-		if (r[i].match_arg1) {
-			/* The low half of a 64-bit argument (little-endian). */
-			f[k++] = (struct sock_filter)BPF_STMT(
-				BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
-			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, r[i].arg1,
-							      0, 1);
-		}
-		f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ret);
-	}
-	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	prog.len = (unsigned short)k;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
-		fprintf(stderr, "PR_SET_NO_NEW_PRIVS: %s\n", strerror(errno));
-		return 1;
-	}
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0)) {
-		fprintf(stderr, "cannot install a seccomp filter: %s\n", strerror(errno));
-		return SECCOMP_SKIP;
-	}
-	return 0;
-#else
-	(void)r;
-	(void)n;
-	fprintf(stderr, "the seccomp filter is written for x86-64 and arm64 only\n");
-	return SECCOMP_SKIP;
-#endif
-}
-
-/*
- * Descriptors of this process that are libawe's (its frame stores, memfds
- * named libawe, and its userfaultfd), each reported on stderr; how many, -1
- * without /proc. For fork children, before they call libawe: they must
- * have none of their parent's.
- */
-#include <dirent.h>
-
-static inline int libawe_fds(void)
-{
-	char path[300], target[256];
-	struct dirent *d;
-	DIR *dir = opendir("/proc/self/fd");
-	int found = 0;
-
-	if (!dir)
-		return -1;
-	while ((d = readdir(dir))) {
-		ssize_t n;
-
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
-		n = readlink(path, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = 0;
-		if (strstr(target, "memfd:libawe") || strstr(target, "userfaultfd")) {
-			fprintf(stderr, "descriptor %s is libawe's: %s\n", d->d_name, target);
-			found++;
-		}
-	}
-	closedir(dir);
-	return found;
-}
-
 /* A small deterministic PRNG (splitmix64) so that failures reproduce. */
 static inline uint64_t rng_next(uint64_t *s)
 {
@@ -883,5 +467,11 @@ static inline void shuffle(size_t *perm, size_t n, uint64_t seed)
 		perm[j] = t;
 	}
 }
+
+/* The topic headers, which build on the helpers above. */
+#include "helpers_child.h"
+#include "helpers_fault.h"
+#include "helpers_proc.h"
+#include "helpers_seccomp.h"
 
 #endif /* AWE_TEST_HELPERS_H */

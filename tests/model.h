@@ -26,6 +26,12 @@
  *                      1 pins a change outside a call's footprint on the call)
  *   AWE_MODEL_TRACE=1  print every call before it is made
  *   AWE_MODEL_MIX=1    print how many calls of each kind were made and failed
+ *
+ * One file, though long: the tables, the contract, the generator, the
+ * checker and the hostile phases are one model, each part built on the
+ * static functions of those before it, so split they would be headers that
+ * work only included whole and in this order. Its rooms are the "----"
+ * sections below.
  */
 #ifndef AWE_TEST_MODEL_H
 #define AWE_TEST_MODEL_H
