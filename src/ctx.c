@@ -66,16 +66,6 @@ unsigned int awe__env_flags(void)
 	return v && strcmp(v, "1") == 0 ? AWE_INIT_UNLOCKED : 0;
 }
 
-void awe__ctx_conf(const struct awe__ctx *c, struct awe__eng_conf *conf)
-{
-	*conf = (struct awe__eng_conf){
-		.page = c->page,
-		.page_shift = c->page_shift,
-		.locked = c->locked,
-		.memlock_limit = c->memlock_limit,
-	};
-}
-
 static void ctx_destroy(struct awe__ctx *c, bool forked)
 {
 	awe__sections_fini(c, forked);

@@ -16,6 +16,7 @@
 
 #include "internal.h"
 #include "sysfacts.h"
+#include "uaddr.h"
 
 #define MAX_FRAMES 0xfffffffeu /* index + 1 must fit the low 32 bits */
 #define BATCH 2048u	       /* frames per engine call */
@@ -141,7 +142,8 @@ ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_fram
 		return 0;
 	if (count > (SIZE_MAX >> c->page_shift))
 		return -EINVAL;
-	if (!awe__ptr_ok(frames, count, sizeof(*frames)))
+	/* Here, with libawe started: no once-check. */
+	if (!awe__uaddr_array_ok(frames, count, sizeof(*frames)))
 		return -EFAULT;
 	avail = available(c, count);
 	want = count < avail ? count : (size_t)avail;

@@ -126,8 +126,6 @@ AWE__HIDDEN int awe__enter_bare(struct awe__ctx **c);
 AWE__HIDDEN unsigned int awe__env_flags(void);
 /* awe_init() */
 AWE__HIDDEN int awe__start(unsigned int flags);
-/* What an engine instance of @c is told when it starts. */
-AWE__HIDDEN void awe__ctx_conf(const struct awe__ctx *c, struct awe__eng_conf *conf);
 
 /* frames.c: the frame table. */
 /* Read how much memory may still be allocated into c->avail_pages. Context
@@ -193,6 +191,17 @@ AWE__HIDDEN int awe__unmap_frames(struct awe__ctx *c, struct awe__section *sec, 
 				  size_t n);
 /* Take every frame off @w. */
 AWE__HIDDEN int awe__unmap_window(struct awe__ctx *c, struct awe__window *w);
+
+/* What an engine instance of @c is told when it starts. */
+static inline void awe__ctx_conf(const struct awe__ctx *c, struct awe__eng_conf *conf)
+{
+	*conf = (struct awe__eng_conf){
+		.page = c->page,
+		.page_shift = c->page_shift,
+		.locked = c->locked,
+		.memlock_limit = c->memlock_limit,
+	};
+}
 
 /* The frame number of table index @idx. */
 static inline awe_frame_t awe__frame_number(const struct awe__ctx *c, uint32_t idx)

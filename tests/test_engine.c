@@ -9,7 +9,7 @@
  * Criterion test is a process of its own), so the program does the same
  * under both runs of the suite.
  */
-#include "engine.h"
+#include "engine_select.h"
 
 #include <dirent.h>
 
