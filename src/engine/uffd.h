@@ -4,9 +4,10 @@
  *
  *   uffd.c        the instance, its windows and its parking: start and end,
  *                 reserve, allocate, discard, give parking back
- *   uffd_move.c   map, unmap and protect: the move log, all-or-nothing
- *                 apply, rollback, the range path, jobs run without the
- *                 core's lock
+ *   uffd_move.c   map, unmap and protect: ops become moves out, moves in
+ *                 and write-protection changes, all or nothing
+ *   uffd_log.c    the move log: what a call did, undone when it fails
+ *   uffd_range.c  the range path, and jobs run without the core's lock
  *   uffd_ioctl.c  the userfaultfd ioctls as the engine uses them
  *   uffd_probe.c  the ioctls tried once at start (shared with awe-info)
  *
@@ -85,6 +86,69 @@ static inline void set_present(const struct uffd *u, const struct awe__ewin *w, 
 	*word = on ? *word | (uint64_t)1 << (s % 64) : *word & ~((uint64_t)1 << (s % 64));
 }
 
+enum { ACT_MOVE, ACT_WP, ACT_UNWP };
+
+struct act {
+	int type;
+	uintptr_t dst, src; /* ACT_WP/ACT_UNWP use dst only */
+	size_t len;	    /* bytes */
+	bool reserved;	    /* dst is parking reserved by this call */
+};
+
+struct plan {
+	struct uffd *u;
+	struct act *log;
+	size_t nlog, cap;
+	size_t spare; /* parking slots bulk moves may spend on holes */
+	size_t nout;  /* ops taking a page off its slot */
+	size_t nin;   /* ops putting a parked page on its slot */
+	size_t nfix;  /* ops whose frames change home other than by going out */
+	struct act small_log[8];
+};
+
+/* A job (engine.h): a single page, or a range. */
+struct ujob {
+	bool range;
+	/* single page */
+	struct awe__op *o;
+	uintptr_t dst, src;
+	/* range */
+	struct awe__ewin *w;
+	uintptr_t va;
+	uint64_t *home;
+	size_t n;
+	bool in;
+	size_t stop, done; /* move(): the log entry it stopped at, bytes of it */
+	struct plan p;
+};
+_Static_assert(sizeof(struct ujob) <= sizeof(struct awe__job), "struct awe__job is too small");
+_Static_assert(_Alignof(struct ujob) <= _Alignof(struct awe__job), "struct awe__job misaligned");
+
+/* Consecutive parking slots gathered into one release. */
+struct span {
+	uintptr_t start;
+	size_t n;
+};
+
+/* uffd_log.c */
+AWE__HIDDEN void awe__uffd_plan_start(struct plan *p, struct uffd *u);
+AWE__HIDDEN void awe__uffd_plan_end(struct plan *p);
+/* Room for one more entry in the log, made before the action it records. */
+AWE__HIDDEN int awe__uffd_log_room(struct plan *p);
+/* Undo the logged actions, newest first; whether everything came back. */
+AWE__HIDDEN bool awe__uffd_rollback(struct plan *p);
+/* Is @va still moved by a logged action that was not undone (see there)? */
+AWE__HIDDEN bool awe__uffd_still_done(const struct plan *p, uintptr_t va, bool out, bool wp);
+/* Move, logging what moved even when the kernel stops part of the way. */
+AWE__HIDDEN int awe__uffd_logged_move(struct plan *p, uintptr_t dst, uintptr_t src, size_t len,
+				      bool holes, bool reserved);
+AWE__HIDDEN void awe__uffd_span_add(struct awe__park *park, struct span *s, uintptr_t at,
+				    size_t page);
+
+/* uffd_move.c: a single-page call after its move (see apply_one()). */
+AWE__HIDDEN int awe__uffd_one_done(struct uffd *u, struct awe__op *o, uintptr_t dst, uintptr_t src,
+				   int r);
+
 /* uffd_ioctl.c */
 AWE__HIDDEN int awe__uffd_move(struct uffd *u, uintptr_t dst, uintptr_t src, size_t len, bool holes,
 			       size_t *done);
@@ -95,7 +159,8 @@ AWE__HIDDEN size_t awe__uffd_fill_zero(struct uffd *u, uintptr_t dst, size_t pag
 /* uffd.c: reserve parking for a range of @pages going out (see there). */
 AWE__HIDDEN size_t awe__uffd_take_run(struct uffd *u, size_t pages, uintptr_t *at);
 
-/* uffd_move.c */
+/* uffd_move.c, uffd_range.c: the engine's apply(), move_range(), move()
+ * and finish(). */
 AWE__HIDDEN int awe__uffd_apply(void *e, struct awe__op *ops, size_t n, struct awe__job *job);
 AWE__HIDDEN int awe__uffd_move_range(void *e, struct awe__ewin *w, uintptr_t va, uint64_t *home,
 				     size_t n, bool in, struct awe__job *job);

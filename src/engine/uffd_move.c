@@ -12,44 +12,6 @@
 
 #include "uffd.h"
 
-enum { ACT_MOVE, ACT_WP, ACT_UNWP };
-
-struct act {
-	int type;
-	uintptr_t dst, src; /* ACT_WP/ACT_UNWP use dst only */
-	size_t len;	    /* bytes */
-	bool reserved;	    /* dst is parking reserved by this call */
-};
-
-struct plan {
-	struct uffd *u;
-	struct act *log;
-	size_t nlog, cap;
-	size_t spare; /* parking slots bulk moves may spend on holes */
-	size_t nout;  /* ops taking a page off its slot */
-	size_t nin;   /* ops putting a parked page on its slot */
-	size_t nfix;  /* ops whose frames change home other than by going out */
-	struct act small_log[8];
-};
-
-/* A job (engine.h): a single page, or a range. */
-struct ujob {
-	bool range;
-	/* single page */
-	struct awe__op *o;
-	uintptr_t dst, src;
-	/* range */
-	struct awe__ewin *w;
-	uintptr_t va;
-	uint64_t *home;
-	size_t n;
-	bool in;
-	size_t stop, done; /* move(): the log entry it stopped at, bytes of it */
-	struct plan p;
-};
-_Static_assert(sizeof(struct ujob) <= sizeof(struct awe__job), "struct awe__job is too small");
-_Static_assert(_Alignof(struct ujob) <= _Alignof(struct awe__job), "struct awe__job misaligned");
-
 static uintptr_t *aside_of(struct uffd *u, const struct awe__op *o)
 {
 	return &uwin_of(o->win)->aside[slot_of(u, o->win, o->va)];
@@ -61,102 +23,6 @@ static uintptr_t in_src(struct uffd *u, const struct awe__op *o)
 	if (o->old == o->new)
 		return *aside_of(u, o);
 	return (uintptr_t)o->home << u->sh;
-}
-
-/* Room for one more entry in the log, made before the action it records:
- * an action done cannot go unrecorded for want of memory. */
-static int log_room(struct plan *p)
-{
-	if (p->nlog == p->cap) {
-		size_t cap = p->cap * 2;
-		struct act *l = AWE__INJECT(fail_alloc)	 ? NULL
-				: p->log == p->small_log ? malloc(cap * sizeof(*l))
-							 : realloc(p->log, cap * sizeof(*l));
-
-		if (!l)
-			return -ENOMEM;
-		if (p->log == p->small_log)
-			memcpy(l, p->small_log, sizeof(p->small_log));
-		p->log = l;
-		p->cap = cap;
-	}
-	return 0;
-}
-
-/* Undo one logged action; the bytes from its start that are back. */
-static size_t undo(struct plan *p, const struct act *a)
-{
-	size_t back = 0;
-
-	if (AWE__INJECT_STICKY(fail_undo))
-		return 0;
-	if (a->type == ACT_MOVE)
-		awe__uffd_move(p->u, a->src, a->dst, a->len, true, &back);
-	else if (!awe__uffd_wp(p->u, a->dst, a->len, a->type == ACT_UNWP))
-		back = a->len;
-	return back;
-}
-
-/* Undo the logged actions, newest first, checking each: the kernel may
- * refuse to put a page back (EBUSY when something pinned it since it
- * moved, EAGAIN after the retries). What came back gives back its reserved
- * parking; an action that did not come back entirely keeps in the log the
- * part that stays done. Returns whether everything came back. */
-static bool rollback(struct plan *p)
-{
-	unsigned int sh = p->u->sh;
-	bool whole = true;
-
-	for (size_t i = p->nlog; i-- > 0;) {
-		struct act *a = &p->log[i];
-		size_t back = undo(p, a);
-
-		if (a->reserved && back)
-			awe__park_release(&p->u->park, a->dst, back >> sh);
-		a->src += back;
-		a->dst += back;
-		a->len -= back;
-		whole &= a->len == 0;
-	}
-	if (whole)
-		p->nlog = 0;
-	return whole;
-}
-
-/* Is @va still moved by a logged action that was not undone: the source of
- * a move out (@out), the destination of a move in, or (@wp) a
- * write-protection change? */
-static bool still_done(const struct plan *p, uintptr_t va, bool out, bool wp)
-{
-	for (size_t i = 0; i < p->nlog; i++) {
-		const struct act *a = &p->log[i];
-		uintptr_t at = out ? a->src : a->dst;
-
-		if (a->len && (a->type != ACT_MOVE) == wp && (wp || a->reserved == out) &&
-		    va - at < a->len)
-			return true;
-	}
-	return false;
-}
-
-/* Move, logging what moved even when the kernel stops part of the way. */
-static int logged_move(struct plan *p, uintptr_t dst, uintptr_t src, size_t len, bool holes,
-		       bool reserved)
-{
-	size_t done;
-	int r = log_room(p);
-
-	if (r) {
-		if (reserved)
-			awe__park_release(&p->u->park, dst, len >> p->u->sh);
-		return r;
-	}
-	r = awe__uffd_move(p->u, dst, src, len, holes, &done);
-	if (reserved && done < len)
-		awe__park_release(&p->u->park, dst + done, (len - done) >> p->u->sh);
-	if (done)
-		p->log[p->nlog++] = (struct act){ACT_MOVE, dst, src, done, reserved};
-	return r ? awe__kerr(r) : 0;
 }
 
 enum { K_OUT = 1, K_IN = 2 };
@@ -242,7 +108,7 @@ static int move_out(struct plan *p, const struct awe__op *ops, size_t n)
 			 * holes are paid from the spare budget. */
 			if (!got)
 				return -ENOMEM;
-			r = logged_move(p, dst, s, got << u->sh, true, true);
+			r = awe__uffd_logged_move(p, dst, s, got << u->sh, true, true);
 			if (r)
 				return r;
 			s += got << u->sh;
@@ -280,7 +146,7 @@ static int move_in(struct plan *p, const struct awe__op *ops, size_t n)
 			    src + d >= end)
 				break;
 		}
-		r = logged_move(p, ops[i].va, src, (j - i) << u->sh, false, false);
+		r = awe__uffd_logged_move(p, ops[i].va, src, (j - i) << u->sh, false, false);
 		if (r)
 			return r;
 		i = j;
@@ -317,7 +183,7 @@ static int protect(struct plan *p, const struct awe__op *ops, size_t n)
 				ops[j].va == ops[i].va + ((j - i) << u->sh);
 		     j++)
 			;
-		r = log_room(p);
+		r = awe__uffd_log_room(p);
 		if (r)
 			return r;
 		/* Logged even when refused: the kernel may have changed part of
@@ -330,24 +196,6 @@ static int protect(struct plan *p, const struct awe__op *ops, size_t n)
 		i = j;
 	}
 	return 0;
-}
-
-/* Consecutive parking slots gathered into one release. */
-struct span {
-	uintptr_t start;
-	size_t n;
-};
-
-static void span_add(struct awe__park *park, struct span *s, uintptr_t at, size_t page)
-{
-	if (s->n && at == s->start + s->n * page) {
-		s->n++;
-		return;
-	}
-	if (s->n)
-		awe__park_release(park, s->start, s->n);
-	s->start = at;
-	s->n = 1;
 }
 
 /* Bulk moves out reserved whole spans of parking: record where each page
@@ -398,7 +246,7 @@ static void settle(struct plan *p, struct awe__op *ops, size_t n)
 		struct awe__op *o = &ops[i];
 
 		if (comes_in(o)) {
-			span_add(park, &rel, in_src(u, o), u->page);
+			awe__uffd_span_add(park, &rel, in_src(u, o), u->page);
 			if (o->old == o->new)
 				*aside_of(u, o) = 0; /* shown again */
 		}
@@ -433,10 +281,10 @@ static bool settle_failed(struct plan *p, struct awe__op *ops, size_t n, bool wh
 
 	for (size_t i = 0; i < n; i++) {
 		struct awe__op *o = &ops[i];
-		bool gone = !whole && goes_out(o) && still_done(p, o->va, true, false);
-		bool came = !whole && comes_in(o) && still_done(p, o->va, false, false);
+		bool gone = !whole && goes_out(o) && awe__uffd_still_done(p, o->va, true, false);
+		bool came = !whole && comes_in(o) && awe__uffd_still_done(p, o->va, false, false);
 		bool after = o->old == o->new && !whole &&wp_change(o) &&
-			     still_done(p, o->va, false, true);
+			     awe__uffd_still_done(p, o->va, false, true);
 
 		if (o->old == o->new)
 			after |= goes_out(o) ? gone : came;
@@ -505,7 +353,7 @@ static int need_aside(const struct awe__op *ops, size_t n)
 }
 
 /* apply_one() after its move: record it, or give back what it took. */
-static int one_done(struct uffd *u, struct awe__op *o, uintptr_t dst, uintptr_t src, int r)
+int awe__uffd_one_done(struct uffd *u, struct awe__op *o, uintptr_t dst, uintptr_t src, int r)
 {
 	if (r) {
 		if (!o->new)
@@ -545,199 +393,8 @@ AWE__HOT static int apply_one(struct uffd *u, struct awe__op *o, struct awe__job
 		j->src = src;
 		return AWE__LATER;
 	}
-	return one_done(u, o, dst, src, awe__uffd_move(u, dst, src, u->page, false, &done));
-}
-
-static void plan_start(struct plan *p, struct uffd *u)
-{
-	p->u = u;
-	p->nlog = 0;
-	/* Small calls, the common case, stay off the heap. */
-	p->log = p->small_log;
-	p->cap = sizeof(p->small_log) / sizeof(p->small_log[0]);
-}
-
-static void plan_end(struct plan *p)
-{
-	if (p->log != p->small_log)
-		free(p->log);
-}
-
-/* The range path after a rollback the kernel refused in part: the pages
- * that did not come back are where the log says. In, such a page is at its
- * slot and its parking slot is free; out, it is in the parking its move
- * reserved. home[] says which moved (engine.h). */
-static void range_settle_failed(struct plan *p, struct awe__ewin *w, uintptr_t va, uint64_t *home,
-				bool in)
-{
-	struct uffd *u = p->u;
-	unsigned int sh = u->sh;
-
-	for (size_t l = 0; l < p->nlog; l++) {
-		const struct act *a = &p->log[l];
-
-		for (size_t m = 0; m < a->len >> sh; m++) {
-			uintptr_t slot = (in ? a->dst : a->src) + (m << sh);
-			uint64_t *h = &home[(slot - va) >> sh];
-
-			if (in) {
-				awe__park_release(&u->park, a->src + (m << sh), 1);
-				*h = slot >> sh;
-			} else {
-				*h = (a->dst >> sh) + m;
-			}
-			set_present(u, w, slot, in);
-		}
-	}
-}
-
-/* The range path after its moves (@r: how they went; @stop, @done: the log
- * entry they stopped at and how much of it moved). */
-static int range_done(struct ujob *j, int r)
-{
-	struct plan *p = &j->p;
-	struct uffd *u = p->u;
-	unsigned int sh = u->sh;
-	size_t k = 0;
-
-	if (r) {
-		/* Keep in the log only what moved, and give back the parking
-		 * reserved for what did not; rollback() undoes the rest. */
-		for (size_t m = j->stop; m < p->nlog; m++) {
-			struct act *a = &p->log[m];
-			size_t keep = m == j->stop ? j->done : 0;
-
-			if (a->reserved && a->len > keep)
-				awe__park_release(&u->park, a->dst + keep, (a->len - keep) >> sh);
-			a->len = keep;
-		}
-		p->nlog = j->stop + 1;
-		r = awe__kerr(r);
-		if (!rollback(p)) {
-			range_settle_failed(p, j->w, j->va, j->home, j->in);
-			r = -ENOTRECOVERABLE;
-		}
-	} else if (j->in) {
-		struct span rel = {0, 0};
-
-		for (size_t i = 0; i < j->n; i++)
-			span_add(&u->park, &rel, (uintptr_t)j->home[i] << sh, u->page);
-		if (rel.n)
-			awe__park_release(&u->park, rel.start, rel.n);
-	} else {
-		/* The log holds the parking runs, in the range's order. */
-		for (size_t l = 0; l < p->nlog; l++)
-			for (size_t m = 0; m < p->log[l].len >> sh; m++)
-				j->home[k++] = (p->log[l].dst >> sh) + m;
-	}
-	if (!r)
-		for (size_t i = 0; i < j->n; i++)
-			set_present(u, j->w, j->va + (i << sh), j->in);
-	plan_end(p);
-	return r;
-}
-
-/* The range's moves, in log order. */
-static int range_move(struct ujob *j)
-{
-	struct plan *p = &j->p;
-	int r = 0;
-
-	for (j->stop = 0; j->stop < p->nlog; j->stop++) {
-		const struct act *a = &p->log[j->stop];
-
-		r = awe__uffd_move(p->u, a->dst, a->src, a->len, false, &j->done);
-		if (r)
-			break;
-	}
-	return r;
-}
-
-/* The range path (engine.h). In: each run of pages parked at consecutive
- * slots of one arena moves in one ioctl, as move_in() would; out: the range
- * goes to as few parking runs as parking has. The runs are planned here,
- * under the core's lock; with a job, the core runs the moves without it. */
-int awe__uffd_move_range(void *e, struct awe__ewin *w, uintptr_t va, uint64_t *home, size_t n,
-			 bool in, struct awe__job *job)
-{
-	struct uffd *u = e;
-	struct ujob own, *j = job ? (struct ujob *)job : &own;
-	struct plan *p = &j->p;
-	unsigned int sh = u->sh;
-	size_t i, k;
-	int r = 0;
-
-	plan_start(p, u);
-	for (i = 0; !r && i < n; i = k) {
-		struct act a = {ACT_MOVE, 0, 0, 0, !in};
-		const struct awe__arena *ar;
-		uintptr_t end;
-
-		if (!in) {
-			k = i + awe__uffd_take_run(u, n - i, &a.dst);
-			a.src = va + (i << sh);
-			/* Cannot fail: parking has a slot for every frame. */
-			if (k == i) {
-				r = -ENOMEM;
-				break;
-			}
-		} else {
-			a.dst = va + (i << sh);
-			a.src = (uintptr_t)home[i] << sh;
-			ar = awe__park_arena(&u->park, a.src);
-			end = ar ? ar->base + (ar->npages << sh) : a.src + u->page;
-			for (k = i + 1; k < n; k++) {
-				uintptr_t next = a.src + ((k - i) << sh);
-
-				if (next >= end || ((uintptr_t)home[k] << sh) != next)
-					break;
-			}
-		}
-		a.len = (k - i) << sh;
-		r = log_room(p);
-		if (r && a.reserved)
-			awe__park_release(&u->park, a.dst, k - i);
-		if (!r)
-			p->log[p->nlog++] = a;
-	}
-	if (r) {
-		/* Nothing moved yet: give back what was reserved, and nothing
-		 * to undo (undoing moves that never happened would move pages
-		 * that are not ours to move). */
-		for (size_t l = 0; l < p->nlog; l++)
-			if (p->log[l].reserved)
-				awe__park_release(&u->park, p->log[l].dst, p->log[l].len >> sh);
-		plan_end(p);
-		return r;
-	}
-	j->range = true;
-	j->w = w;
-	j->va = va;
-	j->home = home;
-	j->n = n;
-	j->in = in;
-	if (job)
-		return AWE__LATER;
-	return range_done(j, range_move(j));
-}
-
-int awe__uffd_job_move(void *e, struct awe__job *job)
-{
-	struct ujob *j = (struct ujob *)job;
-	size_t done;
-
-	if (j->range)
-		return range_move(j);
-	return awe__uffd_move(e, j->dst, j->src, ((struct uffd *)e)->page, false, &done);
-}
-
-int awe__uffd_job_finish(void *e, struct awe__job *job, int moved)
-{
-	struct ujob *j = (struct ujob *)job;
-
-	if (j->range)
-		return range_done(j, moved);
-	return one_done(e, j->o, j->dst, j->src, moved);
+	return awe__uffd_one_done(u, o, dst, src,
+				  awe__uffd_move(u, dst, src, u->page, false, &done));
 }
 
 /* Everything else, all-or-nothing through the move log, under the core's
@@ -760,7 +417,7 @@ static __attribute__((noinline)) int apply_many(struct uffd *u, struct awe__op *
 		wp += ops[i].old == ops[i].new;
 		fix += ops[i].old != ops[i].new && (ops[i].new || !o);
 	}
-	plan_start(&p, u);
+	awe__uffd_plan_start(&p, u);
 	p.nout = out;
 	p.nfix = fix;
 	p.nin = in;
@@ -780,10 +437,10 @@ static __attribute__((noinline)) int apply_many(struct uffd *u, struct awe__op *
 		r = protect(&p, ops, n);
 	if (!r)
 		settle(&p, ops, n);
-	else if (!settle_failed(&p, ops, n, rollback(&p)))
+	else if (!settle_failed(&p, ops, n, awe__uffd_rollback(&p)))
 		r = -ENOTRECOVERABLE;
 out:
-	plan_end(&p);
+	awe__uffd_plan_end(&p);
 	return r;
 }
 

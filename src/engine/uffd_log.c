@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The UFFDIO_MOVE engine's move log: every move and write-protection change
+ * of a call is logged as it happens, before the next, so that a call the
+ * kernel fails part of the way is undone newest first, and what the kernel
+ * refuses to undo stays in the log as what holds.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "uffd.h"
+
+void awe__uffd_plan_start(struct plan *p, struct uffd *u)
+{
+	p->u = u;
+	p->nlog = 0;
+	/* Small calls, the common case, stay off the heap. */
+	p->log = p->small_log;
+	p->cap = sizeof(p->small_log) / sizeof(p->small_log[0]);
+}
+
+void awe__uffd_plan_end(struct plan *p)
+{
+	if (p->log != p->small_log)
+		free(p->log);
+}
+
+/* Room for one more entry in the log, made before the action it records:
+ * an action done cannot go unrecorded for want of memory. */
+int awe__uffd_log_room(struct plan *p)
+{
+	if (p->nlog == p->cap) {
+		size_t cap = p->cap * 2;
+		struct act *l = AWE__INJECT(fail_alloc)	 ? NULL
+				: p->log == p->small_log ? malloc(cap * sizeof(*l))
+							 : realloc(p->log, cap * sizeof(*l));
+
+		if (!l)
+			return -ENOMEM;
+		if (p->log == p->small_log)
+			memcpy(l, p->small_log, sizeof(p->small_log));
+		p->log = l;
+		p->cap = cap;
+	}
+	return 0;
+}
+
+/* Undo one logged action; the bytes from its start that are back. */
+static size_t undo(struct plan *p, const struct act *a)
+{
+	size_t back = 0;
+
+	if (AWE__INJECT_STICKY(fail_undo))
+		return 0;
+	if (a->type == ACT_MOVE)
+		awe__uffd_move(p->u, a->src, a->dst, a->len, true, &back);
+	else if (!awe__uffd_wp(p->u, a->dst, a->len, a->type == ACT_UNWP))
+		back = a->len;
+	return back;
+}
+
+/* Undo the logged actions, newest first, checking each: the kernel may
+ * refuse to put a page back (EBUSY when something pinned it since it
+ * moved, EAGAIN after the retries). What came back gives back its reserved
+ * parking; an action that did not come back entirely keeps in the log the
+ * part that stays done. Returns whether everything came back. */
+bool awe__uffd_rollback(struct plan *p)
+{
+	unsigned int sh = p->u->sh;
+	bool whole = true;
+
+	for (size_t i = p->nlog; i-- > 0;) {
+		struct act *a = &p->log[i];
+		size_t back = undo(p, a);
+
+		if (a->reserved && back)
+			awe__park_release(&p->u->park, a->dst, back >> sh);
+		a->src += back;
+		a->dst += back;
+		a->len -= back;
+		whole &= a->len == 0;
+	}
+	if (whole)
+		p->nlog = 0;
+	return whole;
+}
+
+/* Is @va still moved by a logged action that was not undone: the source of
+ * a move out (@out), the destination of a move in, or (@wp) a
+ * write-protection change? */
+bool awe__uffd_still_done(const struct plan *p, uintptr_t va, bool out, bool wp)
+{
+	for (size_t i = 0; i < p->nlog; i++) {
+		const struct act *a = &p->log[i];
+		uintptr_t at = out ? a->src : a->dst;
+
+		if (a->len && (a->type != ACT_MOVE) == wp && (wp || a->reserved == out) &&
+		    va - at < a->len)
+			return true;
+	}
+	return false;
+}
+
+/* Move, logging what moved even when the kernel stops part of the way. */
+int awe__uffd_logged_move(struct plan *p, uintptr_t dst, uintptr_t src, size_t len, bool holes,
+			  bool reserved)
+{
+	size_t done;
+	int r = awe__uffd_log_room(p);
+
+	if (r) {
+		if (reserved)
+			awe__park_release(&p->u->park, dst, len >> p->u->sh);
+		return r;
+	}
+	r = awe__uffd_move(p->u, dst, src, len, holes, &done);
+	if (reserved && done < len)
+		awe__park_release(&p->u->park, dst + done, (len - done) >> p->u->sh);
+	if (done)
+		p->log[p->nlog++] = (struct act){ACT_MOVE, dst, src, done, reserved};
+	return r ? awe__kerr(r) : 0;
+}
+
+void awe__uffd_span_add(struct awe__park *park, struct span *s, uintptr_t at, size_t page)
+{
+	if (s->n && at == s->start + s->n * page) {
+		s->n++;
+		return;
+	}
+	if (s->n)
+		awe__park_release(park, s->start, s->n);
+	s->start = at;
+	s->n = 1;
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The UFFDIO_MOVE engine's range path and its jobs: a whole range of a
+ * window mapped or unmapped in as few moves as parking allows, planned
+ * under the core's lock and, when other threads wait, moved without it
+ * (engine.h, struct awe__job).
+ */
+#include "uffd.h"
+
+/* The range path after a rollback the kernel refused in part: the pages
+ * that did not come back are where the log says. In, such a page is at its
+ * slot and its parking slot is free; out, it is in the parking its move
+ * reserved. home[] says which moved (engine.h). */
+static void range_settle_failed(struct plan *p, struct awe__ewin *w, uintptr_t va, uint64_t *home,
+				bool in)
+{
+	struct uffd *u = p->u;
+	unsigned int sh = u->sh;
+
+	for (size_t l = 0; l < p->nlog; l++) {
+		const struct act *a = &p->log[l];
+
+		for (size_t m = 0; m < a->len >> sh; m++) {
+			uintptr_t slot = (in ? a->dst : a->src) + (m << sh);
+			uint64_t *h = &home[(slot - va) >> sh];
+
+			if (in) {
+				awe__park_release(&u->park, a->src + (m << sh), 1);
+				*h = slot >> sh;
+			} else {
+				*h = (a->dst >> sh) + m;
+			}
+			set_present(u, w, slot, in);
+		}
+	}
+}
+
+/* The range path after its moves (@r: how they went; @stop, @done: the log
+ * entry they stopped at and how much of it moved). */
+static int range_done(struct ujob *j, int r)
+{
+	struct plan *p = &j->p;
+	struct uffd *u = p->u;
+	unsigned int sh = u->sh;
+	size_t k = 0;
+
+	if (r) {
+		/* Keep in the log only what moved, and give back the parking
+		 * reserved for what did not; awe__uffd_rollback() undoes the rest. */
+		for (size_t m = j->stop; m < p->nlog; m++) {
+			struct act *a = &p->log[m];
+			size_t keep = m == j->stop ? j->done : 0;
+
+			if (a->reserved && a->len > keep)
+				awe__park_release(&u->park, a->dst + keep, (a->len - keep) >> sh);
+			a->len = keep;
+		}
+		p->nlog = j->stop + 1;
+		r = awe__kerr(r);
+		if (!awe__uffd_rollback(p)) {
+			range_settle_failed(p, j->w, j->va, j->home, j->in);
+			r = -ENOTRECOVERABLE;
+		}
+	} else if (j->in) {
+		struct span rel = {0, 0};
+
+		for (size_t i = 0; i < j->n; i++)
+			awe__uffd_span_add(&u->park, &rel, (uintptr_t)j->home[i] << sh, u->page);
+		if (rel.n)
+			awe__park_release(&u->park, rel.start, rel.n);
+	} else {
+		/* The log holds the parking runs, in the range's order. */
+		for (size_t l = 0; l < p->nlog; l++)
+			for (size_t m = 0; m < p->log[l].len >> sh; m++)
+				j->home[k++] = (p->log[l].dst >> sh) + m;
+	}
+	if (!r)
+		for (size_t i = 0; i < j->n; i++)
+			set_present(u, j->w, j->va + (i << sh), j->in);
+	awe__uffd_plan_end(p);
+	return r;
+}
+
+/* The range's moves, in log order. */
+static int range_move(struct ujob *j)
+{
+	struct plan *p = &j->p;
+	int r = 0;
+
+	for (j->stop = 0; j->stop < p->nlog; j->stop++) {
+		const struct act *a = &p->log[j->stop];
+
+		r = awe__uffd_move(p->u, a->dst, a->src, a->len, false, &j->done);
+		if (r)
+			break;
+	}
+	return r;
+}
+
+/* The range path (engine.h). In: each run of pages parked at consecutive
+ * slots of one arena moves in one ioctl, as move_in() would; out: the range
+ * goes to as few parking runs as parking has. The runs are planned here,
+ * under the core's lock; with a job, the core runs the moves without it. */
+int awe__uffd_move_range(void *e, struct awe__ewin *w, uintptr_t va, uint64_t *home, size_t n,
+			 bool in, struct awe__job *job)
+{
+	struct uffd *u = e;
+	struct ujob own, *j = job ? (struct ujob *)job : &own;
+	struct plan *p = &j->p;
+	unsigned int sh = u->sh;
+	size_t i, k;
+	int r = 0;
+
+	awe__uffd_plan_start(p, u);
+	for (i = 0; !r && i < n; i = k) {
+		struct act a = {ACT_MOVE, 0, 0, 0, !in};
+		const struct awe__arena *ar;
+		uintptr_t end;
+
+		if (!in) {
+			k = i + awe__uffd_take_run(u, n - i, &a.dst);
+			a.src = va + (i << sh);
+			/* Cannot fail: parking has a slot for every frame. */
+			if (k == i) {
+				r = -ENOMEM;
+				break;
+			}
+		} else {
+			a.dst = va + (i << sh);
+			a.src = (uintptr_t)home[i] << sh;
+			ar = awe__park_arena(&u->park, a.src);
+			end = ar ? ar->base + (ar->npages << sh) : a.src + u->page;
+			for (k = i + 1; k < n; k++) {
+				uintptr_t next = a.src + ((k - i) << sh);
+
+				if (next >= end || ((uintptr_t)home[k] << sh) != next)
+					break;
+			}
+		}
+		a.len = (k - i) << sh;
+		r = awe__uffd_log_room(p);
+		if (r && a.reserved)
+			awe__park_release(&u->park, a.dst, k - i);
+		if (!r)
+			p->log[p->nlog++] = a;
+	}
+	if (r) {
+		/* Nothing moved yet: give back what was reserved, and nothing
+		 * to undo (undoing moves that never happened would move pages
+		 * that are not ours to move). */
+		for (size_t l = 0; l < p->nlog; l++)
+			if (p->log[l].reserved)
+				awe__park_release(&u->park, p->log[l].dst, p->log[l].len >> sh);
+		awe__uffd_plan_end(p);
+		return r;
+	}
+	j->range = true;
+	j->w = w;
+	j->va = va;
+	j->home = home;
+	j->n = n;
+	j->in = in;
+	if (job)
+		return AWE__LATER;
+	return range_done(j, range_move(j));
+}
+
+int awe__uffd_job_move(void *e, struct awe__job *job)
+{
+	struct ujob *j = (struct ujob *)job;
+	size_t done;
+
+	if (j->range)
+		return range_move(j);
+	return awe__uffd_move(e, j->dst, j->src, ((struct uffd *)e)->page, false, &done);
+}
+
+int awe__uffd_job_finish(void *e, struct awe__job *job, int moved)
+{
+	struct ujob *j = (struct ujob *)job;
+
+	if (j->range)
+		return range_done(j, moved);
+	return awe__uffd_one_done(e, j->o, j->dst, j->src, moved);
+}
