@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The VirtualAlloc family. AWE regions (MEM_PHYSICAL) are libawe windows and
- * are handled here; ordinary memory goes to vmem.c. An address is in an AWE
- * region exactly when awe_query() knows it. A region VirtualAlloc2() ties to
- * an AWE section is a window of that section; everything but its creation
- * works on it as on other AWE regions.
+ * are handled here; ordinary memory goes to region.c and query.c. An
+ * address is in an AWE region exactly when awe_query() knows it. A region
+ * VirtualAlloc2() ties to an AWE section is a window of that section;
+ * everything but its creation works on it as on other AWE regions.
  */
 #include <errno.h>
 #include <sys/mman.h>

@@ -15,6 +15,8 @@
 #define W32__HIDDEN __attribute__((visibility("hidden")))
 
 #define W32__GRANULARITY 0x10000u /* dwAllocationGranularity */
+/* lpMaximumApplicationAddress + 1: where the user address space ends. */
+#define W32__USER_END ((uintptr_t)0x7FFFFFFF0000)
 
 /* error.c --------------------------------------------------------------------- */
 
@@ -77,7 +79,7 @@ W32__HIDDEN bool w32__lock_privilege_enabled(void);
  * info block then). */
 W32__HIDDEN void w32__awe_info_created(void);
 
-/* vmem.c: ordinary (non-AWE) memory --------------------------------------------- */
+/* region.c: ordinary (non-AWE) memory, the regions of VirtualAlloc's --------- */
 
 /* VirtualAlloc() of ordinary memory; flags and protection already checked
  * as far as the common part goes. @align: a power of two >= the allocation
@@ -86,6 +88,17 @@ W32__HIDDEN DWORD w32__vmem_alloc(void *addr, SIZE_T size, DWORD type, DWORD pro
 				  void **out);
 W32__HIDDEN DWORD w32__vmem_free(void *addr, SIZE_T size, DWORD type);
 W32__HIDDEN DWORD w32__vmem_protect(void *addr, SIZE_T size, DWORD prot, DWORD *old);
+/* The Win32 protection of mmap() protection @prot (PAGE_NOACCESS for one
+ * Windows has not). */
+W32__HIDDEN DWORD w32__vmem_prot(int prot);
+/* true and *@mbi when @a is in a region of VirtualAlloc's; else false, and
+ * what lies around @a is seen between *@lo and *@hi, the ends of the
+ * neighbouring regions (the kernel may merge their mappings with others'). */
+W32__HIDDEN bool w32__vmem_region(uintptr_t a, MEMORY_BASIC_INFORMATION *mbi, uintptr_t *lo,
+				  uintptr_t *hi);
+
+/* query.c --------------------------------------------------------------------- */
+
 /* Describe any address that is not in an AWE region: a region of
  * VirtualAlloc's, memory mapped otherwise, or free address space. */
 W32__HIDDEN DWORD w32__vmem_query(const void *addr, MEMORY_BASIC_INFORMATION *mbi);
