@@ -5,6 +5,9 @@
  * ProbeForRead/Write become NULL and alignment checks, all Linux allows.
  * Allocate and Free take the process or an AWE section (section.c); the map
  * calls need no handle, libawe knows which frames a region may show.
+ * libawe's failure is always the service's, told by its return value, and
+ * its success leaves errno alone, as the services' must: nothing here has
+ * to keep errno.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -47,7 +50,6 @@ static size_t page(void)
 /* Steps 1-10 of AllocateUserPhysicalPages, after any extended parameters. */
 static BOOL allocate(HANDLE h, PULONG_PTR n, PULONG_PTR pfns, int node)
 {
-	int e = errno;
 	awe_section_t sec = 0;
 	DWORD r;
 	ssize_t got;
@@ -81,7 +83,6 @@ static BOOL allocate(HANDLE h, PULONG_PTR n, PULONG_PTR pfns, int node)
 	if (got < 0)
 		return w32__fail(w32__map_error((int)got));
 	*n = (ULONG_PTR)got;
-	errno = e;
 	return TRUE;
 }
 
@@ -153,7 +154,6 @@ BOOL AllocateUserPhysicalPages2(HANDLE ObjectHandle, PULONG_PTR NumberOfPages, P
 
 BOOL FreeUserPhysicalPages(HANDLE hProcess, PULONG_PTR NumberOfPages, PULONG_PTR PageArray)
 {
-	int e = errno;
 	awe_section_t sec = 0;
 	size_t freed = 0;
 	ULONG_PTR n;
@@ -188,7 +188,6 @@ BOOL FreeUserPhysicalPages(HANDLE hProcess, PULONG_PTR NumberOfPages, PULONG_PTR
 		return w32__fail(ERROR_INVALID_HANDLE);
 	if (rc)
 		return w32__fail(rc == -ENOENT ? ERROR_INVALID_ADDRESS : w32__map_error(rc));
-	errno = e;
 	return TRUE;
 }
 
@@ -200,7 +199,6 @@ static bool wrk_no_bitmap(void)
 
 BOOL MapUserPhysicalPages(PVOID VirtualAddress, ULONG_PTR NumberOfPages, PULONG_PTR PageArray)
 {
-	int e = errno;
 	uintptr_t va = (uintptr_t)VirtualAddress & ~(uintptr_t)(page() - 1);
 	int rc;
 
@@ -223,14 +221,12 @@ BOOL MapUserPhysicalPages(PVOID VirtualAddress, ULONG_PTR NumberOfPages, PULONG_
 	rc = awe_map((void *)va, NumberOfPages, (const awe_frame_t *)PageArray);
 	if (rc)
 		return w32__fail(w32__map_error(rc));
-	errno = e;
 	return TRUE;
 }
 
 BOOL MapUserPhysicalPagesScatter(PVOID *VirtualAddresses, ULONG_PTR NumberOfPages,
 				 PULONG_PTR PageArray)
 {
-	int e = errno;
 	ULONG_PTR max = w32__wrk() ? UINTPTR_MAX / page() : WIN10_MAX_PAGES;
 	int rc;
 
@@ -247,6 +243,5 @@ BOOL MapUserPhysicalPagesScatter(PVOID *VirtualAddresses, ULONG_PTR NumberOfPage
 			     (const awe_frame_t *)PageArray);
 	if (rc)
 		return w32__fail(w32__map_error(rc));
-	errno = e;
 	return TRUE;
 }

@@ -6,7 +6,6 @@
  * allocation is the run of mappings the kernel made for one mmap() call or
  * one file, as far as the lines tell.
  */
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,10 +90,6 @@ static DWORD mapping_type(const struct maps_line *l)
  * (split by mlock() or madvise(), say). Never into an AWE window. */
 static bool same_allocation(const struct maps_line *prev, const struct maps_line *l)
 {
-	struct awe_page_info info;
-	int e = errno;
-	bool window;
-
 	if (l->start != prev->end || l->inode != prev->inode || l->major != prev->major ||
 	    l->minor != prev->minor)
 		return false;
@@ -102,10 +97,8 @@ static bool same_allocation(const struct maps_line *prev, const struct maps_line
 		return true;
 	if (strcmp(l->perms, prev->perms) != 0 || strcmp(l->path, prev->path) != 0)
 		return false;
-	window = awe_query((const void *)l->start, &info) == 0 ||
-		 awe_query((const void *)(prev->end - 1), &info) == 0;
-	errno = e;
-	return !window;
+	return !w32__awe_region((const void *)l->start, NULL) &&
+	       !w32__awe_region((const void *)(prev->end - 1), NULL);
 }
 
 /* Describe @a from /proc/self/maps, seen only between @lo and @hi (the
@@ -178,14 +171,11 @@ static DWORD query_maps(uintptr_t a, uintptr_t lo, uintptr_t hi, MEMORY_BASIC_IN
 DWORD w32__vmem_query(const void *addr, MEMORY_BASIC_INFORMATION *mbi)
 {
 	uintptr_t a = (uintptr_t)addr, lo, hi;
-	int e = errno;
-	DWORD err;
 
 	if (a >= W32__USER_END)
 		return ERROR_INVALID_PARAMETER;
 	if (w32__vmem_region(a, mbi, &lo, &hi))
 		return 0;
-	err = query_maps(a, lo, hi, mbi);
-	errno = e;
-	return err;
+	/* fopen(), getline() and readlink() may set errno on the way. */
+	return W32__KEEP_ERRNO(query_maps(a, lo, hi, mbi));
 }

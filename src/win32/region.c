@@ -8,6 +8,8 @@
  * to its protection, decommitting drops its contents and makes it PROT_NONE
  * again. The table below remembers which pages are committed, since the
  * kernel cannot tell a committed PAGE_NOACCESS page from a reserved one.
+ * The kernel's failures are handled here, from errno, which the exported
+ * functions keep (W32__KEEP_ERRNO) around the calls that make them.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -421,7 +423,7 @@ static DWORD alloc_locked(uintptr_t a, SIZE_T size, DWORD type, DWORD prot, int 
 DWORD w32__vmem_alloc(void *addr, SIZE_T size, DWORD type, DWORD prot, SIZE_T align, void **out)
 {
 	uintptr_t a = (uintptr_t)addr;
-	int lprot = PROT_NONE, e = errno;
+	int lprot = PROT_NONE;
 	DWORD err;
 
 	if (type & (MEM_RESET | MEM_RESET_UNDO) && type != MEM_RESET && type != MEM_RESET_UNDO)
@@ -439,9 +441,8 @@ DWORD w32__vmem_alloc(void *addr, SIZE_T size, DWORD type, DWORD prot, SIZE_T al
 	if (align < W32__GRANULARITY)
 		align = W32__GRANULARITY;
 	lock();
-	err = alloc_locked(a, size, type, prot, lprot, align, out);
+	err = W32__KEEP_ERRNO(alloc_locked(a, size, type, prot, lprot, align, out));
 	unlock();
-	errno = e;
 	return err;
 }
 
@@ -472,7 +473,6 @@ static DWORD free_locked(uintptr_t a, SIZE_T size, DWORD type)
 DWORD w32__vmem_free(void *addr, SIZE_T size, DWORD type)
 {
 	uintptr_t a = (uintptr_t)addr;
-	int e = errno;
 	DWORD err;
 
 	if (type != MEM_RELEASE && type != MEM_DECOMMIT)
@@ -484,9 +484,8 @@ DWORD w32__vmem_free(void *addr, SIZE_T size, DWORD type)
 	if (err)
 		return err;
 	lock();
-	err = free_locked(a, size, type);
+	err = W32__KEEP_ERRNO(free_locked(a, size, type));
 	unlock();
-	errno = e;
 	return err;
 }
 
@@ -495,7 +494,7 @@ DWORD w32__vmem_protect(void *addr, SIZE_T size, DWORD prot, DWORD *old)
 	uintptr_t a = (uintptr_t)addr;
 	struct region *r;
 	size_t first, end;
-	int lprot, e = errno;
+	int lprot;
 	DWORD err = decode_prot(prot, &lprot);
 
 	if (!err)
@@ -511,12 +510,11 @@ DWORD w32__vmem_protect(void *addr, SIZE_T size, DWORD prot, DWORD *old)
 	if (!err) {
 		DWORD was = r->runs[run_of(r, first)].prot;
 
-		err = set_pages(r, first, end, prot, lprot);
+		err = W32__KEEP_ERRNO(set_pages(r, first, end, prot, lprot));
 		if (!err && old)
 			*old = was;
 	}
 	unlock();
-	errno = e;
 	return err;
 }
 

@@ -22,14 +22,12 @@ static uintptr_t page_mask(void)
 	return awe_page_size() - 1;
 }
 
-static bool awe_region(const void *addr, struct awe_page_info *pi)
+bool w32__awe_region(const void *addr, struct awe_page_info *pi)
 {
 	struct awe_page_info tmp;
-	int e = errno;
-	bool in = awe_query(addr, pi ? pi : &tmp) == 0;
 
-	errno = e;
-	return in;
+	/* -ENOENT is the everyday answer for ordinary memory. */
+	return W32__KEEP_ERRNO(awe_query(addr, pi ? pi : &tmp)) == 0;
 }
 
 /* Checks 1-7 of NtAllocateVirtualMemory, in order. */
@@ -103,7 +101,10 @@ static DWORD physical_region(void *addr, SIZE_T size, SIZE_T align, awe_section_
 	if (size == 0 || size > USER_END)
 		return ERROR_INVALID_PARAMETER;
 	if (!addr) {
-		r = aligned_window(sec, (size + page_mask()) & ~page_mask(), align, out);
+		/* Its throw-away reservations and retries may fail on the
+		 * way to a window. */
+		r = W32__KEEP_ERRNO(
+			aligned_window(sec, (size + page_mask()) & ~page_mask(), align, out));
 	} else {
 		/* The region covers every page [addr, addr + size) touches,
 		 * from the allocation granule holding addr. */
@@ -125,36 +126,31 @@ static DWORD alloc_any(void *addr, SIZE_T size, DWORD type, DWORD prot, SIZE_T a
 	if (type & MEM_PHYSICAL)
 		return physical_region(addr, size, align, sec, out);
 	/* Committing (or anything else) inside an AWE region conflicts. */
-	if (addr && awe_region(addr, NULL))
+	if (addr && w32__awe_region(addr, NULL))
 		return ERROR_INVALID_ADDRESS;
 	return w32__vmem_alloc(addr, size, type, prot, align, out);
 }
 
 /* The exported functions end alike: the result, or NULL with the error. */
-static void *alloc_result(DWORD r, void *out, int saved_errno)
+static void *alloc_result(DWORD r, void *out)
 {
-	if (r)
-		return w32__fail_ptr(r);
-	errno = saved_errno;
-	return out;
+	return r ? w32__fail_ptr(r) : out;
 }
 
 LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType, DWORD flProtect)
 {
-	int e = errno;
 	void *out = NULL;
 	DWORD r = check_type(flAllocationType, flProtect);
 
 	if (!r)
 		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY, 0,
 			      &out);
-	return alloc_result(r, out, e);
+	return alloc_result(r, out);
 }
 
 LPVOID VirtualAllocExNuma(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType,
 			  DWORD flProtect, DWORD nndPreferred)
 {
-	int e = errno;
 	void *out = NULL;
 	DWORD r = check_type(flAllocationType, flProtect);
 
@@ -166,7 +162,7 @@ LPVOID VirtualAllocExNuma(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWOR
 	if (!r)
 		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY, 0,
 			      &out);
-	return alloc_result(r, out, e);
+	return alloc_result(r, out);
 }
 
 LPVOID VirtualAllocEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType,
@@ -224,7 +220,6 @@ PVOID VirtualAlloc2(HANDLE Process, PVOID BaseAddress, SIZE_T Size, ULONG Alloca
 		    ULONG PageProtection, MEM_EXTENDED_PARAMETER *ExtendedParameters,
 		    ULONG ParameterCount)
 {
-	int e = errno;
 	SIZE_T align = W32__GRANULARITY;
 	void *out = NULL;
 	bool has_section = false;
@@ -245,16 +240,13 @@ PVOID VirtualAlloc2(HANDLE Process, PVOID BaseAddress, SIZE_T Size, ULONG Alloca
 		r = w32__check_section(section, SECTION_MAP_READ | SECTION_MAP_WRITE, &sec);
 	if (!r)
 		r = alloc_any(BaseAddress, Size, AllocationType, PageProtection, align, sec, &out);
-	return alloc_result(r, out, e);
+	return alloc_result(r, out);
 }
 
 /* The exported BOOL functions end alike too. */
-static BOOL bool_result(DWORD r, int saved_errno)
+static BOOL bool_result(DWORD r)
 {
-	if (r)
-		return w32__fail(r);
-	errno = saved_errno;
-	return TRUE;
+	return r ? w32__fail(r) : TRUE;
 }
 
 static DWORD free_any(void *addr, SIZE_T size, DWORD type)
@@ -264,7 +256,7 @@ static DWORD free_any(void *addr, SIZE_T size, DWORD type)
 
 	if (type != MEM_RELEASE && type != MEM_DECOMMIT)
 		return ERROR_INVALID_PARAMETER;
-	if (!awe_region(addr, &pi))
+	if (!w32__awe_region(addr, &pi))
 		return w32__vmem_free(addr, size, type);
 	/* AWE regions cannot be decommitted or split, only released whole;
 	 * their frames are unmapped, never freed. */
@@ -276,17 +268,14 @@ static DWORD free_any(void *addr, SIZE_T size, DWORD type)
 
 BOOL VirtualFree(LPVOID lpAddress, SIZE_T dwSize, DWORD dwFreeType)
 {
-	int e = errno;
-
-	return bool_result(free_any(lpAddress, dwSize, dwFreeType), e);
+	return bool_result(free_any(lpAddress, dwSize, dwFreeType));
 }
 
 BOOL VirtualFreeEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD dwFreeType)
 {
-	int e = errno;
 	DWORD r = w32__check_process(hProcess, PROCESS_VM_OPERATION);
 
-	return bool_result(r ? r : free_any(lpAddress, dwSize, dwFreeType), e);
+	return bool_result(r ? r : free_any(lpAddress, dwSize, dwFreeType));
 }
 
 /* Is @prot a protection at all: exactly one base protection, at most one of
@@ -334,7 +323,7 @@ static DWORD protect_any(void *addr, SIZE_T size, DWORD prot, PDWORD old)
 		return ERROR_NOACCESS;
 	if (!prot_valid(prot) || end <= start || end < (uintptr_t)addr)
 		return ERROR_INVALID_PARAMETER;
-	if (!awe_region((void *)start, &pi))
+	if (!w32__awe_region((void *)start, &pi))
 		return w32__vmem_protect(addr, size, prot, old);
 	/* AWE pages take only no-access, read-only and read-write, and the
 	 * range may not leave its region. */
@@ -349,18 +338,15 @@ static DWORD protect_any(void *addr, SIZE_T size, DWORD prot, PDWORD old)
 
 BOOL VirtualProtect(LPVOID lpAddress, SIZE_T dwSize, DWORD flNewProtect, PDWORD lpflOldProtect)
 {
-	int e = errno;
-
-	return bool_result(protect_any(lpAddress, dwSize, flNewProtect, lpflOldProtect), e);
+	return bool_result(protect_any(lpAddress, dwSize, flNewProtect, lpflOldProtect));
 }
 
 BOOL VirtualProtectEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD flNewProtect,
 		      PDWORD lpflOldProtect)
 {
-	int e = errno;
 	DWORD r = w32__check_process(hProcess, PROCESS_VM_OPERATION);
 
-	return bool_result(r ? r : protect_any(lpAddress, dwSize, flNewProtect, lpflOldProtect), e);
+	return bool_result(r ? r : protect_any(lpAddress, dwSize, flNewProtect, lpflOldProtect));
 }
 
 /* One page of an AWE region, as VirtualQuery reports it. */
@@ -382,13 +368,13 @@ static DWORD query_any(const void *addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T l
 		return ERROR_NOACCESS;
 	if ((uintptr_t)addr >= USER_END)
 		return ERROR_INVALID_PARAMETER;
-	if (!awe_region((void *)p, &pi))
+	if (!w32__awe_region((void *)p, &pi))
 		return w32__vmem_query(addr, mbi);
 	awe_page_state(&pi, &state, &prot);
 	/* The run of pages with the same state, within the region. */
 	end = (uintptr_t)pi.window + pi.window_size;
 	for (uintptr_t q = p + awe_page_size(); q < end; q += awe_page_size()) {
-		awe_region((void *)q, &next);
+		w32__awe_region((void *)q, &next);
 		awe_page_state(&next, &s2, &p2);
 		if (s2 != state || p2 != prot) {
 			end = q;
@@ -409,17 +395,14 @@ static DWORD query_any(const void *addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T l
 
 SIZE_T VirtualQuery(LPCVOID lpAddress, PMEMORY_BASIC_INFORMATION lpBuffer, SIZE_T dwLength)
 {
-	int e = errno;
-
-	return bool_result(query_any(lpAddress, lpBuffer, dwLength), e) ? sizeof(*lpBuffer) : 0;
+	return bool_result(query_any(lpAddress, lpBuffer, dwLength)) ? sizeof(*lpBuffer) : 0;
 }
 
 SIZE_T VirtualQueryEx(HANDLE hProcess, LPCVOID lpAddress, PMEMORY_BASIC_INFORMATION lpBuffer,
 		      SIZE_T dwLength)
 {
-	int e = errno;
 	DWORD r = w32__check_process(hProcess, PROCESS_QUERY_INFORMATION);
 
 	r = r ? r : query_any(lpAddress, lpBuffer, dwLength);
-	return bool_result(r, e) ? sizeof(*lpBuffer) : 0;
+	return bool_result(r) ? sizeof(*lpBuffer) : 0;
 }

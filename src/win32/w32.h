@@ -7,6 +7,7 @@
 #ifndef AWE_W32_H
 #define AWE_W32_H
 
+#include <errno.h>
 #include <stdbool.h>
 
 #include "awe.h"
@@ -17,6 +18,19 @@
 #define W32__GRANULARITY 0x10000u /* dwAllocationGranularity */
 /* lpMaximumApplicationAddress + 1: where the user address space ends. */
 #define W32__USER_END ((uintptr_t)0x7FFFFFFF0000)
+
+/* The value of @expr, evaluated with errno kept: for libc or libawe calls
+ * whose failure is handled here rather than reported, since an exported
+ * function that succeeds leaves errno alone. A libawe call whose failure
+ * fails the exported function needs none: it returns -errno, and leaves
+ * errno alone when it succeeds. */
+#define W32__KEEP_ERRNO(expr)                                                                      \
+	__extension__({                                                                            \
+		int w32__saved_errno_ = errno;                                                     \
+		__typeof__(expr) w32__kept_ = (expr);                                              \
+		errno = w32__saved_errno_;                                                         \
+		w32__kept_;                                                                        \
+	})
 
 /* error.c --------------------------------------------------------------------- */
 
@@ -78,6 +92,12 @@ W32__HIDDEN bool w32__lock_privilege_enabled(void);
 /* Note that the process reserved an AWE region (Windows creates its AWE
  * info block then). */
 W32__HIDDEN void w32__awe_info_created(void);
+
+/* virtual.c ------------------------------------------------------------------- */
+
+/* Whether @addr is in an AWE region, and then its page's state in *@pi
+ * (when @pi is not NULL); errno is kept. */
+W32__HIDDEN bool w32__awe_region(const void *addr, struct awe_page_info *pi);
 
 /* region.c: ordinary (non-AWE) memory, the regions of VirtualAlloc's --------- */
 
