@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * VirtualQuery() of ordinary memory: a region of VirtualAlloc's is described
- * from region.c's table, and everything else in the address space (memory
- * mapped otherwise, free address space) from /proc/self/maps, where an
- * allocation is the run of mappings the kernel made for one mmap() call or
- * one file, as far as the lines tell.
+ * VirtualQuery() and VirtualQueryEx(): what any address is. An AWE region
+ * is described from awe_query(), a region of VirtualAlloc's from region.c's
+ * table, and everything else in the address space (memory mapped otherwise,
+ * free address space) from /proc/self/maps, where an allocation is the run
+ * of mappings that one mmap() call or one file left, as far as the lines
+ * tell.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -14,11 +15,6 @@
 #include <unistd.h>
 
 #include "w32.h"
-
-static uintptr_t page_down(uintptr_t a)
-{
-	return a & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
-}
 
 /* One line of /proc/self/maps. */
 struct maps_line {
@@ -101,8 +97,9 @@ static bool same_allocation(const struct maps_line *prev, const struct maps_line
 	       !w32__awe_region((const void *)(prev->end - 1), NULL);
 }
 
-/* Describe @a from /proc/self/maps, seen only between @lo and @hi (the
- * neighbouring regions of ours, which the kernel may merge with others). */
+/* Describe page @a from /proc/self/maps, seen only between @lo and @hi (the
+ * neighbouring regions of VirtualAlloc's, which the kernel may merge with
+ * others). */
 static DWORD query_maps(uintptr_t a, uintptr_t lo, uintptr_t hi, MEMORY_BASIC_INFORMATION *mbi)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
@@ -152,8 +149,8 @@ static DWORD query_maps(uintptr_t a, uintptr_t lo, uintptr_t hi, MEMORY_BASIC_IN
 		end = hi;
 	if (end > W32__USER_END)
 		end = W32__USER_END;
-	*mbi = (MEMORY_BASIC_INFORMATION){.BaseAddress = (void *)page_down(a)};
-	mbi->RegionSize = end - page_down(a);
+	*mbi = (MEMORY_BASIC_INFORMATION){.BaseAddress = (void *)a};
+	mbi->RegionSize = end - a;
 	if (!found) {
 		mbi->State = MEM_FREE;
 		mbi->Protect = PAGE_NOACCESS;
@@ -168,14 +165,82 @@ static DWORD query_maps(uintptr_t a, uintptr_t lo, uintptr_t hi, MEMORY_BASIC_IN
 	return 0;
 }
 
-DWORD w32__vmem_query(const void *addr, MEMORY_BASIC_INFORMATION *mbi)
+/* Page @a, in no AWE region: a region of VirtualAlloc's, or what the kernel
+ * shows. */
+static DWORD query_other(uintptr_t a, MEMORY_BASIC_INFORMATION *mbi)
 {
-	uintptr_t a = (uintptr_t)addr, lo, hi;
+	uintptr_t lo, hi;
 
-	if (a >= W32__USER_END)
-		return ERROR_INVALID_PARAMETER;
 	if (w32__vmem_region(a, mbi, &lo, &hi))
 		return 0;
 	/* fopen(), getline() and readlink() may set errno on the way. */
 	return W32__KEEP_ERRNO(query_maps(a, lo, hi, mbi));
+}
+
+/* One page of an AWE region, as VirtualQuery reports it. */
+static void awe_page_state(const struct awe_page_info *pi, DWORD *state, DWORD *prot)
+{
+	*state = pi->frame ? MEM_COMMIT : MEM_RESERVE;
+	*prot = pi->frame ? w32__win_prot(pi->prot) : 0;
+}
+
+static DWORD query_any(const void *addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T len)
+{
+	uintptr_t p = (uintptr_t)addr & ~(uintptr_t)(awe_page_size() - 1), end;
+	struct awe_page_info pi, next;
+	DWORD state, prot, s2, p2;
+
+	if (len < sizeof(*mbi))
+		return ERROR_BAD_LENGTH;
+	if (!w32__user_memory(mbi, 1, sizeof(*mbi)))
+		return ERROR_NOACCESS;
+	if ((uintptr_t)addr >= W32__USER_END)
+		return ERROR_INVALID_PARAMETER;
+	if (!w32__awe_region((void *)p, &pi))
+		return query_other(p, mbi);
+	awe_page_state(&pi, &state, &prot);
+	/* The run of pages with the same state, within the region. */
+	end = (uintptr_t)pi.window + pi.window_size;
+	for (uintptr_t q = p + awe_page_size(); q < end; q += awe_page_size()) {
+		w32__awe_region((void *)q, &next);
+		awe_page_state(&next, &s2, &p2);
+		if (s2 != state || p2 != prot) {
+			end = q;
+			break;
+		}
+	}
+	*mbi = (MEMORY_BASIC_INFORMATION){
+		.BaseAddress = (void *)p,
+		.AllocationBase = pi.window,
+		.AllocationProtect = PAGE_READWRITE,
+		.RegionSize = end - p,
+		.State = state,
+		.Protect = prot,
+		.Type = MEM_PRIVATE,
+	};
+	return 0;
+}
+
+/* Both end alike: the size of what they wrote, or 0 with the error. */
+static SIZE_T query_result(DWORD r, SIZE_T size)
+{
+	if (r) {
+		w32__fail(r);
+		return 0;
+	}
+	return size;
+}
+
+SIZE_T VirtualQuery(LPCVOID lpAddress, PMEMORY_BASIC_INFORMATION lpBuffer, SIZE_T dwLength)
+{
+	return query_result(query_any(lpAddress, lpBuffer, dwLength), sizeof(*lpBuffer));
+}
+
+SIZE_T VirtualQueryEx(HANDLE hProcess, LPCVOID lpAddress, PMEMORY_BASIC_INFORMATION lpBuffer,
+		      SIZE_T dwLength)
+{
+	DWORD r = w32__check_process(hProcess, PROCESS_QUERY_INFORMATION);
+
+	r = r ? r : query_any(lpAddress, lpBuffer, dwLength);
+	return query_result(r, sizeof(*lpBuffer));
 }

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VirtualAlloc family. AWE regions (MEM_PHYSICAL) are libawe windows and
- * are handled here; ordinary memory goes to region.c and query.c. An
- * address is in an AWE region exactly when awe_query() knows it. A region
- * VirtualAlloc2() ties to an AWE section is a window of that section;
- * everything but its creation works on it as on other AWE regions.
+ * VirtualAlloc, VirtualFree and VirtualProtect. AWE regions (MEM_PHYSICAL)
+ * are libawe windows and are handled here; ordinary memory goes to
+ * region.c, and VirtualQuery is query.c's. An address is in an AWE region
+ * exactly when awe_query() knows it. A region VirtualAlloc2() ties to an AWE
+ * section is a window of that section; everything but its creation works on
+ * it as on other AWE regions.
  */
 #include <errno.h>
 #include <sys/mman.h>
 
 #include "w32.h"
 
-#define USER_END 0x7FFFFFFF0000ull /* end of lpMaximumApplicationAddress's page */
 #define TYPE_BITS                                                                                  \
 	(MEM_COMMIT | MEM_RESERVE | MEM_RESET | MEM_RESET_UNDO | MEM_TOP_DOWN | MEM_WRITE_WATCH |  \
 	 MEM_PHYSICAL | MEM_LARGE_PAGES)
@@ -98,7 +98,7 @@ static DWORD physical_region(void *addr, SIZE_T size, SIZE_T align, awe_section_
 	DWORD r;
 	int rc;
 
-	if (size == 0 || size > USER_END)
+	if (size == 0 || size > W32__USER_END)
 		return ERROR_INVALID_PARAMETER;
 	if (!addr) {
 		/* Its throw-away reservations and retries may fail on the
@@ -110,7 +110,7 @@ static DWORD physical_region(void *addr, SIZE_T size, SIZE_T align, awe_section_
 		 * from the allocation granule holding addr. */
 		base = a & ~(uintptr_t)(W32__GRANULARITY - 1);
 		end = (a + size + page_mask()) & ~page_mask();
-		if (a >= USER_END || end > USER_END || end < a)
+		if (a >= W32__USER_END || end > W32__USER_END || end < a)
 			return ERROR_INVALID_PARAMETER;
 		rc = fixed_window(sec, end - base, base, out);
 		r = rc ? window_error(rc) : 0;
@@ -305,7 +305,7 @@ static int awe_prot(DWORD prot)
 	}
 }
 
-static DWORD win_prot(int prot)
+DWORD w32__win_prot(int prot)
 {
 	return prot == AWE_PROT_READWRITE ? PAGE_READWRITE
 	       : prot == AWE_PROT_READ	  ? PAGE_READONLY
@@ -332,7 +332,7 @@ static DWORD protect_any(void *addr, SIZE_T size, DWORD prot, PDWORD old)
 	rc = awe_protect((void *)start, (end - start) / awe_page_size(), awe_prot(prot), &oldp);
 	if (rc)
 		return w32__map_error(rc);
-	*old = win_prot(oldp);
+	*old = w32__win_prot(oldp);
 	return 0;
 }
 
@@ -347,62 +347,4 @@ BOOL VirtualProtectEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD fl
 	DWORD r = w32__check_process(hProcess, PROCESS_VM_OPERATION);
 
 	return bool_result(r ? r : protect_any(lpAddress, dwSize, flNewProtect, lpflOldProtect));
-}
-
-/* One page of an AWE region, as VirtualQuery reports it. */
-static void awe_page_state(const struct awe_page_info *pi, DWORD *state, DWORD *prot)
-{
-	*state = pi->frame ? MEM_COMMIT : MEM_RESERVE;
-	*prot = pi->frame ? win_prot(pi->prot) : 0;
-}
-
-static DWORD query_any(const void *addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T len)
-{
-	uintptr_t p = (uintptr_t)addr & ~page_mask(), end;
-	struct awe_page_info pi, next;
-	DWORD state, prot, s2, p2;
-
-	if (len < sizeof(*mbi))
-		return ERROR_BAD_LENGTH;
-	if (!w32__user_memory(mbi, 1, sizeof(*mbi)))
-		return ERROR_NOACCESS;
-	if ((uintptr_t)addr >= USER_END)
-		return ERROR_INVALID_PARAMETER;
-	if (!w32__awe_region((void *)p, &pi))
-		return w32__vmem_query(addr, mbi);
-	awe_page_state(&pi, &state, &prot);
-	/* The run of pages with the same state, within the region. */
-	end = (uintptr_t)pi.window + pi.window_size;
-	for (uintptr_t q = p + awe_page_size(); q < end; q += awe_page_size()) {
-		w32__awe_region((void *)q, &next);
-		awe_page_state(&next, &s2, &p2);
-		if (s2 != state || p2 != prot) {
-			end = q;
-			break;
-		}
-	}
-	*mbi = (MEMORY_BASIC_INFORMATION){
-		.BaseAddress = (void *)p,
-		.AllocationBase = pi.window,
-		.AllocationProtect = PAGE_READWRITE,
-		.RegionSize = end - p,
-		.State = state,
-		.Protect = prot,
-		.Type = MEM_PRIVATE,
-	};
-	return 0;
-}
-
-SIZE_T VirtualQuery(LPCVOID lpAddress, PMEMORY_BASIC_INFORMATION lpBuffer, SIZE_T dwLength)
-{
-	return bool_result(query_any(lpAddress, lpBuffer, dwLength)) ? sizeof(*lpBuffer) : 0;
-}
-
-SIZE_T VirtualQueryEx(HANDLE hProcess, LPCVOID lpAddress, PMEMORY_BASIC_INFORMATION lpBuffer,
-		      SIZE_T dwLength)
-{
-	DWORD r = w32__check_process(hProcess, PROCESS_QUERY_INFORMATION);
-
-	r = r ? r : query_any(lpAddress, lpBuffer, dwLength);
-	return bool_result(r) ? sizeof(*lpBuffer) : 0;
 }

@@ -98,6 +98,8 @@ W32__HIDDEN void w32__awe_info_created(void);
 /* Whether @addr is in an AWE region, and then its page's state in *@pi
  * (when @pi is not NULL); errno is kept. */
 W32__HIDDEN bool w32__awe_region(const void *addr, struct awe_page_info *pi);
+/* The Win32 protection of an AWE page's protection @prot (AWE_PROT_*). */
+W32__HIDDEN DWORD w32__win_prot(int prot);
 
 /* region.c: ordinary (non-AWE) memory, the regions of VirtualAlloc's --------- */
 
@@ -116,12 +118,6 @@ W32__HIDDEN DWORD w32__vmem_prot(int prot);
  * neighbouring regions (the kernel may merge their mappings with others'). */
 W32__HIDDEN bool w32__vmem_region(uintptr_t a, MEMORY_BASIC_INFORMATION *mbi, uintptr_t *lo,
 				  uintptr_t *hi);
-
-/* query.c --------------------------------------------------------------------- */
-
-/* Describe any address that is not in an AWE region: a region of
- * VirtualAlloc's, memory mapped otherwise, or free address space. */
-W32__HIDDEN DWORD w32__vmem_query(const void *addr, MEMORY_BASIC_INFORMATION *mbi);
 
 /* sysinfo.c ------------------------------------------------------------------- */
 
