@@ -172,74 +172,66 @@ LPVOID VirtualAllocEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD fl
 				  (DWORD)-1);
 }
 
-/* VirtualAlloc2's extended parameters: address requirements, a NUMA node
- * and the AWE section to tie the region to (*@section, checked later, like
- * every handle, after the flags). */
-static DWORD check_va2_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, void *base,
-			      SIZE_T *align, bool *has_section, HANDLE *section)
+/* What VirtualAlloc2's extended parameters ask for: address requirements,
+ * a NUMA node and the AWE section to tie the region to (@section, checked
+ * later, like every handle, after the flags). */
+struct va2_params {
+	void *base; /* BaseAddress, which an alignment may not come with */
+	SIZE_T align;
+	bool has_section;
+	HANDLE section;
+};
+
+static DWORD va2_param(const MEM_EXTENDED_PARAMETER *p, void *ctx)
 {
-	unsigned int seen = 0;
+	struct va2_params *v = ctx;
+	const MEM_ADDRESS_REQUIREMENTS *req = p->Pointer;
 
-	if (!p && count)
+	switch ((unsigned int)p->Type) {
+	case MemExtendedParameterAddressRequirements:
+		if (!req || (req->Alignment && v->base) ||
+		    (req->Alignment && (req->Alignment < W32__GRANULARITY ||
+					(req->Alignment & (req->Alignment - 1)))))
+			return ERROR_INVALID_PARAMETER;
+		if (req->LowestStartingAddress || req->HighestEndingAddress)
+			return ERROR_NOT_SUPPORTED;
+		if (req->Alignment)
+			v->align = req->Alignment;
+		return 0;
+	case MemExtendedParameterNumaNode:
+		return p->ULong >= w32__numa_nodes() ? ERROR_INVALID_PARAMETER : 0;
+	case MemExtendedParameterUserPhysicalHandle:
+		v->has_section = true;
+		v->section = p->Handle;
+		return 0;
+	default:
 		return ERROR_INVALID_PARAMETER;
-	for (ULONG i = 0; i < count; i++) {
-		unsigned int type = (unsigned int)p[i].Type;
-		const MEM_ADDRESS_REQUIREMENTS *req = p[i].Pointer;
-
-		if (p[i].Reserved || type == MemExtendedParameterInvalidType ||
-		    type >= MemExtendedParameterMax || (seen & (1u << type)))
-			return ERROR_INVALID_PARAMETER;
-		seen |= 1u << type;
-		switch (type) {
-		case MemExtendedParameterAddressRequirements:
-			if (!req || (req->Alignment && base) ||
-			    (req->Alignment && (req->Alignment < W32__GRANULARITY ||
-						(req->Alignment & (req->Alignment - 1)))))
-				return ERROR_INVALID_PARAMETER;
-			if (req->LowestStartingAddress || req->HighestEndingAddress)
-				return ERROR_NOT_SUPPORTED;
-			if (req->Alignment)
-				*align = req->Alignment;
-			break;
-		case MemExtendedParameterNumaNode:
-			if (p[i].ULong >= w32__numa_nodes())
-				return ERROR_INVALID_PARAMETER;
-			break;
-		case MemExtendedParameterUserPhysicalHandle:
-			*has_section = true;
-			*section = p[i].Handle;
-			break;
-		default:
-			return ERROR_INVALID_PARAMETER;
-		}
 	}
-	return 0;
 }
 
 PVOID VirtualAlloc2(HANDLE Process, PVOID BaseAddress, SIZE_T Size, ULONG AllocationType,
 		    ULONG PageProtection, MEM_EXTENDED_PARAMETER *ExtendedParameters,
 		    ULONG ParameterCount)
 {
-	SIZE_T align = W32__GRANULARITY;
+	struct va2_params v = {BaseAddress, W32__GRANULARITY, false, NULL};
 	void *out = NULL;
-	bool has_section = false;
-	HANDLE section = NULL;
 	awe_section_t sec = 0;
-	DWORD r = check_va2_params(ExtendedParameters, ParameterCount, BaseAddress, &align,
-				   &has_section, &section);
+	DWORD r = w32__ext_params(ExtendedParameters, ParameterCount, MemExtendedParameterMax,
+				  va2_param, &v);
 
 	if (!r)
 		r = check_type(AllocationType, PageProtection);
 	/* Only an AWE region can be tied to an AWE section. */
-	if (!r && has_section && !(AllocationType & MEM_PHYSICAL))
+	if (!r && v.has_section && !(AllocationType & MEM_PHYSICAL))
 		r = ERROR_INVALID_PARAMETER;
 	if (!r && Process)
 		r = w32__check_process(Process, PROCESS_VM_OPERATION);
 	/* The region is a read-write view of the section's pages. */
-	if (!r && has_section)
-		r = w32__check_section(section, SECTION_MAP_READ | SECTION_MAP_WRITE, &sec);
+	if (!r && v.has_section)
+		r = w32__check_section(v.section, SECTION_MAP_READ | SECTION_MAP_WRITE, &sec);
 	if (!r)
-		r = alloc_any(BaseAddress, Size, AllocationType, PageProtection, align, sec, &out);
+		r = alloc_any(BaseAddress, Size, AllocationType, PageProtection, v.align, sec,
+			      &out);
 	return alloc_result(r, out);
 }
 

@@ -47,6 +47,17 @@ W32__HIDDEN bool w32__user_memory(const void *p, size_t n, size_t size);
 W32__HIDDEN bool w32__wrk(void);
 /* The Win32 code for a native libawe error from a map-like call. */
 W32__HIDDEN DWORD w32__map_error(int err);
+/* Judge one extended parameter that passed the checks every call makes: 0,
+ * or why the call refuses it. */
+typedef DWORD w32__ext_param_fn(const MEM_EXTENDED_PARAMETER *p, void *ctx);
+/* The extended parameters @p[0..@count) as Windows captures them: refused
+ * (ERROR_INVALID_PARAMETER) when there is a count but no array, or when one
+ * has a reserved bit, type 0 (invalid), a type from @max (its kind's Max)
+ * up, or a type seen before; else @fn judges it with @ctx. In array order,
+ * the first refusal is the answer. A call that also refuses an array
+ * without a count, or probes it, does so first. */
+W32__HIDDEN DWORD w32__ext_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, unsigned int max,
+				  w32__ext_param_fn *fn, void *ctx);
 
 /* handle.c -------------------------------------------------------------------- */
 
