@@ -8,8 +8,8 @@
  * to its protection, decommitting drops its contents and makes it PROT_NONE
  * again. The table below remembers which pages are committed, since the
  * kernel cannot tell a committed PAGE_NOACCESS page from a reserved one.
- * The kernel's failures are handled here, from errno, which the exported
- * functions keep (W32__KEEP_ERRNO) around the calls that make them.
+ * The kernel's failures are read from errno here, so the entry points keep
+ * the caller's errno around the work (W32__KEEP_ERRNO).
  */
 #include <errno.h>
 #include <pthread.h>
