@@ -3,6 +3,10 @@
  * The last error. Windows keeps it per thread; so does this file. Failures
  * also store it in errno because that is where .NET (SetLastError = true on
  * Unix) and Python's ctypes (use_errno) look for it.
+ *
+ * Also the checks that decide an error the same way in every call: user
+ * memory, Server 2003's codes or Windows 10's, libawe's errors in Win32
+ * terms, and the capture of extended parameters.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -88,4 +92,30 @@ DWORD w32__map_error(int err)
 	default: /* ENOMEM, EIO, EMFILE: the kernel is out of something */
 		return ERROR_NO_SYSTEM_RESOURCES;
 	}
+}
+
+_Static_assert(MemExtendedParameterInvalidType == 0 && MemSectionExtendedParameterInvalidType == 0,
+	       "type 0 is invalid for both kinds of extended parameter");
+_Static_assert(MemExtendedParameterMax <= 32 && MemSectionExtendedParameterMax <= 32,
+	       "the types seen fit in an unsigned int");
+
+DWORD w32__ext_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, unsigned int max,
+		      w32__ext_param_fn *fn, void *ctx)
+{
+	unsigned int seen = 0;
+
+	if (!p && count)
+		return ERROR_INVALID_PARAMETER;
+	for (ULONG i = 0; i < count; i++) {
+		unsigned int type = (unsigned int)p[i].Type;
+		DWORD r;
+
+		if (p[i].Reserved || type == 0 || type >= max || (seen & (1u << type)))
+			return ERROR_INVALID_PARAMETER;
+		seen |= 1u << type;
+		r = fn(&p[i], ctx);
+		if (r)
+			return r;
+	}
+	return 0;
 }

@@ -169,13 +169,13 @@ DWORD GetCurrentProcessId(void)
 
 HANDLE OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId)
 {
-	int e = errno;
 	HANDLE h;
 
 	(void)bInheritHandle; /* nothing is inherited: no CreateProcess */
 	if (dwProcessId != (DWORD)getpid()) {
 		/* Another process exists (kill(0) works or is refused) or it
-		 * does not; either way libawe cannot act on it. */
+		 * does not; either way libawe cannot act on it, and the call
+		 * fails, so kill()'s errno need not be kept. */
 		bool exists = dwProcessId != 0 && dwProcessId <= INT32_MAX &&
 			      (kill((pid_t)dwProcessId, 0) == 0 || errno == EPERM);
 
@@ -184,7 +184,6 @@ HANDLE OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId
 	h = w32__handle_new(W32__H_PROCESS, dwDesiredAccess);
 	if (!h)
 		return w32__fail_ptr(ERROR_NO_SYSTEM_RESOURCES);
-	errno = e;
 	return h;
 }
 
@@ -193,7 +192,6 @@ BOOL CloseHandle(HANDLE hObject)
 	struct entry *e = lookup(hObject);
 	bool ok = hObject == PSEUDO_PROCESS;
 	awe_section_t section = 0;
-	int err = errno;
 
 	if (e) {
 		pthread_mutex_lock(&table_mu);
@@ -206,11 +204,11 @@ BOOL CloseHandle(HANDLE hObject)
 	/* The handle is gone first, so no other thread can start a call with
 	 * it; the section itself lives on while a region is tied to it, as a
 	 * Windows section object lives while a view references it. Closing it
-	 * cannot fail: the handle was open, and only a fork() drops sections,
-	 * whose handles atfork_child() dropped too. */
-	if (section) {
-		awe_section_close(section);
-		errno = err;
-	}
+	 * cannot fail for want of the section: the handle was open, and only
+	 * a fork() drops sections, whose handles atfork_child() dropped too.
+	 * (It can for a signal handler calling in on a thread inside libawe;
+	 * the handle is gone all the same.) */
+	if (section)
+		(void)W32__KEEP_ERRNO(awe_section_close(section));
 	return ok ? TRUE : w32__fail(ERROR_INVALID_HANDLE);
 }

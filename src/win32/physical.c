@@ -5,6 +5,9 @@
  * ProbeForRead/Write become NULL and alignment checks, all Linux allows.
  * Allocate and Free take the process or an AWE section (section.c); the map
  * calls need no handle, libawe knows which frames a region may show.
+ * libawe's failure is always the service's, told by its return value, and
+ * its success leaves errno alone, as the services' must: nothing here has
+ * to keep errno.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -47,7 +50,6 @@ static size_t page(void)
 /* Steps 1-10 of AllocateUserPhysicalPages, after any extended parameters. */
 static BOOL allocate(HANDLE h, PULONG_PTR n, PULONG_PTR pfns, int node)
 {
-	int e = errno;
 	awe_section_t sec = 0;
 	DWORD r;
 	ssize_t got;
@@ -81,7 +83,6 @@ static BOOL allocate(HANDLE h, PULONG_PTR n, PULONG_PTR pfns, int node)
 	if (got < 0)
 		return w32__fail(w32__map_error((int)got));
 	*n = (ULONG_PTR)got;
-	errno = e;
 	return TRUE;
 }
 
@@ -98,45 +99,56 @@ BOOL AllocateUserPhysicalPagesNuma(HANDLE hProcess, PULONG_PTR NumberOfPages, PU
 	return allocate(hProcess, NumberOfPages, PageArray, (int)nndPreferred);
 }
 
-/* The extended parameters of AllocateUserPhysicalPages2, as Windows 10
- * checks them: only NumaNode and AttributeFlags, each at most once. */
+/* What AllocateUserPhysicalPages2's extended parameters ask for. */
+struct alloc_params {
+	int node;
+	bool large;
+};
+
+/* One of them, as Windows 10 checks it: only NumaNode and AttributeFlags. */
+static DWORD alloc_param(const MEM_EXTENDED_PARAMETER *p, void *ctx)
+{
+	struct alloc_params *a = ctx;
+	unsigned int type = (unsigned int)p->Type;
+	DWORD64 v = p->ULong64;
+
+	if (type == MemExtendedParameterNumaNode) {
+		v &= ~MEM_EXTENDED_PARAMETER_NUMA_NODE_MANDATORY;
+		if (v >= 0xFFFFFFFFull || v >= w32__numa_nodes())
+			return ERROR_INVALID_PARAMETER;
+		a->node = (int)v;
+	} else if (type == MemExtendedParameterAttributeFlags) {
+		/* The generic capture allows 0x3f|0x200; AWE then only
+		 * NONPAGED or NONPAGED_LARGE, not both. */
+		DWORD64 awe = MEM_EXTENDED_PARAMETER_NONPAGED |
+			      MEM_EXTENDED_PARAMETER_NONPAGED_LARGE;
+
+		if ((v & ~awe) || (v & awe) == awe)
+			return ERROR_INVALID_PARAMETER;
+		a->large = v & MEM_EXTENDED_PARAMETER_NONPAGED_LARGE;
+	} else {
+		return ERROR_INVALID_PARAMETER;
+	}
+	return 0;
+}
+
+/* The extended parameters of AllocateUserPhysicalPages2: an array and a
+ * count go together, and the array must be user memory. */
 static DWORD check_alloc_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, int *node)
 {
-	unsigned int seen = 0;
-	bool large = false;
+	struct alloc_params a = {*node, false};
+	DWORD r;
 
-	if ((p && !count) || (!p && count))
+	if (p && !count)
 		return ERROR_INVALID_PARAMETER;
 	if (p && !w32__user_memory(p, count, sizeof(*p)))
 		return ERROR_NOACCESS;
-	for (ULONG i = 0; i < count; i++) {
-		unsigned int type = (unsigned int)p[i].Type;
-		DWORD64 v = p[i].ULong64;
-
-		if (p[i].Reserved || type == MemExtendedParameterInvalidType ||
-		    type >= MemExtendedParameterMax || (seen & (1u << type)))
-			return ERROR_INVALID_PARAMETER;
-		seen |= 1u << type;
-		if (type == MemExtendedParameterNumaNode) {
-			v &= ~MEM_EXTENDED_PARAMETER_NUMA_NODE_MANDATORY;
-			if (v >= 0xFFFFFFFFull || v >= w32__numa_nodes())
-				return ERROR_INVALID_PARAMETER;
-			*node = (int)v;
-		} else if (type == MemExtendedParameterAttributeFlags) {
-			/* The generic capture allows 0x3f|0x200; AWE then only
-			 * NONPAGED or NONPAGED_LARGE, not both. */
-			DWORD64 awe = MEM_EXTENDED_PARAMETER_NONPAGED |
-				      MEM_EXTENDED_PARAMETER_NONPAGED_LARGE;
-
-			if ((v & ~awe) || (v & awe) == awe)
-				return ERROR_INVALID_PARAMETER;
-			large = v & MEM_EXTENDED_PARAMETER_NONPAGED_LARGE;
-		} else {
-			return ERROR_INVALID_PARAMETER;
-		}
-	}
+	r = w32__ext_params(p, count, MemExtendedParameterMax, alloc_param, &a);
+	if (r)
+		return r;
+	*node = a.node;
 	/* Frames are 4 KiB pages; 2 MiB AWE units are not implemented. */
-	return large ? ERROR_NOT_SUPPORTED : 0;
+	return a.large ? ERROR_NOT_SUPPORTED : 0;
 }
 
 BOOL AllocateUserPhysicalPages2(HANDLE ObjectHandle, PULONG_PTR NumberOfPages, PULONG_PTR PageArray,
@@ -153,7 +165,6 @@ BOOL AllocateUserPhysicalPages2(HANDLE ObjectHandle, PULONG_PTR NumberOfPages, P
 
 BOOL FreeUserPhysicalPages(HANDLE hProcess, PULONG_PTR NumberOfPages, PULONG_PTR PageArray)
 {
-	int e = errno;
 	awe_section_t sec = 0;
 	size_t freed = 0;
 	ULONG_PTR n;
@@ -188,7 +199,6 @@ BOOL FreeUserPhysicalPages(HANDLE hProcess, PULONG_PTR NumberOfPages, PULONG_PTR
 		return w32__fail(ERROR_INVALID_HANDLE);
 	if (rc)
 		return w32__fail(rc == -ENOENT ? ERROR_INVALID_ADDRESS : w32__map_error(rc));
-	errno = e;
 	return TRUE;
 }
 
@@ -200,7 +210,6 @@ static bool wrk_no_bitmap(void)
 
 BOOL MapUserPhysicalPages(PVOID VirtualAddress, ULONG_PTR NumberOfPages, PULONG_PTR PageArray)
 {
-	int e = errno;
 	uintptr_t va = (uintptr_t)VirtualAddress & ~(uintptr_t)(page() - 1);
 	int rc;
 
@@ -223,14 +232,12 @@ BOOL MapUserPhysicalPages(PVOID VirtualAddress, ULONG_PTR NumberOfPages, PULONG_
 	rc = awe_map((void *)va, NumberOfPages, (const awe_frame_t *)PageArray);
 	if (rc)
 		return w32__fail(w32__map_error(rc));
-	errno = e;
 	return TRUE;
 }
 
 BOOL MapUserPhysicalPagesScatter(PVOID *VirtualAddresses, ULONG_PTR NumberOfPages,
 				 PULONG_PTR PageArray)
 {
-	int e = errno;
 	ULONG_PTR max = w32__wrk() ? UINTPTR_MAX / page() : WIN10_MAX_PAGES;
 	int rc;
 
@@ -247,6 +254,5 @@ BOOL MapUserPhysicalPagesScatter(PVOID *VirtualAddresses, ULONG_PTR NumberOfPage
 			     (const awe_frame_t *)PageArray);
 	if (rc)
 		return w32__fail(w32__map_error(rc));
-	errno = e;
 	return TRUE;
 }

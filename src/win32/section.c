@@ -56,42 +56,36 @@ static bool section_protection(ULONG prot)
 	}
 }
 
+/* One extended parameter of a section's; *@awe is set when it makes the
+ * section an AWE section. */
+static DWORD section_param(const MEM_EXTENDED_PARAMETER *p, void *awe)
+{
+	switch ((unsigned int)p->Type) {
+	case MemSectionExtendedParameterUserPhysicalFlags:
+		/* No flag is defined: the value must be 0. */
+		if (p->ULong64)
+			return ERROR_INVALID_PARAMETER;
+		*(bool *)awe = true;
+		return 0;
+	case MemSectionExtendedParameterNumaNode:
+		/* A preference for the section's pages: checked, then not
+		 * used (a native section has no node of its own). */
+		return p->ULong64 >= w32__numa_nodes() ? ERROR_INVALID_PARAMETER : 0;
+	default:
+		/* SigningLevel is for image sections only. */
+		return ERROR_INVALID_PARAMETER;
+	}
+}
+
 /* The extended parameters, captured as AllocateUserPhysicalPages2's are:
  * a pointer and a count together, no reserved bit, a known type at most
  * once. *@awe tells whether the section is an AWE section. */
 static DWORD check_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, bool *awe)
 {
-	unsigned int seen = 0;
-
 	*awe = false;
-	if ((p && !count) || (!p && count))
+	if (p && !count)
 		return ERROR_INVALID_PARAMETER;
-	for (ULONG i = 0; i < count; i++) {
-		unsigned int type = (unsigned int)p[i].Type;
-
-		if (p[i].Reserved || type == MemSectionExtendedParameterInvalidType ||
-		    type >= MemSectionExtendedParameterMax || (seen & (1u << type)))
-			return ERROR_INVALID_PARAMETER;
-		seen |= 1u << type;
-		switch (type) {
-		case MemSectionExtendedParameterUserPhysicalFlags:
-			/* No flag is defined: the value must be 0. */
-			if (p[i].ULong64)
-				return ERROR_INVALID_PARAMETER;
-			*awe = true;
-			break;
-		case MemSectionExtendedParameterNumaNode:
-			/* A preference for the section's pages: checked, then
-			 * not used (a native section has no node of its own). */
-			if (p[i].ULong64 >= w32__numa_nodes())
-				return ERROR_INVALID_PARAMETER;
-			break;
-		default:
-			/* SigningLevel is for image sections only. */
-			return ERROR_INVALID_PARAMETER;
-		}
-	}
-	return 0;
+	return w32__ext_params(p, count, MemSectionExtendedParameterMax, section_param, awe);
 }
 
 /* Everything Windows checks before it creates a section, in one order;

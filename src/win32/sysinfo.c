@@ -2,7 +2,6 @@
 /*
  * System information and the process heap.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -83,20 +82,17 @@ static void read_cpu_ident(void)
 #endif
 }
 
-void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo)
+static SYSTEM_INFO system_info(void)
 {
-	int e = errno;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	uint64_t mask = 0;
 
-	if (!lpSystemInfo)
-		return;
 	pthread_once(&cpu_once, read_cpu_ident);
 	if (n < 1)
 		n = 1;
 	if (read_list("/sys/devices/system/cpu/online", &mask) < 0 || !mask)
 		mask = n >= 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
-	*lpSystemInfo = (SYSTEM_INFO)
+	return (SYSTEM_INFO)
 	{
 #if defined(__x86_64__)
 		.wProcessorArchitecture = PROCESSOR_ARCHITECTURE_AMD64,
@@ -113,7 +109,13 @@ void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo)
 		.dwAllocationGranularity = W32__GRANULARITY, .wProcessorLevel = cpu_level,
 		.wProcessorRevision = cpu_revision,
 	};
-	errno = e;
+}
+
+void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo)
+{
+	/* sysconf() and sscanf() may set errno, and this never fails. */
+	if (lpSystemInfo)
+		*lpSystemInfo = W32__KEEP_ERRNO(system_info());
 }
 
 void GetNativeSystemInfo(LPSYSTEM_INFO lpSystemInfo)
@@ -180,25 +182,23 @@ HANDLE GetProcessHeap(void)
 
 LPVOID HeapAlloc(HANDLE hHeap, DWORD dwFlags, SIZE_T dwBytes)
 {
-	int e = errno;
 	struct block *b;
 
 	if (hHeap != PROCESS_HEAP)
 		return w32__fail_ptr(ERROR_INVALID_HANDLE);
 	if (dwBytes > SIZE_MAX - sizeof(*b))
 		return w32__fail_ptr(ERROR_NOT_ENOUGH_MEMORY);
-	b = dwFlags & HEAP_ZERO_MEMORY ? calloc(1, sizeof(*b) + dwBytes)
-				       : malloc(sizeof(*b) + dwBytes);
+	/* malloc() may set errno even when it succeeds. */
+	b = W32__KEEP_ERRNO(dwFlags & HEAP_ZERO_MEMORY ? calloc(1, sizeof(*b) + dwBytes)
+						       : malloc(sizeof(*b) + dwBytes));
 	if (!b)
 		return w32__fail_ptr(ERROR_NOT_ENOUGH_MEMORY);
-	errno = e;
 	b->size = dwBytes;
 	return b + 1;
 }
 
 LPVOID HeapReAlloc(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem, SIZE_T dwBytes)
 {
-	int e = errno;
 	struct block *b;
 	size_t old;
 
@@ -214,11 +214,10 @@ LPVOID HeapReAlloc(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem, SIZE_T dwBytes)
 		if (sizeof(*b) + dwBytes > malloc_usable_size(b))
 			return w32__fail_ptr(ERROR_NOT_ENOUGH_MEMORY);
 	} else {
-		b = realloc(b, sizeof(*b) + dwBytes);
+		b = W32__KEEP_ERRNO(realloc(b, sizeof(*b) + dwBytes));
 		if (!b)
 			return w32__fail_ptr(ERROR_NOT_ENOUGH_MEMORY);
 	}
-	errno = e;
 	if (dwFlags & HEAP_ZERO_MEMORY && dwBytes > old)
 		memset((char *)(b + 1) + old, 0, dwBytes - old);
 	b->size = dwBytes;

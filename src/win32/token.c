@@ -8,7 +8,6 @@
  * CAP_IPC_LOCK, or an RLIMIT_MEMLOCK an administrator raised (unlimited, or at
  * least HELD_MEMLOCK), or when frames are unlocked and nothing needs locking.
  */
-#include <errno.h>
 #include <linux/capability.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -85,18 +84,15 @@ static bool cap_ipc_lock(void)
 /* Whether the account "was granted" Lock pages in memory (see the top). */
 static bool lock_memory_granted(void)
 {
-	int e = errno;
 	struct rlimit rl;
 	const char *v = getenv("LIBAWE_UNLOCKED");
 	/* Not awe_stats(): it would start libawe, fixing its flags before a
-	 * program mixing both APIs calls awe_init(). */
-	bool held = cap_ipc_lock() ||
-		    (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 &&
-		     (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= HELD_MEMLOCK)) ||
-		    (v && strcmp(v, "1") == 0);
-
-	errno = e;
-	return held;
+	 * program mixing both APIs calls awe_init(). A capget() or getrlimit()
+	 * that fails only means no. */
+	return W32__KEEP_ERRNO(cap_ipc_lock() ||
+			       (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 &&
+				(rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= HELD_MEMLOCK)) ||
+			       (v && strcmp(v, "1") == 0));
 }
 
 static struct priv *held_priv(DWORD id)

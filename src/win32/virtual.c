@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VirtualAlloc family. AWE regions (MEM_PHYSICAL) are libawe windows and
- * are handled here; ordinary memory goes to vmem.c. An address is in an AWE
- * region exactly when awe_query() knows it. A region VirtualAlloc2() ties to
- * an AWE section is a window of that section; everything but its creation
- * works on it as on other AWE regions.
+ * VirtualAlloc, VirtualFree and VirtualProtect. AWE regions (MEM_PHYSICAL)
+ * are libawe windows and are handled here; ordinary memory goes to
+ * region.c, and VirtualQuery is query.c's. An address is in an AWE region
+ * exactly when awe_query() knows it. A region VirtualAlloc2() ties to an AWE
+ * section is a window of that section; everything but its creation works on
+ * it as on other AWE regions.
  */
 #include <errno.h>
 #include <sys/mman.h>
 
 #include "w32.h"
 
-#define USER_END 0x7FFFFFFF0000ull /* end of lpMaximumApplicationAddress's page */
 #define TYPE_BITS                                                                                  \
 	(MEM_COMMIT | MEM_RESERVE | MEM_RESET | MEM_RESET_UNDO | MEM_TOP_DOWN | MEM_WRITE_WATCH |  \
 	 MEM_PHYSICAL | MEM_LARGE_PAGES)
@@ -22,14 +22,12 @@ static uintptr_t page_mask(void)
 	return awe_page_size() - 1;
 }
 
-static bool awe_region(const void *addr, struct awe_page_info *pi)
+bool w32__awe_region(const void *addr, struct awe_page_info *pi)
 {
 	struct awe_page_info tmp;
-	int e = errno;
-	bool in = awe_query(addr, pi ? pi : &tmp) == 0;
 
-	errno = e;
-	return in;
+	/* -ENOENT is the everyday answer for ordinary memory. */
+	return W32__KEEP_ERRNO(awe_query(addr, pi ? pi : &tmp)) == 0;
 }
 
 /* Checks 1-7 of NtAllocateVirtualMemory, in order. */
@@ -100,16 +98,19 @@ static DWORD physical_region(void *addr, SIZE_T size, SIZE_T align, awe_section_
 	DWORD r;
 	int rc;
 
-	if (size == 0 || size > USER_END)
+	if (size == 0 || size > W32__USER_END)
 		return ERROR_INVALID_PARAMETER;
 	if (!addr) {
-		r = aligned_window(sec, (size + page_mask()) & ~page_mask(), align, out);
+		/* Its throw-away reservations and retries may fail on the
+		 * way to a window. */
+		r = W32__KEEP_ERRNO(
+			aligned_window(sec, (size + page_mask()) & ~page_mask(), align, out));
 	} else {
 		/* The region covers every page [addr, addr + size) touches,
 		 * from the allocation granule holding addr. */
 		base = a & ~(uintptr_t)(W32__GRANULARITY - 1);
 		end = (a + size + page_mask()) & ~page_mask();
-		if (a >= USER_END || end > USER_END || end < a)
+		if (a >= W32__USER_END || end > W32__USER_END || end < a)
 			return ERROR_INVALID_PARAMETER;
 		rc = fixed_window(sec, end - base, base, out);
 		r = rc ? window_error(rc) : 0;
@@ -125,36 +126,31 @@ static DWORD alloc_any(void *addr, SIZE_T size, DWORD type, DWORD prot, SIZE_T a
 	if (type & MEM_PHYSICAL)
 		return physical_region(addr, size, align, sec, out);
 	/* Committing (or anything else) inside an AWE region conflicts. */
-	if (addr && awe_region(addr, NULL))
+	if (addr && w32__awe_region(addr, NULL))
 		return ERROR_INVALID_ADDRESS;
 	return w32__vmem_alloc(addr, size, type, prot, align, out);
 }
 
 /* The exported functions end alike: the result, or NULL with the error. */
-static void *alloc_result(DWORD r, void *out, int saved_errno)
+static void *alloc_result(DWORD r, void *out)
 {
-	if (r)
-		return w32__fail_ptr(r);
-	errno = saved_errno;
-	return out;
+	return r ? w32__fail_ptr(r) : out;
 }
 
 LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType, DWORD flProtect)
 {
-	int e = errno;
 	void *out = NULL;
 	DWORD r = check_type(flAllocationType, flProtect);
 
 	if (!r)
 		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY, 0,
 			      &out);
-	return alloc_result(r, out, e);
+	return alloc_result(r, out);
 }
 
 LPVOID VirtualAllocExNuma(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType,
 			  DWORD flProtect, DWORD nndPreferred)
 {
-	int e = errno;
 	void *out = NULL;
 	DWORD r = check_type(flAllocationType, flProtect);
 
@@ -166,7 +162,7 @@ LPVOID VirtualAllocExNuma(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWOR
 	if (!r)
 		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY, 0,
 			      &out);
-	return alloc_result(r, out, e);
+	return alloc_result(r, out);
 }
 
 LPVOID VirtualAllocEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType,
@@ -176,85 +172,73 @@ LPVOID VirtualAllocEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD fl
 				  (DWORD)-1);
 }
 
-/* VirtualAlloc2's extended parameters: address requirements, a NUMA node
- * and the AWE section to tie the region to (*@section, checked later, like
- * every handle, after the flags). */
-static DWORD check_va2_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, void *base,
-			      SIZE_T *align, bool *has_section, HANDLE *section)
+/* What VirtualAlloc2's extended parameters ask for: address requirements,
+ * a NUMA node and the AWE section to tie the region to (@section, checked
+ * later, like every handle, after the flags). */
+struct va2_params {
+	void *base; /* BaseAddress, which an alignment may not come with */
+	SIZE_T align;
+	bool has_section;
+	HANDLE section;
+};
+
+static DWORD va2_param(const MEM_EXTENDED_PARAMETER *p, void *ctx)
 {
-	unsigned int seen = 0;
+	struct va2_params *v = ctx;
+	const MEM_ADDRESS_REQUIREMENTS *req = p->Pointer;
 
-	if (!p && count)
+	switch ((unsigned int)p->Type) {
+	case MemExtendedParameterAddressRequirements:
+		if (!req || (req->Alignment && v->base) ||
+		    (req->Alignment && (req->Alignment < W32__GRANULARITY ||
+					(req->Alignment & (req->Alignment - 1)))))
+			return ERROR_INVALID_PARAMETER;
+		if (req->LowestStartingAddress || req->HighestEndingAddress)
+			return ERROR_NOT_SUPPORTED;
+		if (req->Alignment)
+			v->align = req->Alignment;
+		return 0;
+	case MemExtendedParameterNumaNode:
+		return p->ULong >= w32__numa_nodes() ? ERROR_INVALID_PARAMETER : 0;
+	case MemExtendedParameterUserPhysicalHandle:
+		v->has_section = true;
+		v->section = p->Handle;
+		return 0;
+	default:
 		return ERROR_INVALID_PARAMETER;
-	for (ULONG i = 0; i < count; i++) {
-		unsigned int type = (unsigned int)p[i].Type;
-		const MEM_ADDRESS_REQUIREMENTS *req = p[i].Pointer;
-
-		if (p[i].Reserved || type == MemExtendedParameterInvalidType ||
-		    type >= MemExtendedParameterMax || (seen & (1u << type)))
-			return ERROR_INVALID_PARAMETER;
-		seen |= 1u << type;
-		switch (type) {
-		case MemExtendedParameterAddressRequirements:
-			if (!req || (req->Alignment && base) ||
-			    (req->Alignment && (req->Alignment < W32__GRANULARITY ||
-						(req->Alignment & (req->Alignment - 1)))))
-				return ERROR_INVALID_PARAMETER;
-			if (req->LowestStartingAddress || req->HighestEndingAddress)
-				return ERROR_NOT_SUPPORTED;
-			if (req->Alignment)
-				*align = req->Alignment;
-			break;
-		case MemExtendedParameterNumaNode:
-			if (p[i].ULong >= w32__numa_nodes())
-				return ERROR_INVALID_PARAMETER;
-			break;
-		case MemExtendedParameterUserPhysicalHandle:
-			*has_section = true;
-			*section = p[i].Handle;
-			break;
-		default:
-			return ERROR_INVALID_PARAMETER;
-		}
 	}
-	return 0;
 }
 
 PVOID VirtualAlloc2(HANDLE Process, PVOID BaseAddress, SIZE_T Size, ULONG AllocationType,
 		    ULONG PageProtection, MEM_EXTENDED_PARAMETER *ExtendedParameters,
 		    ULONG ParameterCount)
 {
-	int e = errno;
-	SIZE_T align = W32__GRANULARITY;
+	struct va2_params v = {BaseAddress, W32__GRANULARITY, false, NULL};
 	void *out = NULL;
-	bool has_section = false;
-	HANDLE section = NULL;
 	awe_section_t sec = 0;
-	DWORD r = check_va2_params(ExtendedParameters, ParameterCount, BaseAddress, &align,
-				   &has_section, &section);
+	DWORD r = w32__ext_params(ExtendedParameters, ParameterCount, MemExtendedParameterMax,
+				  va2_param, &v);
 
 	if (!r)
 		r = check_type(AllocationType, PageProtection);
 	/* Only an AWE region can be tied to an AWE section. */
-	if (!r && has_section && !(AllocationType & MEM_PHYSICAL))
+	if (!r && v.has_section && !(AllocationType & MEM_PHYSICAL))
 		r = ERROR_INVALID_PARAMETER;
 	if (!r && Process)
 		r = w32__check_process(Process, PROCESS_VM_OPERATION);
 	/* The region is a read-write view of the section's pages. */
-	if (!r && has_section)
-		r = w32__check_section(section, SECTION_MAP_READ | SECTION_MAP_WRITE, &sec);
+	if (!r && v.has_section)
+		r = w32__check_section(v.section, SECTION_MAP_READ | SECTION_MAP_WRITE, &sec);
 	if (!r)
-		r = alloc_any(BaseAddress, Size, AllocationType, PageProtection, align, sec, &out);
-	return alloc_result(r, out, e);
+		r = alloc_any(BaseAddress, Size, AllocationType, PageProtection, v.align, sec,
+			      &out);
+	return alloc_result(r, out);
 }
 
 /* The exported BOOL functions end alike too. */
-static BOOL bool_result(DWORD r, int saved_errno)
+static BOOL bool_result(DWORD r)
 {
-	if (r)
-		return w32__fail(r);
-	errno = saved_errno;
-	return TRUE;
+	return r ? w32__fail(r) : TRUE;
 }
 
 static DWORD free_any(void *addr, SIZE_T size, DWORD type)
@@ -264,7 +248,7 @@ static DWORD free_any(void *addr, SIZE_T size, DWORD type)
 
 	if (type != MEM_RELEASE && type != MEM_DECOMMIT)
 		return ERROR_INVALID_PARAMETER;
-	if (!awe_region(addr, &pi))
+	if (!w32__awe_region(addr, &pi))
 		return w32__vmem_free(addr, size, type);
 	/* AWE regions cannot be decommitted or split, only released whole;
 	 * their frames are unmapped, never freed. */
@@ -276,17 +260,14 @@ static DWORD free_any(void *addr, SIZE_T size, DWORD type)
 
 BOOL VirtualFree(LPVOID lpAddress, SIZE_T dwSize, DWORD dwFreeType)
 {
-	int e = errno;
-
-	return bool_result(free_any(lpAddress, dwSize, dwFreeType), e);
+	return bool_result(free_any(lpAddress, dwSize, dwFreeType));
 }
 
 BOOL VirtualFreeEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD dwFreeType)
 {
-	int e = errno;
 	DWORD r = w32__check_process(hProcess, PROCESS_VM_OPERATION);
 
-	return bool_result(r ? r : free_any(lpAddress, dwSize, dwFreeType), e);
+	return bool_result(r ? r : free_any(lpAddress, dwSize, dwFreeType));
 }
 
 /* Is @prot a protection at all: exactly one base protection, at most one of
@@ -316,7 +297,7 @@ static int awe_prot(DWORD prot)
 	}
 }
 
-static DWORD win_prot(int prot)
+DWORD w32__win_prot(int prot)
 {
 	return prot == AWE_PROT_READWRITE ? PAGE_READWRITE
 	       : prot == AWE_PROT_READ	  ? PAGE_READONLY
@@ -334,7 +315,7 @@ static DWORD protect_any(void *addr, SIZE_T size, DWORD prot, PDWORD old)
 		return ERROR_NOACCESS;
 	if (!prot_valid(prot) || end <= start || end < (uintptr_t)addr)
 		return ERROR_INVALID_PARAMETER;
-	if (!awe_region((void *)start, &pi))
+	if (!w32__awe_region((void *)start, &pi))
 		return w32__vmem_protect(addr, size, prot, old);
 	/* AWE pages take only no-access, read-only and read-write, and the
 	 * range may not leave its region. */
@@ -343,83 +324,19 @@ static DWORD protect_any(void *addr, SIZE_T size, DWORD prot, PDWORD old)
 	rc = awe_protect((void *)start, (end - start) / awe_page_size(), awe_prot(prot), &oldp);
 	if (rc)
 		return w32__map_error(rc);
-	*old = win_prot(oldp);
+	*old = w32__win_prot(oldp);
 	return 0;
 }
 
 BOOL VirtualProtect(LPVOID lpAddress, SIZE_T dwSize, DWORD flNewProtect, PDWORD lpflOldProtect)
 {
-	int e = errno;
-
-	return bool_result(protect_any(lpAddress, dwSize, flNewProtect, lpflOldProtect), e);
+	return bool_result(protect_any(lpAddress, dwSize, flNewProtect, lpflOldProtect));
 }
 
 BOOL VirtualProtectEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWORD flNewProtect,
 		      PDWORD lpflOldProtect)
 {
-	int e = errno;
 	DWORD r = w32__check_process(hProcess, PROCESS_VM_OPERATION);
 
-	return bool_result(r ? r : protect_any(lpAddress, dwSize, flNewProtect, lpflOldProtect), e);
-}
-
-/* One page of an AWE region, as VirtualQuery reports it. */
-static void awe_page_state(const struct awe_page_info *pi, DWORD *state, DWORD *prot)
-{
-	*state = pi->frame ? MEM_COMMIT : MEM_RESERVE;
-	*prot = pi->frame ? win_prot(pi->prot) : 0;
-}
-
-static DWORD query_any(const void *addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T len)
-{
-	uintptr_t p = (uintptr_t)addr & ~page_mask(), end;
-	struct awe_page_info pi, next;
-	DWORD state, prot, s2, p2;
-
-	if (len < sizeof(*mbi))
-		return ERROR_BAD_LENGTH;
-	if (!w32__user_memory(mbi, 1, sizeof(*mbi)))
-		return ERROR_NOACCESS;
-	if ((uintptr_t)addr >= USER_END)
-		return ERROR_INVALID_PARAMETER;
-	if (!awe_region((void *)p, &pi))
-		return w32__vmem_query(addr, mbi);
-	awe_page_state(&pi, &state, &prot);
-	/* The run of pages with the same state, within the region. */
-	end = (uintptr_t)pi.window + pi.window_size;
-	for (uintptr_t q = p + awe_page_size(); q < end; q += awe_page_size()) {
-		awe_region((void *)q, &next);
-		awe_page_state(&next, &s2, &p2);
-		if (s2 != state || p2 != prot) {
-			end = q;
-			break;
-		}
-	}
-	*mbi = (MEMORY_BASIC_INFORMATION){
-		.BaseAddress = (void *)p,
-		.AllocationBase = pi.window,
-		.AllocationProtect = PAGE_READWRITE,
-		.RegionSize = end - p,
-		.State = state,
-		.Protect = prot,
-		.Type = MEM_PRIVATE,
-	};
-	return 0;
-}
-
-SIZE_T VirtualQuery(LPCVOID lpAddress, PMEMORY_BASIC_INFORMATION lpBuffer, SIZE_T dwLength)
-{
-	int e = errno;
-
-	return bool_result(query_any(lpAddress, lpBuffer, dwLength), e) ? sizeof(*lpBuffer) : 0;
-}
-
-SIZE_T VirtualQueryEx(HANDLE hProcess, LPCVOID lpAddress, PMEMORY_BASIC_INFORMATION lpBuffer,
-		      SIZE_T dwLength)
-{
-	int e = errno;
-	DWORD r = w32__check_process(hProcess, PROCESS_QUERY_INFORMATION);
-
-	r = r ? r : query_any(lpAddress, lpBuffer, dwLength);
-	return bool_result(r, e) ? sizeof(*lpBuffer) : 0;
+	return bool_result(r ? r : protect_any(lpAddress, dwSize, flNewProtect, lpflOldProtect));
 }

@@ -7,6 +7,7 @@
 #ifndef AWE_W32_H
 #define AWE_W32_H
 
+#include <errno.h>
 #include <stdbool.h>
 
 #include "awe.h"
@@ -15,6 +16,21 @@
 #define W32__HIDDEN __attribute__((visibility("hidden")))
 
 #define W32__GRANULARITY 0x10000u /* dwAllocationGranularity */
+/* lpMaximumApplicationAddress + 1: where the user address space ends. */
+#define W32__USER_END ((uintptr_t)0x7FFFFFFF0000)
+
+/* The value of @expr, evaluated with errno kept: for libc or libawe calls
+ * whose failure is handled here rather than reported, since an exported
+ * function that succeeds leaves errno alone. A libawe call whose failure
+ * fails the exported function needs none: it returns -errno, and leaves
+ * errno alone when it succeeds. */
+#define W32__KEEP_ERRNO(expr)                                                                      \
+	__extension__({                                                                            \
+		int w32__saved_errno_ = errno;                                                     \
+		__typeof__(expr) w32__kept_ = (expr);                                              \
+		errno = w32__saved_errno_;                                                         \
+		w32__kept_;                                                                        \
+	})
 
 /* error.c --------------------------------------------------------------------- */
 
@@ -31,6 +47,17 @@ W32__HIDDEN bool w32__user_memory(const void *p, size_t n, size_t size);
 W32__HIDDEN bool w32__wrk(void);
 /* The Win32 code for a native libawe error from a map-like call. */
 W32__HIDDEN DWORD w32__map_error(int err);
+/* Judge one extended parameter that passed the checks every call makes: 0,
+ * or why the call refuses it. */
+typedef DWORD w32__ext_param_fn(const MEM_EXTENDED_PARAMETER *p, void *ctx);
+/* The extended parameters @p[0..@count) as Windows captures them: refused
+ * (ERROR_INVALID_PARAMETER) when there is a count but no array, or when one
+ * has a reserved bit, type 0 (invalid), a type from @max (its kind's Max)
+ * up, or a type seen before; else @fn judges it with @ctx. In array order,
+ * the first refusal is the answer. A call that also refuses an array
+ * without a count, or probes it, does so first. */
+W32__HIDDEN DWORD w32__ext_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, unsigned int max,
+				  w32__ext_param_fn *fn, void *ctx);
 
 /* handle.c -------------------------------------------------------------------- */
 
@@ -77,7 +104,15 @@ W32__HIDDEN bool w32__lock_privilege_enabled(void);
  * info block then). */
 W32__HIDDEN void w32__awe_info_created(void);
 
-/* vmem.c: ordinary (non-AWE) memory --------------------------------------------- */
+/* virtual.c ------------------------------------------------------------------- */
+
+/* Whether @addr is in an AWE region, and then its page's state in *@pi
+ * (when @pi is not NULL); errno is kept. */
+W32__HIDDEN bool w32__awe_region(const void *addr, struct awe_page_info *pi);
+/* The Win32 protection of an AWE page's protection @prot (AWE_PROT_*). */
+W32__HIDDEN DWORD w32__win_prot(int prot);
+
+/* region.c: ordinary (non-AWE) memory, the regions of VirtualAlloc's --------- */
 
 /* VirtualAlloc() of ordinary memory; flags and protection already checked
  * as far as the common part goes. @align: a power of two >= the allocation
@@ -86,9 +121,14 @@ W32__HIDDEN DWORD w32__vmem_alloc(void *addr, SIZE_T size, DWORD type, DWORD pro
 				  void **out);
 W32__HIDDEN DWORD w32__vmem_free(void *addr, SIZE_T size, DWORD type);
 W32__HIDDEN DWORD w32__vmem_protect(void *addr, SIZE_T size, DWORD prot, DWORD *old);
-/* Describe any address that is not in an AWE region: a region of
- * VirtualAlloc's, memory mapped otherwise, or free address space. */
-W32__HIDDEN DWORD w32__vmem_query(const void *addr, MEMORY_BASIC_INFORMATION *mbi);
+/* The Win32 protection of mmap() protection @prot (PAGE_NOACCESS for one
+ * Windows has not). */
+W32__HIDDEN DWORD w32__vmem_prot(int prot);
+/* true and *@mbi when @a is in a region of VirtualAlloc's; else false, and
+ * what lies around @a is seen between *@lo and *@hi, the ends of the
+ * neighbouring regions (the kernel may merge their mappings with others'). */
+W32__HIDDEN bool w32__vmem_region(uintptr_t a, MEMORY_BASIC_INFORMATION *mbi, uintptr_t *lo,
+				  uintptr_t *hi);
 
 /* sysinfo.c ------------------------------------------------------------------- */
 

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Ordinary (non-AWE) virtual memory: the regions VirtualAlloc() reserves and
- * commits, and VirtualQuery() of everything else in the address space.
+ * Ordinary (non-AWE) virtual memory: the table of the regions VirtualAlloc()
+ * reserves and commits, and the calls that change them. query.c asks it
+ * about an address for VirtualQuery().
  *
  * A region is one PROT_NONE reservation; committing a page is an mprotect()
  * to its protection, decommitting drops its contents and makes it PROT_NONE
  * again. The table below remembers which pages are committed, since the
  * kernel cannot tell a committed PAGE_NOACCESS page from a reserved one.
+ * The kernel's failures are read from errno here, so the entry points keep
+ * the caller's errno around the work (W32__KEEP_ERRNO).
  */
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -27,7 +28,6 @@
 #endif
 
 #define USER_MIN ((uintptr_t)0x10000)
-#define USER_END ((uintptr_t)0x7FFFFFFF0000) /* lpMaximumApplicationAddress + 1 */
 
 /* Pages [first, next run's first) of a region share one state. */
 struct run {
@@ -132,7 +132,7 @@ static DWORD decode_prot(DWORD prot, int *out)
  * else about the address. */
 static DWORD check_range(uintptr_t a, SIZE_T size)
 {
-	if (a >= USER_END || size > USER_END - a)
+	if (a >= W32__USER_END || size > W32__USER_END - a)
 		return ERROR_INVALID_PARAMETER;
 	return 0;
 }
@@ -335,7 +335,7 @@ static DWORD map_aligned(size_t len, size_t align, uintptr_t *out)
 		munmap((void *)p, base - p);
 	if (p + over > base + len)
 		munmap((void *)(base + len), p + over - (base + len));
-	if (base + len > USER_END) {
+	if (base + len > W32__USER_END) {
 		munmap((void *)base, len);
 		return ERROR_NOT_ENOUGH_MEMORY;
 	}
@@ -423,7 +423,7 @@ static DWORD alloc_locked(uintptr_t a, SIZE_T size, DWORD type, DWORD prot, int 
 DWORD w32__vmem_alloc(void *addr, SIZE_T size, DWORD type, DWORD prot, SIZE_T align, void **out)
 {
 	uintptr_t a = (uintptr_t)addr;
-	int lprot = PROT_NONE, e = errno;
+	int lprot = PROT_NONE;
 	DWORD err;
 
 	if (type & (MEM_RESET | MEM_RESET_UNDO) && type != MEM_RESET && type != MEM_RESET_UNDO)
@@ -441,9 +441,8 @@ DWORD w32__vmem_alloc(void *addr, SIZE_T size, DWORD type, DWORD prot, SIZE_T al
 	if (align < W32__GRANULARITY)
 		align = W32__GRANULARITY;
 	lock();
-	err = alloc_locked(a, size, type, prot, lprot, align, out);
+	err = W32__KEEP_ERRNO(alloc_locked(a, size, type, prot, lprot, align, out));
 	unlock();
-	errno = e;
 	return err;
 }
 
@@ -474,7 +473,6 @@ static DWORD free_locked(uintptr_t a, SIZE_T size, DWORD type)
 DWORD w32__vmem_free(void *addr, SIZE_T size, DWORD type)
 {
 	uintptr_t a = (uintptr_t)addr;
-	int e = errno;
 	DWORD err;
 
 	if (type != MEM_RELEASE && type != MEM_DECOMMIT)
@@ -486,9 +484,8 @@ DWORD w32__vmem_free(void *addr, SIZE_T size, DWORD type)
 	if (err)
 		return err;
 	lock();
-	err = free_locked(a, size, type);
+	err = W32__KEEP_ERRNO(free_locked(a, size, type));
 	unlock();
-	errno = e;
 	return err;
 }
 
@@ -497,7 +494,7 @@ DWORD w32__vmem_protect(void *addr, SIZE_T size, DWORD prot, DWORD *old)
 	uintptr_t a = (uintptr_t)addr;
 	struct region *r;
 	size_t first, end;
-	int lprot, e = errno;
+	int lprot;
 	DWORD err = decode_prot(prot, &lprot);
 
 	if (!err)
@@ -513,173 +510,21 @@ DWORD w32__vmem_protect(void *addr, SIZE_T size, DWORD prot, DWORD *old)
 	if (!err) {
 		DWORD was = r->runs[run_of(r, first)].prot;
 
-		err = set_pages(r, first, end, prot, lprot);
+		err = W32__KEEP_ERRNO(set_pages(r, first, end, prot, lprot));
 		if (!err && old)
 			*old = was;
 	}
 	unlock();
-	errno = e;
 	return err;
 }
 
-/* ---- VirtualQuery ------------------------------------------------------------ */
-
-/* One line of /proc/self/maps. */
-struct maps_line {
-	uintptr_t start, end;
-	char perms[5];
-	unsigned int major, minor;
-	unsigned long long inode;
-	const char *path; /* "" when anonymous */
-};
-
-static bool parse_line(char *s, struct maps_line *l)
+DWORD w32__vmem_prot(int prot)
 {
-	unsigned long start, end;
-	unsigned long long off;
-	int n = 0;
-
-	if (sscanf(s, "%lx-%lx %4s %llx %x:%x %llu %n", &start, &end, l->perms, &off, &l->major,
-		   &l->minor, &l->inode, &n) < 7 ||
-	    !n)
-		return false;
-	s[strcspn(s, "\n")] = '\0';
-	l->start = start;
-	l->end = end;
-	l->path = s + n;
-	return true;
-}
-
-static DWORD perms_protect(const char *perms)
-{
-	int p = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
-		(perms[2] == 'x' ? PROT_EXEC : 0);
-
-	if (p & PROT_WRITE) /* no write-only pages on Windows */
-		p |= PROT_READ;
 	for (size_t i = 0; i < sizeof(prot_table) / sizeof(prot_table[0]); i++) {
-		if (prot_table[i].prot == p)
+		if (prot_table[i].prot == prot)
 			return prot_table[i].win;
 	}
 	return PAGE_NOACCESS;
-}
-
-static bool is_image(const char *path)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	const char *so = strstr(path, ".so");
-
-	if (n > 0 && strncmp(path, exe, (size_t)n) == 0 && (!path[n] || path[n] == ' '))
-		return true;
-	/* libfoo.so, libfoo.so.6, "libfoo.so (deleted)"; not in a directory name */
-	for (; so; so = strstr(so + 3, ".so")) {
-		if ((!so[3] || so[3] == '.' || so[3] == ' ') && !strchr(so, '/'))
-			return true;
-	}
-	return false;
-}
-
-static DWORD mapping_type(const struct maps_line *l)
-{
-	if (l->path[0] == '/')
-		return is_image(l->path) ? MEM_IMAGE : MEM_MAPPED;
-	if (strcmp(l->path, "[vdso]") == 0)
-		return MEM_IMAGE;
-	/* Shared anonymous memory is a pagefile-backed section on Windows. */
-	if (l->perms[3] == 's')
-		return MEM_MAPPED;
-	return MEM_PRIVATE;
-}
-
-/* Whether @l continues the allocation @prev belongs to: the next segment of
- * the same file (as an image's sections share its base), or anonymous
- * memory the kernel could not merge with @prev but that looks the same
- * (split by mlock() or madvise(), say). Never into an AWE window. */
-static bool same_allocation(const struct maps_line *prev, const struct maps_line *l)
-{
-	struct awe_page_info info;
-	int e = errno;
-	bool window;
-
-	if (l->start != prev->end || l->inode != prev->inode || l->major != prev->major ||
-	    l->minor != prev->minor)
-		return false;
-	if (l->inode)
-		return true;
-	if (strcmp(l->perms, prev->perms) != 0 || strcmp(l->path, prev->path) != 0)
-		return false;
-	window = awe_query((const void *)l->start, &info) == 0 ||
-		 awe_query((const void *)(prev->end - 1), &info) == 0;
-	errno = e;
-	return !window;
-}
-
-/* Describe @a from /proc/self/maps, seen only between @lo and @hi (the
- * neighbouring regions of ours, which the kernel may merge with others). */
-static DWORD query_maps(uintptr_t a, uintptr_t lo, uintptr_t hi, MEMORY_BASIC_INFORMATION *mbi)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	char *buf = NULL, path[2][PATH_MAX + 32] = {""};
-	size_t cap = 0;
-	struct maps_line l, prev = {.path = path[0]}, cur = {0};
-	uintptr_t alloc = 0, end = hi;
-	DWORD alloc_prot = 0;
-	bool found = false;
-
-	if (!f)
-		return ERROR_NOT_SUPPORTED; /* no /proc: nothing to describe it with */
-	while (getline(&buf, &cap, f) > 0) {
-		bool joins;
-
-		if (!parse_line(buf, &l))
-			continue;
-		joins = same_allocation(&prev, &l);
-		if (found) {
-			/* The run: the same allocation and protection. */
-			if (!joins || strcmp(l.perms, cur.perms) != 0)
-				break;
-			end = l.end;
-		} else if (l.start > a) {
-			end = l.start;
-			break;
-		} else {
-			if (!joins) {
-				alloc = l.start;
-				alloc_prot = perms_protect(l.perms);
-			}
-			if (l.end > a) {
-				found = true;
-				cur = l;
-				cur.path = path[1];
-				snprintf(path[1], sizeof(path[1]), "%s", l.path);
-				end = l.end;
-			}
-		}
-		prev = l;
-		prev.path = path[0];
-		snprintf(path[0], sizeof(path[0]), "%s", l.path);
-	}
-	free(buf);
-	fclose(f);
-	if (end > hi)
-		end = hi;
-	if (end > USER_END)
-		end = USER_END;
-	*mbi = (MEMORY_BASIC_INFORMATION){.BaseAddress = (void *)page_down(a)};
-	mbi->RegionSize = end - page_down(a);
-	if (!found) {
-		mbi->State = MEM_FREE;
-		mbi->Protect = PAGE_NOACCESS;
-		return 0;
-	}
-	mbi->AllocationBase = (void *)(alloc > lo ? alloc : lo);
-	mbi->State = MEM_COMMIT;
-	mbi->Protect = perms_protect(cur.perms);
-	mbi->Type = mapping_type(&cur);
-	/* What Windows reports for every image section. */
-	mbi->AllocationProtect = mbi->Type == MEM_IMAGE ? PAGE_EXECUTE_WRITECOPY : alloc_prot;
-	return 0;
 }
 
 static void query_region(const struct region *r, uintptr_t a, MEMORY_BASIC_INFORMATION *mbi)
@@ -697,31 +542,26 @@ static void query_region(const struct region *r, uintptr_t a, MEMORY_BASIC_INFOR
 	};
 }
 
-DWORD w32__vmem_query(const void *addr, MEMORY_BASIC_INFORMATION *mbi)
+bool w32__vmem_region(uintptr_t a, MEMORY_BASIC_INFORMATION *mbi, uintptr_t *lo, uintptr_t *hi)
 {
-	uintptr_t a = (uintptr_t)addr, lo = 0, hi = USER_END;
 	struct region *r;
 	size_t i;
-	int e = errno;
-	DWORD err;
 
-	if (a >= USER_END)
-		return ERROR_INVALID_PARAMETER;
+	*lo = 0;
+	*hi = W32__USER_END;
 	lock();
 	r = region_of(a);
 	if (r) {
 		query_region(r, a, mbi);
 		unlock();
-		return 0;
+		return true;
 	}
 	/* Kernel mappings of adjacent regions may merge with others'. */
 	i = region_after(a);
 	if (i < nregions)
-		hi = regions[i].base;
+		*hi = regions[i].base;
 	if (i > 0)
-		lo = regions[i - 1].base + regions[i - 1].pages * page_size();
+		*lo = regions[i - 1].base + regions[i - 1].pages * page_size();
 	unlock();
-	err = query_maps(a, lo, hi, mbi);
-	errno = e;
-	return err;
+	return false;
 }
