@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Error sentences: awe_strerror(), and the detail a lower layer leaves for
+ * it when the cause depends on the machine (common.h). At the bottom, so
+ * that an engine can name what the kernel lacks without calling up.
+ */
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers of the test_memcap programs (what memory allows, src/sysfacts.c):
+ * Helpers of the test_memcap programs (what memory allows, src/os/sysfacts.c):
  * fake /proc and /sys trees under a temporary directory, which the library
  * reads instead of the real ones through awe__test_sysroot (host meminfo,
  * cgroup v1 and v2 levels, /proc/self/cgroup and mountinfo), the checks of

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * How much memory libawe may still allocate (src/sysfacts.c), from fake
+ * How much memory libawe may still allocate (src/os/sysfacts.c), from fake
  * /proc and /sys trees read through awe__test_sysroot (memcap.h) and checked
  * to the byte: reading files and fields, the host's MemAvailable and its
  * sysinfo(2) fallback, every memory cgroup level, v1 and v2, hybrids, mount

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What memory allows in real memory cgroups (src/sysfacts.c), as root: in a
+ * What memory allows in real memory cgroups (src/os/sysfacts.c), as root: in a
  * cgroup with a small limit (v1 or v2, its own or its parent's, with or
  * without a descriptor left), asking for far more than the limit must give
  * fewer frames, all of them usable, instead of getting the process

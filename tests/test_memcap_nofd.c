@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What memory allows when no descriptor is free (src/sysfacts.c): the
+ * What memory allows when no descriptor is free (src/os/sysfacts.c): the
  * cgroups of a fake tree (memcap.h) cannot be read, which is an error and
  * never "no limit"; what libawe read last still bounds what it hands out;
  * under a small RLIMIT_MEMLOCK, what is locked already is taken as used up.

@@ -179,6 +179,16 @@ static inline int awe__kerr(int r)
 	return r == -ENOMEM ? -ENOMEM : -EIO;
 }
 
+/* The end of the run of consecutive values v[i], v[i] + 1, ... among the
+ * first @n of @v: discards and allocations go a run per system call. */
+#define AWE__RUN_END(v, i, n)                                                                      \
+	({                                                                                         \
+		size_t j_ = (i) + 1;                                                               \
+		while (j_ < (n) && (v)[j_] == (v)[i] + (j_ - (i)))                                 \
+			j_++;                                                                      \
+		j_;                                                                                \
+	})
+
 AWE__HIDDEN extern const struct awe__engine awe__engine_uffd;
 AWE__HIDDEN extern const struct awe__engine awe__engine_memfd;
 

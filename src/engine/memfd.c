@@ -128,11 +128,8 @@ static int resize(struct mfd *m, size_t pages)
 		if (r)
 			return -ENOMEM;
 		r = awe__sys_madvise(at, len, MADV_DONTFORK);
-		if (!r) {
-			r = awe__sys_mlock2(at, len, MLOCK_ONFAULT);
-			if (r == -ENOMEM || r == -EPERM || r == -EAGAIN)
-				r = -EPERM;
-		}
+		if (!r)
+			r = awe__sys_lock_on_fault(at, len);
 		if (r) {
 			awe__sys_munmap(at, len);
 			return r == -EPERM ? r : -ENOMEM;
@@ -222,8 +219,7 @@ static size_t populate(struct mfd *m, const uint32_t *idx, size_t n)
 		size_t len;
 		int r;
 
-		for (j = i + 1; j < n && idx[j] == idx[j - 1] + 1; j++)
-			;
+		j = AWE__RUN_END(idx, i, n);
 		len = (j - i) << m->sh;
 		r = m->locked ? fault_in(m, off, len, m->page)
 			      : awe__sys_fallocate(m->fd, 0, off, len);
@@ -316,8 +312,7 @@ static size_t memfd_discard(void *e, const uint32_t *idx, const uint64_t *home, 
 
 	(void)home;
 	for (; i < n; i = j) {
-		for (j = i + 1; j < n && idx[j] == idx[j - 1] + 1; j++)
-			;
+		j = AWE__RUN_END(idx, i, n);
 		if (AWE__INJECT(fail_discard))
 			break;
 		if (punch(m, (uint64_t)idx[i] << m->sh, (uint64_t)(j - i) << m->sh))

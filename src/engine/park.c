@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Parking's bookkeeping (park.h): arenas sorted by address, a bitmap each,
+ * and next-fit searches for runs of free slots.
+ */
 #include "park.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "table.h"
 
 void awe__park_init(struct awe__park *p, unsigned int page_shift)
 {
@@ -20,28 +26,23 @@ void awe__park_fini(struct awe__park *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static uintptr_t arena_key(const void *a)
+{
+	return ((const struct awe__arena *)a)->base;
+}
+
 int awe__park_add(struct awe__park *p, uintptr_t base, size_t npages)
 {
 	uint64_t *bits = calloc((npages + 63) / 64, sizeof(*bits));
 	size_t i;
 
-	if (!bits)
+	if (!bits || awe__table_room((void **)&p->a, &p->cap, p->n + 1, sizeof(*p->a), 8)) {
+		free(bits);
 		return -ENOMEM;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 8;
-		struct awe__arena *a = realloc(p->a, cap * sizeof(*a));
-
-		if (!a) {
-			free(bits);
-			return -ENOMEM;
-		}
-		p->a = a;
-		p->cap = cap;
 	}
-	for (i = p->n; i > 0 && p->a[i - 1].base > base; i--)
-		p->a[i] = p->a[i - 1];
-	p->a[i] = (struct awe__arena){base, npages, bits, 0, false};
-	p->n++;
+	i = awe__table_find(p->a, p->n, sizeof(*p->a), base, arena_key, true);
+	awe__table_insert(p->a, p->n++, sizeof(*p->a), i,
+			  &(struct awe__arena){base, npages, bits, 0, false});
 	p->total += npages;
 	p->no_runs = false;
 	/* Fill the new arena next: it is where the longest runs are. */
@@ -52,7 +53,7 @@ int awe__park_add(struct awe__park *p, uintptr_t base, size_t npages)
 
 const struct awe__arena *awe__park_arena(const struct awe__park *p, uintptr_t addr)
 {
-	size_t lo = 0, hi = p->n;
+	size_t lo;
 
 	/* The cursor's arena is where the last release and take happened. */
 	if (p->cur_arena < p->n) {
@@ -62,14 +63,7 @@ const struct awe__arena *awe__park_arena(const struct awe__park *p, uintptr_t ad
 			return c;
 	}
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (p->a[mid].base <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = awe__table_find(p->a, p->n, sizeof(*p->a), addr, arena_key, true);
 	if (lo == 0)
 		return NULL;
 	const struct awe__arena *a = &p->a[lo - 1];
@@ -241,8 +235,7 @@ void awe__park_remove(struct awe__park *p, size_t i)
 {
 	free(p->a[i].bits);
 	p->total -= p->a[i].npages;
-	memmove(&p->a[i], &p->a[i + 1], (p->n - i - 1) * sizeof(*p->a));
-	p->n--;
+	awe__table_remove(p->a, p->n--, sizeof(*p->a), i);
 	p->cur_arena = 0;
 	p->cur_bit = 0;
 	p->no_runs = false;

@@ -44,14 +44,7 @@ static int setup_range(struct uffd *u, uintptr_t base, size_t len)
 	r = awe__uffd_register(u, base, len, false);
 	if (r)
 		return r;
-	if (u->locked) {
-		r = awe__sys_mlock2(base, len, MLOCK_ONFAULT);
-		/* Over RLIMIT_MEMLOCK the kernel says ENOMEM (EPERM when the limit
-		 * is 0); both mean "not allowed to lock", not "out of memory". */
-		if (r == -ENOMEM || r == -EPERM || r == -EAGAIN)
-			r = -EPERM;
-	}
-	return r;
+	return u->locked ? awe__sys_lock_on_fault(base, len) : 0;
 }
 
 static int uffd_window_reserve(void *e, uintptr_t hint, size_t len, size_t align, bool fixed,
@@ -216,8 +209,7 @@ static size_t uffd_discard(void *e, const uint32_t *idx, const uint64_t *home, s
 
 	(void)idx;
 	for (; i < n; i = j) {
-		for (j = i + 1; j < n && home[j] == home[i] + (j - i); j++)
-			;
+		j = AWE__RUN_END(home, i, n);
 		/* DONTNEED_LOCKED (5.18) also drops pages of mlocked ranges, which
 		 * plain DONTNEED refuses; every kernel with UFFDIO_MOVE has it. */
 		if (AWE__INJECT(fail_discard))

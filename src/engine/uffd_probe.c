@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The UFFDIO_MOVE engine's start-up probe (uffd_probe.h): each ioctl tried
+ * once, and a sentence for the one refused.
+ */
 #include "uffd_probe.h"
 
 #include <errno.h>
@@ -22,7 +26,7 @@ static int uffd_ioctl(int fd, unsigned long req, void *arg)
 }
 
 /* Linux 6.18 can move a page that is being migrated and still fail with
- * EEXIST (see move_pages() in engine_uffd.c): then the page has moved. */
+ * EEXIST (see awe__uffd_move() in uffd_ioctl.c): then the page has moved. */
 static bool moved_anyway(uintptr_t dst, uintptr_t src, size_t page)
 {
 	unsigned char in = 0, out = 1;

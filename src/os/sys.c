@@ -146,6 +146,16 @@ int awe__sys_mlock2(uintptr_t addr, size_t len, unsigned int flags)
 	return (int)awe__syscall3(SYS_mlock2, (long)addr, (long)len, flags);
 }
 
+int awe__sys_lock_on_fault(uintptr_t addr, size_t len)
+{
+	int r = awe__sys_mlock2(addr, len, MLOCK_ONFAULT);
+
+	/* Over RLIMIT_MEMLOCK the kernel says ENOMEM (EPERM when the limit is
+	 * 0, EAGAIN for part of a range): all mean "not allowed to lock", not
+	 * "out of memory". */
+	return r == -ENOMEM || r == -EPERM || r == -EAGAIN ? -EPERM : r;
+}
+
 int awe__sys_get_mempolicy(int *mode, unsigned long *mask, unsigned long maxnode)
 {
 	return (int)awe__syscall6(SYS_get_mempolicy, (long)mode, (long)mask, (long)maxnode, 0, 0,

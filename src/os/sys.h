@@ -35,6 +35,9 @@ AWE__HIDDEN int awe__sys_munmap(uintptr_t addr, size_t len);
 AWE__HIDDEN int awe__sys_madvise(uintptr_t addr, size_t len, int advice);
 AWE__HIDDEN int awe__sys_mincore(uintptr_t addr, size_t len, unsigned char *vec);
 AWE__HIDDEN int awe__sys_mlock2(uintptr_t addr, size_t len, unsigned int flags);
+/* Lock [addr, addr + len) as its pages come (MLOCK_ONFAULT, which does not
+ * populate); -EPERM for every "not allowed to lock". */
+AWE__HIDDEN int awe__sys_lock_on_fault(uintptr_t addr, size_t len);
 AWE__HIDDEN int awe__sys_get_mempolicy(int *mode, unsigned long *mask, unsigned long maxnode);
 AWE__HIDDEN int awe__sys_set_mempolicy(int mode, const unsigned long *mask, unsigned long maxnode);
 AWE__HIDDEN int awe__sys_close(int fd);

@@ -21,6 +21,9 @@
 
 #include "common.h"
 
+/* Files are read into this much: every field looked up here is in the
+ * first KiB of its file, and a field cut off reads as missing. */
+#define AWE__FILE_BUF 4096
 /* Longest path read here, a cgroup directory included. */
 #define AWE__PATH_BUF 4096
 
@@ -28,6 +31,15 @@
  * test can lay out a fake /proc and /sys. NULL in production. */
 AWE__HIDDEN extern const char *awe__test_sysroot;
 
+/* fsread.c: the raw reads. A system call (openat, faccessat) on @path;
+ * whether it is missing; @fn on every line of @path (in @buf of @len). */
+AWE__HIDDEN long awe__path_call(long nr, const char *path, long arg);
+AWE__HIDDEN bool awe__path_missing(const char *path);
+AWE__HIDDEN int awe__each_line(const char *path, char *buf, size_t len, void (*fn)(char *line));
+/* The "@key: N kB" field of @text in bytes. */
+AWE__HIDDEN int awe__parse_kb(const char *text, const char *key, uint64_t *bytes);
+/* A cgroup limit: a number, or UINT64_MAX for none (v2 "max", v1 ~2^63). */
+AWE__HIDDEN int awe__read_limit(const char *path, uint64_t *v);
 /* Read @path into @buf, at most @len - 1 bytes (a longer file is cut
  * there), and end it with a NUL; the number of bytes read. */
 AWE__HIDDEN ssize_t awe__read_file(const char *path, char *buf, size_t len);

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Where user memory can be (uaddr.h): the bounds of the address space,
+ * found once by asking the kernel for a page at each candidate top.
+ */
 #include "uaddr.h"
 
 #include <errno.h>
@@ -13,20 +17,19 @@ struct awe__uaddr awe__uaddr;
 
 /* Is [@at, @at + one page) a range a mapping could take? Asking for a page
  * there answers it: taken (it is ours to give back) or taken already means
- * yes; out of range means no. Through syscall(), not libc's mmap(), which
+ * yes; out of range means no. A raw system call, not libc's mmap(), which
  * sanitizers intercept and refuse addresses out of their own layout for. */
 static bool user_page(uintptr_t at, size_t page)
 {
-	int e = errno;
-	long p = syscall(SYS_mmap, at, page, PROT_NONE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-	bool yes = (uintptr_t)p == at || (p == -1 && errno == EEXIST);
+	long p = awe__syscall6(SYS_mmap, (long)at, (long)page, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+			       -1, 0);
+	bool failed = p < 0 && p >= -4095;
 
 	/* Kernels before 4.17 treat the address as a hint only. */
-	if (p != -1)
-		syscall(SYS_munmap, p, page);
-	errno = e;
-	return yes;
+	if (!failed)
+		awe__syscall3(SYS_munmap, p, (long)page, 0);
+	return (uintptr_t)p == at || p == -EEXIST;
 }
 
 void awe__uaddr_init(void)

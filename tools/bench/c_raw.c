@@ -133,7 +133,7 @@ static int raw_setup(void **out, const struct setup_args *a)
 
 /* Pages at the start of the move that went through uncounted: Linux 6.18
  * can move a page that is being migrated (compaction) and still fail with
- * EEXIST (see moved_uncounted() in src/engine_uffd.c). Error path only. */
+ * EEXIST (see moved_uncounted() in src/engine/uffd_ioctl.c). Error path only. */
 static size_t moved_anyway(const struct uffdio_move *m)
 {
 	unsigned char in, out;
