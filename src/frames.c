@@ -203,21 +203,27 @@ static size_t drop_batch(struct awe__ctx *c, struct awe__section *sec, const uin
 {
 	struct awe__eng *e = sec ? &sec->eng : &c->eng;
 	uint64_t home[FREE_BATCH];
-	size_t k;
+	size_t k, j;
 
 	*err = awe__unmap_frames(c, sec, idx, n);
 	if (*err)
 		return 0;
+	/* A section frame's loc holds its section's id: its home is its
+	 * index, its page's place in the section's file. */
 	for (size_t i = 0; i < n; i++)
-		home[i] = c->frames[idx[i]].loc;
-	k = e->ops->discard(e->data, idx, home, n);
+		home[i] = sec ? idx[i] : c->frames[idx[i]].loc;
+	for (k = 0; k < n; k = j) {
+		j = AWE__RUN_END(home, k, n);
+		if (AWE__INJECT(fail_discard) || e->ops->discard(e->data, home[k], j - k))
+			break;
+	}
 	if (k < n)
 		*err = -EIO;
 	for (size_t i = 0; i < k; i++)
 		awe__frame_forget(c, idx[i]);
 	if (sec)
 		sec->nframes -= k;
-	if (k && !sec)
+	if (k)
 		awe__frames_trim(c, e, false);
 	return k;
 }
@@ -277,7 +283,9 @@ bool awe__frames_trim(struct awe__ctx *c, struct awe__eng *e, bool all)
 
 	if (!e->ops->trim || !e->ops->trim_wanted(e->data, all))
 		return false;
-	if (e->ops->trim(e->data, all, NULL, 0) == 0)
+	/* Only the default instance's engine may move pages to give room back:
+	 * a section's (memfd) keeps its pages in its file. */
+	if (e->ops->trim(e->data, all, NULL, 0) == 0 || e != &c->eng)
 		return true;
 	idx = AWE__INJECT(fail_alloc) ? NULL : malloc(c->allocated * sizeof(*idx));
 	home = idx ? malloc(c->allocated * sizeof(*home)) : NULL;

@@ -126,14 +126,13 @@ struct awe__engine {
 	 * any), their homes into home[0..n-1]; return how many got one (a
 	 * prefix), or -errno when none did. */
 	ssize_t (*alloc)(void *e, const uint32_t *idx, uint64_t *home, size_t n, int node);
-	/* Return the pages of frames idx[0..n-1], none of them shown, kept at
-	 * home[0..n-1], to the kernel, in order. Returns how many went (a
-	 * prefix): the kernel may refuse, and the frames from there on stay
-	 * whole. */
-	size_t (*discard)(void *e, const uint32_t *idx, const uint64_t *home, size_t n);
+	/* Return the pages kept at homes [home, home + n), none of them shown,
+	 * to the kernel: all, or none when it refuses (-errno). The core calls
+	 * it a run of consecutive homes at a time. */
+	int (*discard)(void *e, uint64_t home, size_t n);
 
 	/* Optional: room the instance holds beyond what its frames need (the
-	 * UFFDIO_MOVE engine's parking). trim_wanted() says whether there is
+	 * UFFDIO_MOVE engine's parking, the memfd engine's locked pool). trim_wanted() says whether there is
 	 * some to give back: with @all, everything that can go (a window could
 	 * not be locked), else what is beyond the engine's floor. trim() gives
 	 * it back. Without @home it gives back only what holds no page, and
@@ -180,7 +179,7 @@ static inline int awe__kerr(int r)
 }
 
 /* The end of the run of consecutive values v[i], v[i] + 1, ... among the
- * first @n of @v: discards and allocations go a run per system call. */
+ * first @n of @v: releases and allocations go a run per system call. */
 #define AWE__RUN_END(v, i, n)                                                                      \
 	({                                                                                         \
 		size_t j_ = (i) + 1;                                                               \

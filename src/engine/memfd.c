@@ -4,8 +4,8 @@
  * file: the instance, its windows and its file.
  *
  * Frames are pages of one memfd per instance: the page of the frame with
- * table index i is at file offset i << page shift, so a frame needs no home
- * of its own (its home is 0) and the file is sparse. A window is an
+ * table index i is at file offset i << page shift, its home (engine.h) is
+ * i wherever it is shown, and the file is sparse. A window is an
  * anonymous PROT_NONE reservation; mapping a frame mmap()s its page over
  * the slot (MAP_SHARED | MAP_FIXED), unmapping puts the reservation back,
  * protection is mprotect() (memfd_apply.c). Shared pages can be shown at
@@ -251,7 +251,7 @@ static ssize_t memfd_alloc(void *e, const uint32_t *idx, uint64_t *home, size_t 
 	done = populate(m, idx, n);
 	awe__node_restore(&saved);
 	for (size_t i = 0; i < done; i++)
-		home[i] = 0; /* the page is at its index in the file */
+		home[i] = idx[i]; /* the page's place in the file */
 	m->live += done;
 	return done ? (ssize_t)done : -ENOMEM;
 }
@@ -304,23 +304,33 @@ static void trim_pool(struct mfd *m)
 	m->pool_pages = keep;
 }
 
-/* The frames' pages go, a run of consecutive file pages per call. */
-static size_t memfd_discard(void *e, const uint32_t *idx, const uint64_t *home, size_t n)
+static bool memfd_trim_wanted(void *e, bool all)
 {
 	struct mfd *m = e;
-	size_t i = 0, j;
 
+	(void)all;
+	return m->pool && m->live * 2 <= m->pool_pages;
+}
+
+/* The pool holds no page of its own: no homes needed. */
+static int memfd_trim(void *e, bool all, uint64_t *home, size_t n)
+{
+	(void)all;
 	(void)home;
-	for (; i < n; i = j) {
-		j = AWE__RUN_END(idx, i, n);
-		if (AWE__INJECT(fail_discard))
-			break;
-		if (punch(m, (uint64_t)idx[i] << m->sh, (uint64_t)(j - i) << m->sh))
-			break;
-		m->live -= j - i;
-	}
-	trim_pool(m);
-	return i;
+	(void)n;
+	trim_pool(e);
+	return 0;
+}
+
+/* The file's pages [home, home + n) go: holes punched. */
+static int memfd_discard(void *e, uint64_t home, size_t n)
+{
+	struct mfd *m = e;
+	int r = punch(m, home << m->sh, (uint64_t)n << m->sh);
+
+	if (!r)
+		m->live -= n;
+	return r;
 }
 
 static void memfd_stats(void *e, struct awe_stats *st)
@@ -410,6 +420,8 @@ const struct awe__engine awe__engine_memfd = {
 	.window_release = memfd_window_release,
 	.alloc = memfd_alloc,
 	.discard = memfd_discard,
+	.trim_wanted = memfd_trim_wanted,
+	.trim = memfd_trim,
 	.apply = awe__mfd_apply,
 	.stats = memfd_stats,
 };

@@ -265,7 +265,7 @@ int awe__mfd_apply(void *e, struct awe__op *ops, size_t n, struct awe__job *job)
 		struct awe__op *o = &ops[i];
 
 		if (o->old != o->new && o->old)
-			o->home = 0;
+			o->home = o->old - 1;
 		set_shown(o->win, mslot_of(m, o->win, o->va), o->new != 0);
 	}
 	return r;

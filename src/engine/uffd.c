@@ -201,25 +201,19 @@ static ssize_t uffd_alloc(void *e, const uint32_t *idx, uint64_t *home, size_t n
 	return (ssize_t)done;
 }
 
-/* Parked frames' pages go, a run of consecutive parking slots per call. */
-static size_t uffd_discard(void *e, const uint32_t *idx, const uint64_t *home, size_t n)
+/* The parked pages at [home, home + n) go. DONTNEED_LOCKED (5.18) also
+ * drops pages of mlocked ranges, which plain DONTNEED refuses; every kernel
+ * with UFFDIO_MOVE has it. */
+static int uffd_discard(void *e, uint64_t home, size_t n)
 {
 	struct uffd *u = e;
-	size_t i = 0, j;
+	int r = awe__sys_madvise(home << u->sh, n << u->sh, MADV_DONTNEED_LOCKED);
 
-	(void)idx;
-	for (; i < n; i = j) {
-		j = AWE__RUN_END(home, i, n);
-		/* DONTNEED_LOCKED (5.18) also drops pages of mlocked ranges, which
-		 * plain DONTNEED refuses; every kernel with UFFDIO_MOVE has it. */
-		if (AWE__INJECT(fail_discard))
-			break;
-		if (awe__sys_madvise(home[i] << u->sh, (j - i) << u->sh, MADV_DONTNEED_LOCKED))
-			break;
-		awe__park_release(&u->park, home[i] << u->sh, j - i);
-		u->nframes -= j - i;
+	if (!r) {
+		awe__park_release(&u->park, home << u->sh, n);
+		u->nframes -= n;
 	}
-	return i;
+	return r;
 }
 
 /*
