@@ -8,14 +8,10 @@
  * CAP_IPC_LOCK, or an RLIMIT_MEMLOCK an administrator raised (unlimited, or at
  * least HELD_MEMLOCK), or when frames are unlocked and nothing needs locking.
  */
-#include <linux/capability.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "w32.h"
 
@@ -71,28 +67,32 @@ static struct priv lock_memory, change_notify = {true, false, true};
 static pthread_mutex_t priv_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t priv_once = PTHREAD_ONCE_INIT;
 
-static bool cap_ipc_lock(void)
+/* Whether LIBAWE_UNLOCKED=1 is set. */
+static bool unlocked_env(void)
 {
-	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	const char *v = getenv("LIBAWE_UNLOCKED");
 
-	if (syscall(SYS_capget, &hdr, data) != 0)
-		return false;
-	return data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
+	return v && strcmp(v, "1") == 0;
 }
 
-/* Whether the account "was granted" Lock pages in memory (see the top). */
+/* Whether the account "was granted" Lock pages in memory (see the top), by
+ * what awe_probe() finds, which starts nothing. Only LIBAWE_UNLOCKED=1
+ * unlocks frames here, never awe_init()'s AWE_INIT_UNLOCKED, whose program
+ * asked for unlocked frames without the privilege: so probe.locked before
+ * libawe starts, the variable itself after (probe.locked is then libawe's
+ * state, the flag included). */
 static bool lock_memory_granted(void)
 {
-	struct rlimit rl;
-	const char *v = getenv("LIBAWE_UNLOCKED");
-	/* Not awe_stats(): it would start libawe, fixing its flags before a
-	 * program mixing both APIs calls awe_init(). A capget() or getrlimit()
-	 * that fails only means no. */
-	return W32__KEEP_ERRNO(cap_ipc_lock() ||
-			       (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 &&
-				(rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= HELD_MEMLOCK)) ||
-			       (v && strcmp(v, "1") == 0));
+	struct awe_probe probe;
+
+	/* It fails only on a thread inside libawe (a signal handler's call,
+	 * -EDEADLK): the libawe call the privilege lets through fails alike. */
+	if (W32__KEEP_ERRNO(awe_probe(&probe)))
+		return true;
+	/* memlock_limit is UINT64_MAX when unlimited, as with CAP_IPC_LOCK. */
+	if (probe.cap_ipc_lock || probe.memlock_limit >= HELD_MEMLOCK)
+		return true;
+	return probe.started ? unlocked_env() : !probe.locked;
 }
 
 static struct priv *held_priv(DWORD id)
