@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sysfacts.h"
 #include "w32.h"
 
 #define HELD_MEMLOCK (64ull << 20) /* well above the 8 MiB every user gets */
@@ -67,32 +68,21 @@ static struct priv lock_memory, change_notify = {true, false, true};
 static pthread_mutex_t priv_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t priv_once = PTHREAD_ONCE_INIT;
 
-/* Whether LIBAWE_UNLOCKED=1 is set. */
-static bool unlocked_env(void)
+/* Whether the account "was granted" Lock pages in memory (see the top), by
+ * libawe's own facts: awe__memlock_limit() (sysfacts.h) is UINT64_MAX with
+ * CAP_IPC_LOCK or no RLIMIT_MEMLOCK, read with raw system calls (errno
+ * stays alone). awe_probe() tells the same, but also reads the memory
+ * available, VmLck and vm.max_map_count, some seven files on every
+ * AllocateUserPhysicalPages (ten times its cost for one page), and starts
+ * and stops an engine while libawe has not started. Frames count as
+ * unlocked only by LIBAWE_UNLOCKED=1, never by awe_init()'s
+ * AWE_INIT_UNLOCKED, which asks for unlocked frames, not for the
+ * privilege: probe.locked tells either once libawe runs. */
+static bool lock_memory_granted(void)
 {
 	const char *v = getenv("LIBAWE_UNLOCKED");
 
-	return v && strcmp(v, "1") == 0;
-}
-
-/* Whether the account "was granted" Lock pages in memory (see the top), by
- * what awe_probe() finds, which starts nothing. Only LIBAWE_UNLOCKED=1
- * unlocks frames here, never awe_init()'s AWE_INIT_UNLOCKED, whose program
- * asked for unlocked frames without the privilege: so probe.locked before
- * libawe starts, the variable itself after (probe.locked is then libawe's
- * state, the flag included). */
-static bool lock_memory_granted(void)
-{
-	struct awe_probe probe;
-
-	/* It fails only on a thread inside libawe (a signal handler's call,
-	 * -EDEADLK): the libawe call the privilege lets through fails alike. */
-	if (W32__KEEP_ERRNO(awe_probe(&probe)))
-		return true;
-	/* memlock_limit is UINT64_MAX when unlimited, as with CAP_IPC_LOCK. */
-	if (probe.cap_ipc_lock || probe.memlock_limit >= HELD_MEMLOCK)
-		return true;
-	return probe.started ? unlocked_env() : !probe.locked;
+	return awe__memlock_limit() >= HELD_MEMLOCK || (v && strcmp(v, "1") == 0);
 }
 
 static struct priv *held_priv(DWORD id)
