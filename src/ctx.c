@@ -61,9 +61,7 @@ static void once_init(void)
 
 unsigned int awe__env_flags(void)
 {
-	const char *v = getenv("LIBAWE_UNLOCKED");
-
-	return v && strcmp(v, "1") == 0 ? AWE_INIT_UNLOCKED : 0;
+	return awe__env_unlocked() ? AWE_INIT_UNLOCKED : 0;
 }
 
 static void ctx_destroy(struct awe__ctx *c, bool forked)

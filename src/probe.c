@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * awe_probe(): what libawe would find here, asked without starting it. The
- * Win32 layer's privilege check, awe-info and awe-bench ask this instead
- * of reading the machine themselves.
+ * awe_probe(): what libawe would find here, asked without starting it.
+ * awe-info and awe-bench ask this instead of reading the machine
+ * themselves; the Win32 layer's per-call privilege check reads the two
+ * facts it needs from sysfacts.c directly (token.c says why).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -15,6 +15,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
@@ -494,4 +495,14 @@ bool awe__node_online(int node)
 	if (r != 0 && node == 0)
 		return awe__path_call(SYS_faccessat, "/sys/devices/system/node", F_OK) == -ENOENT;
 	return r == 0;
+}
+
+/* The environment's word on locking: LIBAWE_UNLOCKED=1 asks for unlocked
+ * frames (awe_init()'s AWE_INIT_UNLOCKED), for programs that cannot be
+ * changed; the Win32 layer then grants the lock privilege too. */
+bool awe__env_unlocked(void)
+{
+	const char *v = getenv("LIBAWE_UNLOCKED");
+
+	return v && strcmp(v, "1") == 0;
 }

@@ -92,6 +92,8 @@ AWE__HIDDEN uint64_t awe__memlock_limit(void);
 /* Bytes that may still be locked under @limit: none when what is locked
  * already cannot be read. */
 AWE__HIDDEN uint64_t awe__memlock_room(uint64_t limit);
+/* Whether the environment asks for unlocked frames (LIBAWE_UNLOCKED=1). */
+AWE__HIDDEN bool awe__env_unlocked(void);
 /* Whether NUMA node @node (>= 0) exists. */
 AWE__HIDDEN bool awe__node_online(int node);
 /* vm.max_map_count: the kernel's limit on mappings per process. */

@@ -14,15 +14,13 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "sys.h"
+#include "table.h"
 #include "w32.h"
 
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
 #ifndef MADV_FREE
 #define MADV_FREE 8
 #endif
@@ -150,20 +148,18 @@ static DWORD mm_error(int err)
 	}
 }
 
+/* The table's key: where a region ends. */
+static uintptr_t region_end(const void *elem)
+{
+	const struct region *r = elem;
+
+	return r->base + r->pages * page_size();
+}
+
 /* Index of the first region ending after @a (nregions if none). */
 static size_t region_after(uintptr_t a)
 {
-	size_t lo = 0, hi = nregions;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (regions[mid].base + regions[mid].pages * page_size() <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return awe__table_find(regions, nregions, sizeof(*regions), a, region_end, true);
 }
 
 static struct region *region_of(uintptr_t a)
@@ -173,19 +169,16 @@ static struct region *region_of(uintptr_t a)
 	return i < nregions && regions[i].base <= a ? &regions[i] : NULL;
 }
 
+static uintptr_t run_first(const void *elem)
+{
+	return ((const struct run *)elem)->first;
+}
+
+/* The run holding page @page: the last one starting at or below it, the
+ * one before the first starting above it (the first run starts at 0). */
 static size_t run_of(const struct region *r, size_t page)
 {
-	size_t lo = 0, hi = r->nruns - 1;
-
-	while (lo < hi) {
-		size_t mid = hi - (hi - lo) / 2;
-
-		if (r->runs[mid].first <= page)
-			lo = mid;
-		else
-			hi = mid - 1;
-	}
-	return lo;
+	return awe__table_find(r->runs, r->nruns, sizeof(*r->runs), page, run_first, true) - 1;
 }
 
 static size_t run_end(const struct region *r, size_t i)
@@ -200,7 +193,7 @@ static DWORD locate(uintptr_t a, SIZE_T size, struct region **rp, size_t *first,
 	struct region *r = region_of(a);
 	uintptr_t stop = page_up(a + size);
 
-	if (!r || stop > r->base + r->pages * page_size())
+	if (!r || stop > region_end(r))
 		return ERROR_INVALID_ADDRESS;
 	*rp = r;
 	*first = (page_down(a) - r->base) / page_size();
@@ -259,26 +252,16 @@ static DWORD set_pages(struct region *r, size_t first, size_t end, DWORD prot, i
 /* Add the reservation [base, base + len) to the table. */
 static struct region *table_add(uintptr_t base, size_t len, DWORD alloc_prot)
 {
+	struct region r = {base, len / page_size(), alloc_prot, 1, malloc(sizeof(struct run))};
 	size_t i = region_after(base);
-	struct run *run = malloc(sizeof(*run));
 
-	if (!run)
+	if (!r.runs ||
+	    awe__table_room((void **)&regions, &cap_regions, nregions + 1, sizeof(*regions), 16)) {
+		free(r.runs);
 		return NULL;
-	if (nregions == cap_regions) {
-		size_t cap = cap_regions ? 2 * cap_regions : 16;
-		struct region *v = realloc(regions, cap * sizeof(*v));
-
-		if (!v) {
-			free(run);
-			return NULL;
-		}
-		regions = v;
-		cap_regions = cap;
 	}
-	memmove(&regions[i + 1], &regions[i], (nregions - i) * sizeof(*regions));
-	nregions++;
-	*run = (struct run){0, 0};
-	regions[i] = (struct region){base, len / page_size(), alloc_prot, 1, run};
+	*r.runs = (struct run){0, 0};
+	awe__table_insert(regions, nregions++, sizeof(*regions), i, &r);
 	return &regions[i];
 }
 
@@ -289,57 +272,23 @@ static void table_remove(struct region *r)
 
 	munmap((void *)r->base, r->pages * page_size());
 	free(r->runs);
-	memmove(&regions[i], &regions[i + 1], (nregions - i - 1) * sizeof(*regions));
-	nregions--;
+	awe__table_remove(regions, nregions--, sizeof(*regions), i);
 }
 
-/* mmap() a PROT_NONE reservation of @len bytes at @hint exactly, or
- * anywhere when @hint is 0. */
-static DWORD map_reserve(uintptr_t hint, size_t len, uintptr_t *out)
+/* A PROT_NONE reservation of @len bytes: at @hint exactly, or anywhere at
+ * an address aligned to @align when @hint is 0. awe__sys_reserve() answers
+ * -ENOMEM for every refusal but a taken range (ENOMEM itself, or EPERM from
+ * vm.mmap_min_addr or a security module): all ERROR_NOT_ENOUGH_MEMORY. */
+static DWORD map_reserve(uintptr_t hint, size_t len, size_t align, uintptr_t *out)
 {
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
-	void *p;
+	int r = awe__sys_reserve(hint, len, hint ? 0 : align, hint != 0, PROT_NONE, out);
 
-	if (hint)
-		flags |= MAP_FIXED_NOREPLACE;
-	p = mmap((void *)hint, len, PROT_NONE, flags, -1, 0);
-	if (p == MAP_FAILED) {
-		if (errno == EEXIST)
-			return ERROR_INVALID_ADDRESS;
-		return errno == ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : ERROR_INVALID_PARAMETER;
-	}
-	/* Kernels before 4.17 take MAP_FIXED_NOREPLACE as a mere hint. */
-	if (hint && (uintptr_t)p != hint) {
-		munmap(p, len);
-		return ERROR_INVALID_ADDRESS;
-	}
-	*out = (uintptr_t)p;
-	return 0;
-}
-
-/* A reservation of @len bytes anywhere, aligned to @align: over-reserve,
- * then give back both ends. */
-static DWORD map_aligned(size_t len, size_t align, uintptr_t *out)
-{
-	size_t over = len + align - page_size();
-	uintptr_t p, base;
-	DWORD err;
-
-	if (over < len)
-		return ERROR_NOT_ENOUGH_MEMORY;
-	err = map_reserve(0, over, &p);
-	if (err)
-		return err;
-	base = (p + align - 1) & ~(uintptr_t)(align - 1);
-	if (base > p)
-		munmap((void *)p, base - p);
-	if (p + over > base + len)
-		munmap((void *)(base + len), p + over - (base + len));
-	if (base + len > W32__USER_END) {
-		munmap((void *)base, len);
+	if (r)
+		return r == -EEXIST ? ERROR_INVALID_ADDRESS : ERROR_NOT_ENOUGH_MEMORY;
+	if (*out + len > W32__USER_END) {
+		awe__sys_munmap(*out, len);
 		return ERROR_NOT_ENOUGH_MEMORY;
 	}
-	*out = base;
 	return 0;
 }
 
@@ -356,10 +305,10 @@ static DWORD reserve(uintptr_t a, SIZE_T size, bool commit, DWORD prot, int lpro
 		end = page_up(a + size);
 		if (base < USER_MIN)
 			return ERROR_INVALID_PARAMETER;
-		err = map_reserve(base, end - base, &base);
+		err = map_reserve(base, end - base, 0, &base);
 	} else {
 		end = page_up(size);
-		err = map_aligned(end, align, &base);
+		err = map_reserve(0, end, align, &base);
 		end += base;
 	}
 	if (err)
@@ -561,7 +510,7 @@ bool w32__vmem_region(uintptr_t a, MEMORY_BASIC_INFORMATION *mbi, uintptr_t *lo,
 	if (i < nregions)
 		*hi = regions[i].base;
 	if (i > 0)
-		*lo = regions[i - 1].base + regions[i - 1].pages * page_size();
+		*lo = region_end(&regions[i - 1]);
 	unlock();
 	return false;
 }

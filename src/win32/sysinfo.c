@@ -92,6 +92,9 @@ static SYSTEM_INFO system_info(void)
 		n = 1;
 	if (read_list("/sys/devices/system/cpu/online", &mask) < 0 || !mask)
 		mask = n >= 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
+	/* dwPageSize is the page of MapUserPhysicalPages' counts, libawe's.
+	 * Not awe_probe()'s page_size, the same number: the probe may fail
+	 * (-EDEADLK) and starts an engine, and this never fails. */
 	return (SYSTEM_INFO)
 	{
 #if defined(__x86_64__)
@@ -102,7 +105,7 @@ static SYSTEM_INFO system_info(void)
 #else
 		.wProcessorArchitecture = PROCESSOR_ARCHITECTURE_UNKNOWN,
 #endif
-		.dwPageSize = (DWORD)sysconf(_SC_PAGESIZE),
+		.dwPageSize = (DWORD)awe_page_size(),
 		.lpMinimumApplicationAddress = (LPVOID)(uintptr_t)0x10000,
 		.lpMaximumApplicationAddress = (LPVOID)(uintptr_t)0x7FFFFFFEFFFF,
 		.dwActiveProcessorMask = (DWORD_PTR)mask, .dwNumberOfProcessors = (DWORD)n,

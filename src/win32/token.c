@@ -8,15 +8,12 @@
  * CAP_IPC_LOCK, or an RLIMIT_MEMLOCK an administrator raised (unlimited, or at
  * least HELD_MEMLOCK), or when frames are unlocked and nothing needs locking.
  */
-#include <linux/capability.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
+#include "sysfacts.h"
 #include "w32.h"
 
 #define HELD_MEMLOCK (64ull << 20) /* well above the 8 MiB every user gets */
@@ -71,28 +68,20 @@ static struct priv lock_memory, change_notify = {true, false, true};
 static pthread_mutex_t priv_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t priv_once = PTHREAD_ONCE_INIT;
 
-static bool cap_ipc_lock(void)
-{
-	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &hdr, data) != 0)
-		return false;
-	return data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
-}
-
-/* Whether the account "was granted" Lock pages in memory (see the top). */
+/* Whether the account "was granted" Lock pages in memory (see the top), by
+ * libawe's own facts: awe__memlock_limit() (sysfacts.h) is UINT64_MAX with
+ * CAP_IPC_LOCK or no RLIMIT_MEMLOCK, read with raw system calls (errno
+ * stays alone). awe_probe() tells the same, but also reads the memory
+ * available, VmLck and vm.max_map_count, some seven files on every
+ * AllocateUserPhysicalPages (ten times its cost for one page), and starts
+ * and stops an engine while libawe has not started. Frames count as
+ * unlocked only by LIBAWE_UNLOCKED=1, never by awe_init()'s
+ * AWE_INIT_UNLOCKED, which asks for unlocked frames, not for the
+ * privilege: probe.locked tells either once libawe runs. Both facts come
+ * from sysfacts.c, the one reader of them libawe uses too. */
 static bool lock_memory_granted(void)
 {
-	struct rlimit rl;
-	const char *v = getenv("LIBAWE_UNLOCKED");
-	/* Not awe_stats(): it would start libawe, fixing its flags before a
-	 * program mixing both APIs calls awe_init(). A capget() or getrlimit()
-	 * that fails only means no. */
-	return W32__KEEP_ERRNO(cap_ipc_lock() ||
-			       (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 &&
-				(rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= HELD_MEMLOCK)) ||
-			       (v && strcmp(v, "1") == 0));
+	return awe__memlock_limit() >= HELD_MEMLOCK || awe__env_unlocked();
 }
 
 static struct priv *held_priv(DWORD id)

@@ -8,14 +8,12 @@
  * it as on other AWE regions.
  */
 #include <errno.h>
-#include <sys/mman.h>
 
 #include "w32.h"
 
 #define TYPE_BITS                                                                                  \
 	(MEM_COMMIT | MEM_RESERVE | MEM_RESET | MEM_RESET_UNDO | MEM_TOP_DOWN | MEM_WRITE_WATCH |  \
 	 MEM_PHYSICAL | MEM_LARGE_PAGES)
-#define ALIGN_RETRIES 16
 
 static uintptr_t page_mask(void)
 {
@@ -61,33 +59,24 @@ static DWORD window_error(int rc)
 	}
 }
 
-/* A window at exactly @at, of section @sec or plain (@sec 0). */
-static int fixed_window(awe_section_t sec, size_t len, uintptr_t at, void **out)
+/* A window of section @sec, or a plain one (@sec 0). */
+static int new_window(awe_section_t sec, size_t len, void *hint, unsigned int flags, void **out)
 {
 	if (sec)
-		return awe_section_window_create(sec, len, (void *)at, AWE_WINDOW_FIXED, out);
-	return awe_window_create(len, (void *)at, AWE_WINDOW_FIXED, out);
+		return awe_section_window_create(sec, len, hint, flags, out);
+	return awe_window_create(len, hint, flags, out);
 }
 
-/* A window of @len bytes at an address aligned to @align. mmap only
- * promises page alignment, so find a free aligned spot with a larger
- * throw-away reservation and claim it; another thread may take the spot in
- * between, hence the retries. */
+/* A window of @len bytes anywhere, at an address aligned to @align (a power
+ * of two). */
 static DWORD aligned_window(awe_section_t sec, size_t len, size_t align, void **out)
 {
-	int rc = -EEXIST;
+	int rc = new_window(sec, len, NULL, AWE_WINDOW_ALIGN(__builtin_ctzl(align)), out);
 
-	for (int i = 0; i < ALIGN_RETRIES && rc == -EEXIST; i++) {
-		void *probe = mmap(NULL, len + align, PROT_NONE,
-				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		uintptr_t at;
-
-		if (probe == MAP_FAILED)
-			return ERROR_NOT_ENOUGH_MEMORY;
-		at = ((uintptr_t)probe + align - 1) & ~(uintptr_t)(align - 1);
-		munmap(probe, len + align);
-		rc = fixed_window(sec, len, at, out);
-	}
+	/* -EINVAL: the window or its alignment is larger than user space (2^63
+	 * is more than AWE_WINDOW_ALIGN() takes): there is no room for it. */
+	if (rc == -EINVAL)
+		return ERROR_NOT_ENOUGH_MEMORY;
 	return rc ? window_error(rc) : 0;
 }
 
@@ -101,10 +90,7 @@ static DWORD physical_region(void *addr, SIZE_T size, SIZE_T align, awe_section_
 	if (size == 0 || size > W32__USER_END)
 		return ERROR_INVALID_PARAMETER;
 	if (!addr) {
-		/* Its throw-away reservations and retries may fail on the
-		 * way to a window. */
-		r = W32__KEEP_ERRNO(
-			aligned_window(sec, (size + page_mask()) & ~page_mask(), align, out));
+		r = aligned_window(sec, (size + page_mask()) & ~page_mask(), align, out);
 	} else {
 		/* The region covers every page [addr, addr + size) touches,
 		 * from the allocation granule holding addr. */
@@ -112,7 +98,7 @@ static DWORD physical_region(void *addr, SIZE_T size, SIZE_T align, awe_section_
 		end = (a + size + page_mask()) & ~page_mask();
 		if (a >= W32__USER_END || end > W32__USER_END || end < a)
 			return ERROR_INVALID_PARAMETER;
-		rc = fixed_window(sec, end - base, base, out);
+		rc = new_window(sec, end - base, (void *)base, AWE_WINDOW_FIXED, out);
 		r = rc ? window_error(rc) : 0;
 	}
 	if (!r)
