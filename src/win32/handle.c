@@ -27,32 +27,20 @@ static struct entry table[MAX_HANDLES];
 /* Held only around table accesses, never across a call into libawe, so
  * that it cannot take part in a lock cycle with libawe's own lock. */
 static pthread_mutex_t table_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-static void atfork_prepare(void)
-{
-	pthread_mutex_lock(&table_mu);
-}
-
-static void atfork_parent(void)
-{
-	pthread_mutex_unlock(&table_mu);
-}
 
 /* A fork() child inherits none of libawe's sections, and its libawe numbers
  * new sections from 1 again: a section handle it inherited must be invalid
  * rather than name one of those. */
-static void atfork_child(void)
+void w32__handles_fork(enum w32__fork_phase phase)
 {
-	for (size_t i = 0; i < MAX_HANDLES; i++)
+	if (phase == W32__FORK_PREPARE) {
+		pthread_mutex_lock(&table_mu);
+		return;
+	}
+	for (size_t i = 0; phase == W32__FORK_CHILD && i < MAX_HANDLES; i++)
 		if (table[i].type == W32__H_SECTION)
 			table[i].type = 0;
 	pthread_mutex_unlock(&table_mu);
-}
-
-static void register_atfork(void)
-{
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
 static struct entry *lookup(HANDLE h)
@@ -68,7 +56,7 @@ static HANDLE handle_new(enum w32__htype type, DWORD access, awe_section_t secti
 {
 	HANDLE h = NULL;
 
-	pthread_once(&atfork_once, register_atfork);
+	w32__fork_guard();
 	pthread_mutex_lock(&table_mu);
 	for (size_t i = 0; i < MAX_HANDLES; i++) {
 		if (!table[i].type) {

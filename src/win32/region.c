@@ -46,7 +46,6 @@ struct region {
 static struct region *regions;
 static size_t nregions, cap_regions;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static const struct {
 	DWORD win;
@@ -60,26 +59,19 @@ static const struct {
 	{PAGE_EXECUTE_READWRITE, PROT_READ | PROT_WRITE | PROT_EXEC},
 };
 
-static void atfork_prepare(void)
+/* A child forked while another thread held the lock must not find it held
+ * forever; its copy of every region stays valid. */
+void w32__regions_fork(enum w32__fork_phase phase)
 {
-	pthread_mutex_lock(&mu);
-}
-
-static void atfork_release(void)
-{
-	pthread_mutex_unlock(&mu);
-}
-
-static void register_atfork(void)
-{
-	/* A child forked while another thread held the lock must not find it
-	 * held forever; its copy of every region stays valid. */
-	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+	if (phase == W32__FORK_PREPARE)
+		pthread_mutex_lock(&mu);
+	else
+		pthread_mutex_unlock(&mu);
 }
 
 static void lock(void)
 {
-	pthread_once(&atfork_once, register_atfork);
+	w32__fork_guard();
 	pthread_mutex_lock(&mu);
 }
 

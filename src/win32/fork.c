@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Win32 layer's one fork handler (w32.h): libawe-win32 has two table
+ * locks of its own (handles, regions), leaves that are never held
+ * together, and one pthread_atfork() registration for both.
+ */
+#include <pthread.h>
+
+#include "w32.h"
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void prepare(void)
+{
+	w32__handles_fork(W32__FORK_PREPARE);
+	w32__regions_fork(W32__FORK_PREPARE);
+}
+
+static void parent(void)
+{
+	w32__regions_fork(W32__FORK_PARENT);
+	w32__handles_fork(W32__FORK_PARENT);
+}
+
+static void child(void)
+{
+	w32__regions_fork(W32__FORK_CHILD);
+	w32__handles_fork(W32__FORK_CHILD);
+}
+
+static void install(void)
+{
+	pthread_atfork(prepare, parent, child);
+}
+
+void w32__fork_guard(void)
+{
+	pthread_once(&once, install);
+}
