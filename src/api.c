@@ -333,6 +333,21 @@ int awe_stats(struct awe_stats *st)
 	return (int)ret(IN_CTX(c, awe__enter, stats(c, st)));
 }
 
+int awe_probe(struct awe_probe *p)
+{
+	struct awe__ctx *c;
+	long r;
+
+	if (!awe__ptr_ok(p, 1, sizeof(*p)))
+		return (int)ret(-EFAULT);
+	r = awe__enter_bare(&c);
+	if (!r) {
+		r = awe__probe(c, p);
+		awe__leave();
+	}
+	return (int)ret(r);
+}
+
 size_t awe_page_size(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);

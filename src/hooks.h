@@ -33,6 +33,10 @@ extern AWE__HIDDEN void (*awe__test_hook)(enum awe__hook_point p);
 AWE__HIDDEN bool awe__test_lock_biased(void);
 extern AWE__HIDDEN unsigned int awe__test_bias_streak;
 
+/* fsread.c: when set, every path read from /proc and /sys is prefixed with
+ * it, so that a test can lay out a fake tree. */
+extern AWE__HIDDEN const char *awe__test_sysroot;
+
 /* Whether this call of a kind is to fail from here on (sticky). */
 AWE__HIDDEN bool awe__inject_sticky(int *counter);
 
@@ -57,6 +61,7 @@ static inline void awe__hook(enum awe__hook_point p)
 
 #define AWE__INJECT(kind) false
 #define AWE__INJECT_STICKY(kind) false
+#define awe__test_sysroot ((const char *)NULL)
 static inline void awe__hook(enum awe__hook_point p)
 {
 	(void)p;

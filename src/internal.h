@@ -127,6 +127,10 @@ AWE__HIDDEN unsigned int awe__env_flags(void);
 /* awe_init() */
 AWE__HIDDEN int awe__start(unsigned int flags);
 
+/* probe.c: awe_probe() inside the lock; @c NULL when libawe has not
+ * started. */
+AWE__HIDDEN int awe__probe(struct awe__ctx *c, struct awe_probe *p);
+
 /* frames.c: the frame table. */
 /* Read how much memory may still be allocated into c->avail_pages. Context
  * creation primes it, so that a process that runs out of descriptors later

@@ -33,7 +33,7 @@ static void try_engine(struct awe_probe *p, const struct awe__eng_conf *conf)
 	p->engine_reason = why;
 }
 
-static int probe(struct awe_probe *p, struct awe__ctx *c)
+int awe__probe(struct awe__ctx *c, struct awe_probe *p)
 {
 	struct awe__eng_conf conf = {
 		.page = (size_t)sysconf(_SC_PAGESIZE),
@@ -59,23 +59,4 @@ static int probe(struct awe_probe *p, struct awe__ctx *c)
 	awe__max_map_count(&p->max_map_count);
 	p->page_size = conf.page;
 	return 0;
-}
-
-int awe_probe(struct awe_probe *p)
-{
-	struct awe__ctx *c;
-	int r;
-
-	if (!awe__ptr_ok(p, 1, sizeof(*p))) {
-		errno = EFAULT;
-		return -EFAULT;
-	}
-	r = awe__enter_bare(&c);
-	if (r) {
-		errno = -r;
-		return r;
-	}
-	r = probe(p, c);
-	awe__leave();
-	return r;
 }

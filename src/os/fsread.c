@@ -13,12 +13,13 @@
 
 #include "linux_abi.h"
 
-const char *awe__test_sysroot;
-
 /* A v1 limit this high means none (the kernel shows ~2^63). */
 #define V1_NO_LIMIT (1ull << 62)
 
 /* --- raw reads ------------------------------------------------------------ */
+
+#ifdef AWE_TEST_HOOKS
+const char *awe__test_sysroot;
 
 /* System call @nr (openat or faccessat) on @path under awe__test_sysroot:
  * out of line, so that only tests pay for the buffer on the stack. */
@@ -34,10 +35,14 @@ static __attribute__((noinline)) long rooted_call(long nr, const char *path, lon
 	return awe__syscall3(nr, AT_FDCWD, (long)(uintptr_t)buf, arg);
 }
 
+#endif
+
 long awe__path_call(long nr, const char *path, long arg)
 {
+#ifdef AWE_TEST_HOOKS
 	if (awe__test_sysroot)
 		return rooted_call(nr, path, arg);
+#endif
 	return awe__syscall3(nr, AT_FDCWD, (long)(uintptr_t)path, arg);
 }
 

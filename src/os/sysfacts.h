@@ -20,16 +20,13 @@
 #include <sys/types.h>
 
 #include "common.h"
+#include "hooks.h"
 
 /* Files are read into this much: every field looked up here is in the
  * first KiB of its file, and a field cut off reads as missing. */
 #define AWE__FILE_BUF 4096
 /* Longest path read here, a cgroup directory included. */
 #define AWE__PATH_BUF 4096
-
-/* Test hook: when set, every path read here is prefixed with it, so that a
- * test can lay out a fake /proc and /sys. NULL in production. */
-AWE__HIDDEN extern const char *awe__test_sysroot;
 
 /* fsread.c: the raw reads. A system call (openat, faccessat) on @path;
  * whether it is missing; @fn on every line of @path (in @buf of @len). */
