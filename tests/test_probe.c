@@ -108,29 +108,32 @@ Test(probe, started_by_another_call)
 	cr_assert_eq(probe_now().started, 1);
 }
 
-Test(probe, env_memfd)
+/* AWE_ENGINE=@value, set before the first call: the probe names @engine,
+ * chosen with the variable, and awe_init() starts it. */
+static void probe_forced(const char *value, const char *engine)
 {
-	struct awe_probe p;
+	char want[64];
+	struct awe_probe p = probe_now();
 
-	engine_env("memfd");
-	p = probe_now();
+	snprintf(want, sizeof(want), "AWE_ENGINE=%s", value);
 	cr_assert_eq(p.started, 0);
-	cr_assert_str_eq(p.engine, "memfd");
-	cr_assert(strstr(p.engine_reason, "AWE_ENGINE=memfd"), "engine_reason: %s",
-		  p.engine_reason);
+	cr_assert_str_eq(p.engine, engine);
+	cr_assert(strstr(p.engine_reason, want), "engine_reason: %s", p.engine_reason);
 	AWE_OK(awe_init(0));
 	assert_same_as_stats(&p);
 }
 
+Test(probe, env_memfd)
+{
+	engine_env("memfd");
+	probe_forced("memfd", "memfd");
+}
+
 Test(probe, env_uffd)
 {
-	struct awe_probe p;
-
 	engine_env("uffd");
 	skip_unless_uffd_move();
-	p = probe_now();
-	cr_assert_str_eq(p.engine, "uffd-move");
-	cr_assert(strstr(p.engine_reason, "AWE_ENGINE=uffd"), "engine_reason: %s", p.engine_reason);
+	probe_forced("uffd", "uffd-move");
 }
 
 /* Without AWE_ENGINE, the engine the kernel allows: the UFFDIO_MOVE one
@@ -429,9 +432,9 @@ Test(probe, fork_child_not_started)
 
 /* --- under a seccomp filter --------------------------------------------------- */
 
-/* A child under a filter refusing @r, then checking with @fn. */
+/* A child under a filter refusing @r[0..n-1], then checking with @fn. */
 struct blocked {
-	struct refusal r[2];
+	const struct refusal *r;
 	size_t n;
 	int (*fn)(void);
 };
@@ -444,9 +447,10 @@ static int child_blocked(void *arg)
 	return r ? r : b->fn();
 }
 
-static void run_blocked(const struct blocked *b)
+static void run_blocked(const struct refusal *r, size_t n, int (*fn)(void))
 {
-	int status = child_status(child_blocked, (void *)b, NULL);
+	struct blocked b = {r, n, fn};
+	int status = child_status(child_blocked, &b, NULL);
 
 	if (status == SECCOMP_SKIP)
 		cr_skip_test("no seccomp filter here (see stderr)");
@@ -457,6 +461,8 @@ static bool contains(const char *s, const char *what)
 {
 	return s && strstr(s, what);
 }
+
+static const struct refusal uffd_eperm = {.nr = __NR_userfaultfd, .err = EPERM};
 
 /* userfaultfd(2) refused: the probe names the fallback, awe_init() does
  * what it said. */
@@ -486,13 +492,7 @@ static int child_fallback(void)
 
 Test(probe, seccomp_userfaultfd_refused_falls_back)
 {
-	static const struct blocked b = {
-		.r = {{.nr = __NR_userfaultfd, .err = EPERM}},
-		.n = 1,
-		.fn = child_fallback,
-	};
-
-	run_blocked(&b);
+	run_blocked(&uffd_eperm, 1, child_fallback);
 }
 
 /* AWE_ENGINE=uffd where userfaultfd(2) is refused: no engine, -ENOSYS,
@@ -517,13 +517,7 @@ static int child_forced_uffd(void)
 
 Test(probe, seccomp_forced_uffd_no_engine)
 {
-	static const struct blocked b = {
-		.r = {{.nr = __NR_userfaultfd, .err = EPERM}},
-		.n = 1,
-		.fn = child_forced_uffd,
-	};
-
-	run_blocked(&b);
+	run_blocked(&uffd_eperm, 1, child_forced_uffd);
 }
 
 /* memfd_create(2) refused too: no engine at all, as awe_init() finds. */
@@ -544,12 +538,10 @@ static int child_no_engine(void)
 
 Test(probe, seccomp_no_engine_at_all)
 {
-	static const struct blocked b = {
-		.r = {{.nr = __NR_userfaultfd, .err = EPERM},
-		      {.nr = __NR_memfd_create, .err = EPERM}},
-		.n = 2,
-		.fn = child_no_engine,
+	static const struct refusal both[] = {
+		{.nr = __NR_userfaultfd, .err = EPERM},
+		{.nr = __NR_memfd_create, .err = EPERM},
 	};
 
-	run_blocked(&b);
+	run_blocked(both, 2, child_no_engine);
 }
