@@ -96,7 +96,7 @@ enum {
 
 /* Align the window's base to 2^@k bytes (@k from 1 to 62; up to the page
  * size it changes nothing): a flag of awe_window_create(). With
- * AWE_WINDOW_FIXED the hint must be so aligned. */
+ * AWE_WINDOW_FIXED the hint, rounded down to a page, must be so aligned. */
 #define AWE_WINDOW_ALIGN(k) ((unsigned int)(k) << AWE_WINDOW_ALIGN_SHIFT)
 
 /* Page protections for awe_protect(); the values are those of mmap(2). */

@@ -127,12 +127,15 @@ static size_t window_align(unsigned int flags)
 static long window_check(size_t size, void *hint, unsigned int flags, void **base)
 {
 	size_t align = window_align(flags);
+	/* The hint names its page, as every address does: an alignment up to
+	 * the page size changes nothing, with AWE_WINDOW_FIXED too. */
+	uintptr_t at = (uintptr_t)hint & ~(uintptr_t)(sysconf(_SC_PAGESIZE) - 1);
 
 	if (!awe__ptr_ok(base, 1, sizeof(*base)))
 		return -EFAULT;
 	if (size == 0 || (flags & ~(unsigned int)(AWE_WINDOW_FIXED | AWE_WINDOW_ALIGN_MASK)) ||
 	    ((flags & AWE_WINDOW_FIXED) && !hint) || align == SIZE_MAX ||
-	    ((flags & AWE_WINDOW_FIXED) && align && ((uintptr_t)hint & (align - 1))))
+	    ((flags & AWE_WINDOW_FIXED) && align && (at & (align - 1))))
 		return -EINVAL;
 	return 0;
 }

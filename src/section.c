@@ -81,7 +81,9 @@ static void sec_free(struct awe__ctx *c, struct awe__section *s, bool forked)
 
 static void sec_destroy(struct awe__ctx *c, struct awe__section *s)
 {
-	awe__table_remove(c->sec, c->nsec--, sizeof(*c->sec), sec_at(c, s->id));
+	size_t at = sec_at(c, s->id); /* before c->nsec changes */
+
+	awe__table_remove(c->sec, c->nsec--, sizeof(*c->sec), at);
 	sec_free(c, s, false);
 }
 

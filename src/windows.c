@@ -63,7 +63,7 @@ int awe__window_create(struct awe__ctx *c, struct awe__section *sec, size_t size
 		       size_t align, bool fixed, void **base)
 {
 	struct awe__window *w;
-	size_t len;
+	size_t len, at;
 	int r;
 
 	/* Larger than user space: never, whatever is free. */
@@ -97,7 +97,10 @@ int awe__window_create(struct awe__ctx *c, struct awe__section *sec, size_t size
 		window_free(w);
 		return -ENOMEM;
 	}
-	awe__table_insert(c->win, c->nwin++, sizeof(*c->win), win_after(c, w->ew.base), &w);
+	/* The place first: arguments are evaluated in no set order, and the
+	 * search reads c->nwin. */
+	at = win_after(c, w->ew.base);
+	awe__table_insert(c->win, c->nwin++, sizeof(*c->win), at, &w);
 	if (sec)
 		sec->nwindows++;
 	c->window_bytes += len;
@@ -108,10 +111,11 @@ int awe__window_create(struct awe__ctx *c, struct awe__section *sec, size_t size
 void awe__window_remove(struct awe__ctx *c, struct awe__window *w)
 {
 	size_t len = w->ew.npages << c->page_shift;
+	size_t at = win_after(c, w->ew.base) - 1; /* before c->nwin changes */
 
 	w->eng->ops->window_release(w->eng->data, &w->ew);
 	c->window_bytes -= len;
-	awe__table_remove(c->win, c->nwin--, sizeof(*c->win), win_after(c, w->ew.base) - 1);
+	awe__table_remove(c->win, c->nwin--, sizeof(*c->win), at);
 	if (c->last_win == w)
 		c->last_win = NULL;
 	window_free(w);

@@ -200,6 +200,29 @@ static inline char *window_new(size_t pages)
 	return base;
 }
 
+/*
+ * A window of @pages pages made with AWE_WINDOW_ALIGN(@k) (and @flags, @hint)
+ * whose base must be aligned to 2^@k bytes; tied to section @sec unless it
+ * is 0.
+ */
+static inline char *window_aligned(awe_section_t sec, size_t pages, unsigned int k, void *hint,
+				   unsigned int flags)
+{
+	uintptr_t mask = ((uintptr_t)1 << k) - 1;
+	void *base = NULL;
+
+	flags |= AWE_WINDOW_ALIGN(k);
+	if (sec)
+		AWE_OK(awe_section_window_create(sec, pages * pg(), hint, flags, &base));
+	else
+		AWE_OK(awe_window_create(pages * pg(), hint, flags, &base));
+	cr_assert_not_null(base);
+	cr_assert_eq((uintptr_t)base & mask, 0, "AWE_WINDOW_ALIGN(%u): base %p is not aligned", k,
+		     base);
+	cr_assert_eq((uintptr_t)base % pg(), 0, "window base %p is not page aligned", base);
+	return base;
+}
+
 /* An address range of @pages pages that is free right now. */
 static inline char *free_range(size_t pages)
 {

@@ -104,11 +104,12 @@ static inline bool memlock_settable(rlim_t want)
 }
 
 /*
- * Runs @fn(@arg) in a forked child and fails the test unless it exits 0.
- * The child leaves with _exit() so that no Criterion or atexit state of the
+ * Runs @fn(@arg) in a forked child and returns its exit status (100: the
+ * setup @o asked for failed); fails the test if a signal killed it. The
+ * child leaves with _exit() so that no Criterion or atexit state of the
  * test process runs twice.
  */
-static inline void run_in_child(int (*fn)(void *), void *arg, const struct child_opts *o)
+static inline int child_status(int (*fn)(void *), void *arg, const struct child_opts *o)
 {
 	int status;
 	pid_t pid;
@@ -121,9 +122,16 @@ static inline void run_in_child(int (*fn)(void *), void *arg, const struct child
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(!WIFSIGNALED(status), "child killed by signal %d (%s)", WTERMSIG(status),
 		  strsignal(WTERMSIG(status)));
-	cr_assert_eq(WEXITSTATUS(status), 0,
-		     "child exited with %d (100: setup failed; otherwise see its stderr)",
-		     WEXITSTATUS(status));
+	return WEXITSTATUS(status);
+}
+
+/* Runs @fn(@arg) in a forked child and fails the test unless it exits 0. */
+static inline void run_in_child(int (*fn)(void *), void *arg, const struct child_opts *o)
+{
+	int status = child_status(fn, arg, o);
+
+	cr_assert_eq(status, 0,
+		     "child exited with %d (100: setup failed; otherwise see its stderr)", status);
 }
 
 #endif /* AWE_TEST_HELPERS_CHILD_H */

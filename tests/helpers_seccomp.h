@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #if defined(__x86_64__)
 #define SECCOMP_ARCH AUDIT_ARCH_X86_64
@@ -85,6 +87,29 @@ static inline int seccomp_refuse(const struct refusal *r, size_t n)
 	fprintf(stderr, "the seccomp filter is written for x86-64 and arm64 only\n");
 	return SECCOMP_SKIP;
 #endif
+}
+
+/*
+ * seccomp_refuse(), then a check that the filter is in force: with a bad
+ * first argument each refused call would fail otherwise (EINVAL, EFAULT,
+ * EBADF), so its own errno means the filter answered. Returns as
+ * seccomp_refuse() does.
+ */
+static inline int seccomp_refuse_checked(const struct refusal *r, size_t n)
+{
+	int rc = seccomp_refuse(r, n);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		errno = 0;
+		if (syscall(r[i].nr, -1L, (long)r[i].arg1, 0L) != -1 || errno != r[i].err) {
+			fprintf(stderr, "system call %u under the filter: errno %d, expected %d\n",
+				r[i].nr, errno, r[i].err);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 #endif /* AWE_TEST_HELPERS_SECCOMP_H */

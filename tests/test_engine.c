@@ -11,8 +11,6 @@
  */
 #include "engine_select.h"
 
-#include <dirent.h>
-
 static bool contains(const char *s, const char *what)
 {
 	return s && strstr(s, what);
@@ -157,31 +155,8 @@ static const struct block uffd_eperm = {
 		.n = 1, .what = #req, .err_name = #e,                                              \
 	}
 
-/*
- * Installs the filter, then checks that it is in force: with a bad first
- * argument each refused call would fail otherwise (EINVAL, EFAULT, EBADF),
- * so its own errno means the filter answered. Returns 0, or non-zero after
- * a message (CHILD_SKIP: no seccomp here).
- */
-static int install_block(const struct block *b)
-{
-	int r = seccomp_refuse(b->r, b->n);
-
-	if (r)
-		return r;
-	for (size_t i = 0; i < b->n; i++) {
-		errno = 0;
-		if (syscall(b->r[i].nr, -1L, (long)b->r[i].arg1, 0L) != -1 ||
-		    errno != b->r[i].err) {
-			fprintf(stderr, "system call %u under the filter: errno %d, expected %d\n",
-				b->r[i].nr, errno, b->r[i].err);
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* Runs @fn in a child under the filter; it exits 0 when every check passed. */
+/* Runs @fn in a child under the filter (checked to be in force: CHILD_SKIP
+ * when there is no seccomp here); it exits 0 when every check passed. */
 static void run_blocked(const struct block *b, int (*fn)(const struct block *))
 {
 	int status;
@@ -191,7 +166,7 @@ static void run_blocked(const struct block *b, int (*fn)(const struct block *))
 	pid = fork();
 	cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
 	if (pid == 0) {
-		int r = install_block(b);
+		int r = seccomp_refuse_checked(b->r, b->n);
 
 		_exit(r ? r : fn(b));
 	}
@@ -217,38 +192,6 @@ static long count_lines(const char *path)
 		n += c == '\n';
 	fclose(fp);
 	return n;
-}
-
-/* Open descriptors of this process whose target contains @what (all with
- * NULL), or -1 when /proc/self/fd cannot be read. */
-static int count_fds_of(const char *what)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		char path[sizeof("/proc/self/fd/") + sizeof(de->d_name)], target[256];
-		ssize_t len;
-
-		if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d))
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
-		len = readlink(path, target, sizeof(target) - 1);
-		if (len < 0)
-			continue;
-		target[len] = '\0';
-		n += !what || strstr(target, what);
-	}
-	closedir(d);
-	return n;
-}
-
-static int count_fds(void)
-{
-	return count_fds_of(NULL);
 }
 
 static int count_uffds(void)

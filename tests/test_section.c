@@ -350,3 +350,46 @@ Test(section, stats)
 	cr_assert_geq(st.vmas_worst, 1, "section windows count against vm.max_map_count");
 	cr_assert_gt(st.max_map_count, 0);
 }
+
+/* AWE_WINDOW_ALIGN() for section windows: aligned bases, the one frame
+ * shown through both, and the hint rules of awe_window_create(). */
+Test(section, window_align)
+{
+	awe_section_t s = section_new();
+	char *a = window_aligned(s, 4, 21, NULL, 0), *b = window_aligned(s, 4, 21, NULL, 0);
+	char *at;
+	awe_frame_t f;
+
+	section_alloc(s, &f, 1);
+	map1(slot(a, 1), f);
+	map1(slot(b, 3), f);
+	fill_page(slot(a, 1), 9);
+	assert_page(slot(b, 3), 9);
+	AWE_OK(awe_window_destroy(b));
+	assert_page(slot(a, 1), 9);
+	/* The freed aligned range takes a FIXED window again. */
+	cr_assert_eq(window_aligned(s, 4, 21, b, AWE_WINDOW_FIXED), b);
+	at = window_aligned(s, 2, 30, NULL, 0);
+	map1(at, f);
+	assert_page(at, 9);
+	cr_assert_eq(get_stats().windows, 3);
+}
+
+Test(section, window_align_errors)
+{
+	awe_section_t s = section_new();
+	char *at = window_aligned(s, 4, 21, NULL, 0);
+	void *base = (void *)0x1234;
+
+	AWE_OK(awe_window_destroy(at));
+	AWE_ERR(awe_section_window_create(s, pg(), NULL, AWE_WINDOW_ALIGN(63), &base), EINVAL);
+	AWE_ERR(awe_section_window_create(s, pg(), NULL, AWE_WINDOW_ALIGN(62), &base), EINVAL);
+	AWE_ERR(awe_section_window_create(s, 4 * pg(), at + pg(),
+					  AWE_WINDOW_FIXED | AWE_WINDOW_ALIGN(21), &base),
+		EINVAL);
+	/* The handle is checked under the lock, after the arguments. */
+	AWE_ERR(awe_section_window_create(s + 1000, pg(), NULL, AWE_WINDOW_ALIGN(21), &base),
+		ENOENT);
+	cr_assert_eq(base, (void *)0x1234, "a failed call stored a base");
+	cr_assert_eq(get_stats().windows, 0);
+}

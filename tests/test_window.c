@@ -350,3 +350,165 @@ Test(window, vma_exhaustion, .timeout = 60)
 	cr_assert_eq(get_stats().window_bytes, 0);
 	free(w);
 }
+
+/* --- AWE_WINDOW_ALIGN() ---------------------------------------------------- */
+
+#define MiB ((size_t)1 << 20)
+#define GiB ((size_t)1 << 30)
+
+/* 2 MiB bases, window after window, whatever their sizes (some larger than
+ * the alignment), and only the window counts in the stats. */
+Test(window, align_2mib_in_a_row)
+{
+	enum { N = 5 };
+	const size_t pages[N] = {1, 3, 2 * MiB / pg(), 2 * MiB / pg() + 1, 17};
+	size_t bytes = 0;
+	char *w[N];
+
+	for (size_t i = 0; i < N; i++) {
+		w[i] = window_aligned(0, pages[i], 21, NULL, 0);
+		assert_window(w[i], w[i], pages[i] * pg());
+		assert_window(slot(w[i], pages[i] - 1), w[i], pages[i] * pg());
+		bytes += pages[i] * pg();
+	}
+	cr_assert_eq(get_stats().windows, N);
+	cr_assert_eq(get_stats().window_bytes, bytes);
+	for (size_t i = 0; i < N; i++)
+		AWE_OK(awe_window_destroy(w[i]));
+	cr_assert_eq(get_stats().window_bytes, 0);
+}
+
+/* 1 GiB: the over-reservation that found the aligned base is given back on
+ * both sides, only the window's own pages stay mapped. */
+Test(window, align_1gib_gives_back_the_rest)
+{
+	uint64_t before, after;
+	char *w;
+
+	AWE_OK(awe_init(0));
+	before = mapped_bytes();
+	w = window_aligned(0, 4, 30, NULL, 0);
+	after = mapped_bytes();
+	assert_window(slot(w, 3), w, 4 * pg());
+	cr_assert_lt(after - before, GiB / 2,
+		     "a 4-page window aligned to 1 GiB left %" PRIu64 " MiB more mapped",
+		     (after - before) / MiB);
+	cr_assert_eq(count_maps_in(w + 4 * pg(), w + 5 * pg()), 0,
+		     "the page after the window is still mapped");
+	cr_assert_eq(get_stats().window_bytes, 4 * pg());
+	AWE_OK(awe_window_destroy(w));
+	assert_not_window(w);
+}
+
+/* Up to the page size an alignment changes nothing, with AWE_WINDOW_FIXED
+ * too: the hint names its page. */
+Test(window, align_up_to_a_page_changes_nothing)
+{
+	unsigned int shift = (unsigned int)__builtin_ctzl(pg());
+	char *hole, *a = window_aligned(0, 2, 1, NULL, 0);
+	char *b = window_aligned(0, 2, shift, NULL, 0);
+
+	assert_window(a, a, 2 * pg());
+	assert_window(b, b, 2 * pg());
+	hole = free_range(16);
+	cr_assert_eq(window_aligned(0, 2, 1, hole + 4 * pg() + 1, AWE_WINDOW_FIXED),
+		     hole + 4 * pg());
+	cr_assert_eq(window_aligned(0, 2, shift, hole + 8 * pg() + 100, AWE_WINDOW_FIXED),
+		     hole + 8 * pg());
+}
+
+/* A free 2 MiB-aligned address, from a window reserved there and destroyed. */
+static char *free_aligned_2mib(size_t pages)
+{
+	char *w = window_aligned(0, pages, 21, NULL, 0);
+
+	AWE_OK(awe_window_destroy(w));
+	return w;
+}
+
+Test(window, align_fixed_hint)
+{
+	char *at, *w;
+	void *base = (void *)0x1234;
+
+	AWE_OK(awe_init(0));
+	at = free_aligned_2mib(4);
+	w = window_aligned(0, 4, 21, at, AWE_WINDOW_FIXED);
+	cr_assert_eq(w, at);
+	assert_window(slot(w, 3), w, 4 * pg());
+	/* Taken now: FIXED never replaces. */
+	AWE_ERR(awe_window_create(4 * pg(), at, AWE_WINDOW_FIXED | AWE_WINDOW_ALIGN(21), &base),
+		EEXIST);
+	AWE_OK(awe_window_destroy(w));
+	/* An address inside the aligned page names it. */
+	cr_assert_eq(window_aligned(0, 4, 21, at + 100, AWE_WINDOW_FIXED), at);
+	cr_assert_eq(base, (void *)0x1234, "a failed call stored a base");
+	cr_assert_eq(get_stats().windows, 1);
+}
+
+/* A hint whose page is not aligned so is refused, free or not. */
+Test(window, align_fixed_misaligned_hint)
+{
+	void *base = (void *)0x1234;
+	char *at, *odd;
+
+	AWE_OK(awe_init(0));
+	at = free_aligned_2mib(1024);
+	AWE_ERR(awe_window_create(4 * pg(), at + pg(), AWE_WINDOW_FIXED | AWE_WINDOW_ALIGN(21),
+				  &base),
+		EINVAL);
+	AWE_ERR(awe_window_create(4 * pg(), at + MiB, AWE_WINDOW_FIXED | AWE_WINDOW_ALIGN(21),
+				  &base),
+		EINVAL);
+	/* 2 MiB aligned but not 4 MiB. */
+	odd = (uintptr_t)at & (4 * MiB - 1) ? at : at + 2 * MiB;
+	AWE_ERR(awe_window_create(4 * pg(), odd, AWE_WINDOW_FIXED | AWE_WINDOW_ALIGN(22), &base),
+		EINVAL);
+	cr_assert_eq(base, (void *)0x1234, "a failed call stored a base");
+	cr_assert_eq(get_stats().windows, 0);
+	/* Nothing was left at the hint: the plain FIXED window fits there. */
+	AWE_OK(awe_window_create(4 * pg(), at + pg(), AWE_WINDOW_FIXED, &base));
+	cr_assert_eq(base, at + pg());
+}
+
+/* 2^63 is no alignment at all; 2^62 is more than any user address space. */
+Test(window, align_too_large)
+{
+	void *base = (void *)0x1234;
+	char *hole = free_range(4);
+
+	AWE_ERR(awe_window_create(pg(), NULL, AWE_WINDOW_ALIGN(63), &base), EINVAL);
+	AWE_ERR(awe_window_create(pg(), NULL, AWE_WINDOW_ALIGN(62), &base), EINVAL);
+	AWE_ERR(awe_window_create(pg(), hole, AWE_WINDOW_ALIGN(62), &base), EINVAL);
+	AWE_ERR(awe_window_create(pg(), NULL, AWE_WINDOW_FIXED | AWE_WINDOW_ALIGN(63), &base),
+		EINVAL);
+	/* Bits above the alignment's are still unknown flags. */
+	AWE_ERR(awe_window_create(pg(), NULL, AWE_WINDOW_ALIGN(21) | 1u << 14, &base), EINVAL);
+	cr_assert_eq(base, (void *)0x1234, "a failed call stored a base");
+	cr_assert_eq(get_stats().windows, 0);
+}
+
+/* An aligned window is a window like any other. */
+Test(window, align_maps_and_unmaps)
+{
+	enum { N = 8 };
+	awe_frame_t f[N];
+	char *w = window_aligned(0, 2 * N, 21, NULL, 0);
+
+	alloc_exact(f, N);
+	map_stamped(w, f, N);
+	assert_stamped(w, f, N);
+	unmap_range(w, N);
+	for (size_t i = 0; i < N; i++)
+		assert_parked(f[i]);
+	assert_read_faults(w);
+	for (size_t i = 0; i < N; i++)
+		map1(slot(w, 2 * N - 1 - i), f[i]);
+	for (size_t i = 0; i < N; i++)
+		assert_stamped_at(slot(w, 2 * N - 1 - i), f[i]);
+	AWE_OK(awe_window_destroy(w));
+	for (size_t i = 0; i < N; i++)
+		assert_parked(f[i]);
+	AWE_OK(awe_free(f, N, NULL));
+	cr_assert_eq(get_stats().frames_allocated, 0);
+}

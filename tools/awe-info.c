@@ -6,10 +6,14 @@
  * (userfaultfd, its features and whether its ioctls are allowed, the sysctls
  * and limits that matter), then asks libawe itself and moves one frame in and
  * out of a window. The raw facts come first so that a report pasted into a
- * bug is useful even when libawe's own answer is only an error code. How much memory libawe could
- * allocate now, and what limits it, comes from libawe's own reader
- * (src/sysfacts.c, compiled in), so that it is the number libawe uses; the
- * ioctls are tried with libawe's own probe (src/uffd_probe.c) for the same
+ * bug is useful even when libawe's own answer is only an error code. The
+ * facts libawe itself judges by (the engine it would choose and why, whether
+ * frames are locked, CAP_IPC_LOCK, the lock limit and room,
+ * vm.max_map_count) come from awe_probe(), asked before libawe starts, and
+ * the verdict's engine is its. The detail behind them is read here: how much
+ * memory libawe could allocate now, and what limits it, with libawe's own
+ * reader (src/sysfacts.c, compiled in), so that it is the number libawe uses;
+ * the ioctls tried with libawe's own probe (src/uffd_probe.c) for the same
  * reason.
  *
  * Exit status: 0 when libawe works here, 1 when it does not, 2 on bad usage.
@@ -41,8 +45,6 @@
 #include "sysfacts.h"
 #include "uffd_probe.h"
 
-#define CAP_IPC_LOCK_BIT 14
-
 struct probe {
 	struct utsname uts;
 
@@ -57,9 +59,7 @@ struct probe {
 	int ioctl_err;		/* and its errno */
 
 	long unprivileged_uffd; /* -1: unknown */
-	long max_map_count;	/* -1: unknown */
 	long map_count;		/* mappings this process has now, -1: unknown */
-	int cap_ipc_lock;	/* -1: unknown */
 	struct rlimit memlock;
 	const char *env_unlocked;
 	int membarrier; /* MEMBARRIER_CMD_PRIVATE_EXPEDITED: 1 yes, 0 no, -1 unknown */
@@ -67,6 +67,8 @@ struct probe {
 	struct awe__mem_why mem;
 	char memcg[2][AWE__PATH_BUF]; /* v1's memory cgroup, the v2 cgroup; "" when none */
 
+	int probe_rc;	     /* of awe_probe(), before libawe starts */
+	struct awe_probe pr; /* its findings */
 	int init_rc;
 	int stats_rc;
 	struct awe_stats st;
@@ -115,24 +117,6 @@ static long count_maps(void)
 		n += c == '\n';
 	fclose(f);
 	return n;
-}
-
-static int cap_ipc_lock(void)
-{
-	FILE *f = fopen("/proc/self/status", "re");
-	unsigned long long eff;
-	char line[256];
-	int r = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1) {
-			r = (eff >> CAP_IPC_LOCK_BIT) & 1;
-			break;
-		}
-	fclose(f);
-	return r;
 }
 
 static void probe_uffd(struct probe *p)
@@ -248,9 +232,7 @@ static void probe_all(struct probe *p)
 	probe_uffd(p);
 	probe_ioctls(p);
 	p->unprivileged_uffd = read_long("/proc/sys/vm/unprivileged_userfaultfd");
-	p->max_map_count = read_long("/proc/sys/vm/max_map_count");
 	p->map_count = count_maps();
-	p->cap_ipc_lock = cap_ipc_lock();
 	if (getrlimit(RLIMIT_MEMLOCK, &p->memlock) != 0)
 		p->memlock.rlim_cur = p->memlock.rlim_max = 0;
 	p->env_unlocked = getenv("LIBAWE_UNLOCKED");
@@ -259,6 +241,8 @@ static void probe_all(struct probe *p)
 	for (int v = 1; v <= 2; v++)
 		if (awe__memcg_dir(v, p->memcg[v - 1], sizeof(p->memcg[0])))
 			p->memcg[v - 1][0] = '\0';
+	/* Before anything starts libawe: the engine awe_init() will choose. */
+	p->probe_rc = awe_probe(&p->pr);
 	probe_libawe(p);
 }
 
@@ -273,70 +257,85 @@ static int feature(const struct probe *p, uint64_t bit)
 	return p->uffd_err || p->api_err ? -1 : has(p, bit);
 }
 
-/*
- * The one-line verdict names the first thing that stops libawe, in the order
- * a user has to fix them.
- */
-static const char *verdict(const struct probe *p, char *buf, size_t len)
+/* Whether the UFFDIO_MOVE engine was demanded: only then do the userfaultfd
+ * verdicts explain why no engine starts (otherwise libawe falls back to
+ * memfd, and the reason names what stopped that too). */
+static bool uffd_forced(void)
 {
-	char why[200] = "";
+	const char *v = getenv("AWE_ENGINE");
 
-	if (p->ioctls == 0)
-		awe__uffd_probe_explain(p->ioctl_call, p->ioctl_err, why, sizeof(why));
-	if (!p->smoke_call && strcmp(p->st.engine, "memfd") == 0 && p->ioctls == 0 &&
-	    strncmp(p->st.engine_reason, "fallback: ", 10) == 0) {
-		snprintf(
-			buf, len,
-			"libawe works here with the memfd engine instead of UFFDIO_MOVE, because "
-			"%s; frames %s; scattered mappings are limited by vm.max_map_count (%llu), "
-			"see the lines above",
-			why, p->st.locked ? "locked" : "NOT locked: LIBAWE_UNLOCKED is set",
-			(unsigned long long)p->st.max_map_count);
-		return buf;
-	}
-	if (!p->smoke_call && strcmp(p->st.engine, "memfd") == 0) {
-		snprintf(buf, len,
-			 "libawe works here with the memfd engine (%s); frames %s; scattered "
-			 "mappings are limited by vm.max_map_count (%llu), see the lines above",
-			 p->st.engine_reason,
-			 p->st.locked ? "locked" : "NOT locked: LIBAWE_UNLOCKED is set",
-			 (unsigned long long)p->st.max_map_count);
-		return buf;
-	}
-	if (!p->smoke_call) {
-		snprintf(buf, len, "libawe works here (engine %s, frames %s)", p->st.engine,
-			 p->st.locked ? "locked" : "NOT locked: LIBAWE_UNLOCKED is set");
-		return buf;
-	}
-	if (p->smoke_rc == -EPERM)
-		return "libawe cannot lock frames: run as root (CAP_IPC_LOCK), raise RLIMIT_MEMLOCK,"
-		       " or set LIBAWE_UNLOCKED=1";
-	/* The userfaultfd verdicts matter only when the UFFDIO_MOVE engine was
-	 * demanded (AWE_ENGINE=uffd): otherwise libawe falls back to memfd. */
-	if (p->smoke_rc == -ENOSYS && p->uffd_err == ENOSYS)
+	return v && strcmp(v, "uffd") == 0;
+}
+
+/* Why no engine can start, from awe_probe()'s engine_error, in the words of
+ * what was found above. */
+static const char *no_engine(const struct probe *p, const char *why, char *buf, size_t len)
+{
+	int err = p->pr.engine_error;
+
+	if (uffd_forced() && err == -ENOSYS && p->uffd_err == ENOSYS)
 		return "libawe cannot work: userfaultfd(2) is missing from this kernel or blocked by a"
 		       " seccomp filter (container runtimes often block it); unset AWE_ENGINE to"
 		       " use the memfd engine";
-	if (p->smoke_rc == -ENOSYS && p->uffd_err)
+	if (uffd_forced() && err == -ENOSYS && p->uffd_err)
 		return "libawe cannot work: userfaultfd(2) is refused here (seccomp, an LSM or"
 		       " vm.unprivileged_userfaultfd); unset AWE_ENGINE to use the memfd engine";
-	if (p->smoke_rc == -ENOSYS && p->ioctls == 0) {
+	if (uffd_forced() && err == -ENOSYS && p->ioctls == 0) {
 		snprintf(buf, len,
 			 "libawe cannot work with AWE_ENGINE=uffd: %s; unset AWE_ENGINE to use the "
 			 "memfd engine",
 			 why);
 		return buf;
 	}
-	if (p->smoke_rc == -EOPNOTSUPP)
+	if (uffd_forced() && err == -EOPNOTSUPP)
 		return "libawe cannot use UFFDIO_MOVE here (Linux 6.8 or later with the features"
 		       " listed above is needed); unset AWE_ENGINE to use the memfd engine";
+	snprintf(buf, len, "libawe cannot work: no engine can start: %s",
+		 p->pr.engine_reason ? p->pr.engine_reason : awe_strerror(p->probe_rc));
+	return buf;
+}
+
+/*
+ * The one-line verdict names the first thing that stops libawe, in the order
+ * a user has to fix them. The engine and why it was chosen are awe_probe()'s.
+ */
+static const char *verdict(const struct probe *p, char *buf, size_t len)
+{
+	const struct awe_probe *pr = &p->pr;
+	const char *frames = pr->locked ? "locked" : "NOT locked: LIBAWE_UNLOCKED is set";
+	char why[200] = "", how[300];
+
+	if (p->ioctls == 0)
+		awe__uffd_probe_explain(p->ioctl_call, p->ioctl_err, why, sizeof(why));
+	if (!p->smoke_call && pr->engine && strcmp(pr->engine, "memfd") == 0) {
+		/* A refused ioctl, as tried above, says more than the reason. */
+		if (p->ioctls == 0 && strncmp(pr->engine_reason, "fallback: ", 10) == 0)
+			snprintf(how, sizeof(how), " instead of UFFDIO_MOVE, because %s", why);
+		else
+			snprintf(how, sizeof(how), " (%s)", pr->engine_reason);
+		snprintf(buf, len,
+			 "libawe works here with the memfd engine%s; frames %s; scattered mappings "
+			 "are limited by vm.max_map_count (%llu), see the lines above",
+			 how, frames, (unsigned long long)pr->max_map_count);
+		return buf;
+	}
+	if (!p->smoke_call && pr->engine) {
+		snprintf(buf, len, "libawe works here (engine %s, frames %s)", pr->engine, frames);
+		return buf;
+	}
+	if (p->smoke_rc == -EPERM)
+		return "libawe cannot lock frames: run as root (CAP_IPC_LOCK), raise RLIMIT_MEMLOCK,"
+		       " or set LIBAWE_UNLOCKED=1";
+	if (!pr->engine)
+		return no_engine(p, why, buf, len);
 	snprintf(buf, len, "libawe fails here: %s: %s", p->smoke_call, awe_strerror(p->smoke_rc));
 	return buf;
 }
 
-static void fmt_limit(rlim_t v, char *buf, size_t len)
+/* A limit in bytes: RLIM_INFINITY and libawe's UINT64_MAX are unlimited. */
+static void fmt_limit(uint64_t v, char *buf, size_t len)
 {
-	if (v == RLIM_INFINITY)
+	if (v == (uint64_t)RLIM_INFINITY || v == UINT64_MAX)
 		snprintf(buf, len, "unlimited");
 	else if (v >= 1024 * 1024 && v % (1024 * 1024) == 0)
 		snprintf(buf, len, "%llu MiB", (unsigned long long)v / (1024 * 1024));
@@ -417,6 +416,39 @@ static void print_memory(const struct probe *p)
 	field("  that cgroup:", "limit %s, usage %s, reclaimable %s", b, c, a);
 }
 
+/* What libawe may still lock, as awe_probe() counts it. */
+static void print_memlock_room(const struct probe *p)
+{
+	char a[32], b[32];
+
+	if (p->probe_rc) {
+		field("memlock room:", "unknown");
+	} else if (p->pr.memlock_room == UINT64_MAX) {
+		field("memlock room:", "unlimited%s",
+		      p->pr.cap_ipc_lock ? " (CAP_IPC_LOCK)" : " (no RLIMIT_MEMLOCK)");
+	} else {
+		fmt_limit(p->pr.memlock_room, a, sizeof(a));
+		fmt_limit(p->pr.memlock_limit, b, sizeof(b));
+		field("memlock room:", "%s of %s not locked yet", a, b);
+	}
+}
+
+/* awe_probe()'s answer, asked before libawe started: the engine and why. */
+static void print_probe(const struct probe *p)
+{
+	if (p->probe_rc) {
+		field("awe_probe:", "%d: %s", p->probe_rc, awe_strerror(p->probe_rc));
+		return;
+	}
+	if (p->pr.engine)
+		field("awe_probe:", "engine %s, frames %s", p->pr.engine,
+		      p->pr.locked ? "locked" : "not locked");
+	else
+		field("awe_probe:", "no engine can start (%s)", errno_text(-p->pr.engine_error));
+	field(p->pr.engine ? "engine chosen because:" : "no engine because:", "%s",
+	      p->pr.engine_reason);
+}
+
 static void print_text(const struct probe *p)
 {
 	char a[32], b[32], buf[512];
@@ -452,18 +484,16 @@ static void print_text(const struct probe *p)
 		field("vm.unprivileged_userfaultfd:", "%ld", p->unprivileged_uffd);
 	else
 		field("vm.unprivileged_userfaultfd:", "unknown");
-	if (p->max_map_count >= 0)
-		field("vm.max_map_count:", "%ld (this process has %ld mappings)", p->max_map_count,
-		      p->map_count);
+	if (!p->probe_rc && p->pr.max_map_count)
+		field("vm.max_map_count:", "%llu (this process has %ld mappings)",
+		      (unsigned long long)p->pr.max_map_count, p->map_count);
 	else
 		field("vm.max_map_count:", "unknown");
-	field("CAP_IPC_LOCK:", "%s",
-	      p->cap_ipc_lock < 0 ? "unknown"
-	      : p->cap_ipc_lock	  ? "yes"
-				  : "no");
+	field("CAP_IPC_LOCK:", "%s", p->probe_rc ? "unknown" : p->pr.cap_ipc_lock ? "yes" : "no");
 	fmt_limit(p->memlock.rlim_cur, a, sizeof(a));
 	fmt_limit(p->memlock.rlim_max, b, sizeof(b));
 	field("RLIMIT_MEMLOCK:", "soft %s, hard %s", a, b);
+	print_memlock_room(p);
 	field("LIBAWE_UNLOCKED:", "%s", p->env_unlocked ? p->env_unlocked : "(unset)");
 	field("membarrier:", "%s",
 	      p->membarrier < 0 ? "unknown"
@@ -471,18 +501,15 @@ static void print_text(const struct probe *p)
 				: "no (libawe's lock is a plain mutex)");
 	print_memory(p);
 
+	print_probe(p);
 	if (p->init_rc)
 		field("awe_init(0):", "%d: %s", p->init_rc, awe_strerror(p->init_rc));
 	else
 		field("awe_init(0):", "0 (ok)");
 	if (!p->stats_rc) {
-		if (p->st.memlock_limit == UINT64_MAX)
-			snprintf(a, sizeof(a), "unlimited");
-		else
-			fmt_limit((rlim_t)p->st.memlock_limit, a, sizeof(a));
+		fmt_limit(p->st.memlock_limit, a, sizeof(a));
 		field("awe_stats:", "engine %s, locked %u, memlock_limit %s", p->st.engine,
 		      p->st.locked, a);
-		field("engine chosen because:", "%s", p->st.engine_reason);
 		field("memfd windows, worst case:", "%llu VMAs (limit %llu, see awe(7))",
 		      (unsigned long long)p->st.vmas_worst,
 		      (unsigned long long)p->st.max_map_count);
@@ -525,6 +552,11 @@ static void json_num(const char *key, long long v, bool known)
 		printf("  \"%s\": null,\n", key);
 }
 
+static void json_bool(const char *key, bool v, bool known)
+{
+	printf("  \"%s\": %s,\n", key, !known ? "null" : v ? "true" : "false");
+}
+
 static void json_limit(const char *key, uint64_t v, bool infinite)
 {
 	if (infinite)
@@ -553,6 +585,26 @@ static void print_json_memory(const struct probe *p)
 	json_num("limiting_cgroup_reclaimable", (long long)m->cg_reclaimable, cg);
 }
 
+/* awe_probe()'s answer: the engine (null when none can start), why, its
+ * error (0, or -errno when none can start), locking and the lock room. */
+static void print_json_probe(const struct probe *p)
+{
+	bool ok = !p->probe_rc;
+
+	json_num("awe_probe", p->probe_rc, true);
+	json_str("engine", ok ? p->pr.engine : NULL, false);
+	json_str("engine_reason", ok ? p->pr.engine_reason : NULL, false);
+	json_num("engine_error", p->pr.engine_error, ok);
+	json_bool("locked", p->pr.locked, ok);
+	if (ok) {
+		json_limit("memlock_limit", p->pr.memlock_limit, p->pr.memlock_limit == UINT64_MAX);
+		json_limit("memlock_room", p->pr.memlock_room, p->pr.memlock_room == UINT64_MAX);
+	} else {
+		json_num("memlock_limit", 0, false);
+		json_num("memlock_room", 0, false);
+	}
+}
+
 static void print_json(const struct probe *p)
 {
 	char buf[512];
@@ -573,12 +625,10 @@ static void print_json(const struct probe *p)
 	json_str("uffd_ioctl_failed", p->ioctls == 0 ? p->ioctl_call : NULL, false);
 	json_str("uffd_ioctl_error", p->ioctls == 0 ? errno_text(p->ioctl_err) : NULL, false);
 	json_num("unprivileged_userfaultfd", p->unprivileged_uffd, p->unprivileged_uffd >= 0);
-	json_num("max_map_count", p->max_map_count, p->max_map_count >= 0);
+	json_num("max_map_count", (long long)p->pr.max_map_count,
+		 !p->probe_rc && p->pr.max_map_count);
 	json_num("map_count", p->map_count, p->map_count >= 0);
-	if (p->cap_ipc_lock < 0)
-		printf("  \"cap_ipc_lock\": null,\n");
-	else
-		printf("  \"cap_ipc_lock\": %s,\n", p->cap_ipc_lock ? "true" : "false");
+	json_bool("cap_ipc_lock", p->pr.cap_ipc_lock, !p->probe_rc);
 	json_limit("rlimit_memlock_soft", p->memlock.rlim_cur,
 		   p->memlock.rlim_cur == RLIM_INFINITY);
 	json_limit("rlimit_memlock_hard", p->memlock.rlim_max,
@@ -587,15 +637,9 @@ static void print_json(const struct probe *p)
 	printf("  \"membarrier_private_expedited\": %s,\n",
 	       (const char *[]){"null", "false", "true"}[p->membarrier + 1]);
 	print_json_memory(p);
+	print_json_probe(p);
 	printf("  \"awe_init\": %d,\n", p->init_rc);
 	json_str("awe_init_error", p->init_rc ? awe_strerror(p->init_rc) : NULL, false);
-	if (!p->stats_rc) {
-		json_str("engine", p->st.engine, false);
-		json_str("engine_reason", p->st.engine_reason, false);
-		printf("  \"max_map_count\": %llu,\n", (unsigned long long)p->st.max_map_count);
-		printf("  \"locked\": %s,\n", p->st.locked ? "true" : "false");
-		json_limit("memlock_limit", p->st.memlock_limit, p->st.memlock_limit == UINT64_MAX);
-	}
 	printf("  \"works\": %s,\n", p->smoke_call ? "false" : "true");
 	json_str("failed_call", p->smoke_call, false);
 	json_str("failed_error", p->smoke_call ? awe_strerror(p->smoke_rc) : NULL, false);

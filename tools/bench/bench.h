@@ -218,8 +218,6 @@ uint64_t now_ns(void);
 uint64_t thread_cpu_ns(void);
 int read_proc_mem(struct proc_mem *m);
 long count_maps(void);
-long mem_available_kb(void);
-long read_long_file(const char *path);
 void cpu_model(char *buf, size_t len);
 
 /* The CPUs this process may run on; pin_thread() pins to the i-th (mod). */

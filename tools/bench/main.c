@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -46,33 +45,19 @@ void add_note(const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool has_cap_ipc_lock(void)
-{
-	FILE *f = fopen("/proc/self/status", "re");
-	unsigned long long eff = 0;
-	char line[256];
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	fclose(f);
-	return (eff >> 14) & 1;
-}
-
 /*
  * Without CAP_IPC_LOCK, the default 8 MiB RLIMIT_MEMLOCK cannot hold the
  * windows, and libawe would refuse to run: measure unlocked frames then, and
- * say so. Must happen before anything starts libawe.
+ * say so. Must happen before anything starts libawe; awe_probe() does not
+ * (its memlock_limit is unlimited with CAP_IPC_LOCK or no limit).
  */
 static void choose_locking(void)
 {
-	struct rlimit rl;
+	struct awe_probe p;
 
-	if (has_cap_ipc_lock() || getenv("LIBAWE_UNLOCKED"))
+	if (getenv("LIBAWE_UNLOCKED"))
 		return;
-	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY)
+	if (awe_probe(&p) == 0 && p.memlock_limit == UINT64_MAX)
 		return;
 	setenv("LIBAWE_UNLOCKED", "1", 0);
 	add_note("no CAP_IPC_LOCK and a limited RLIMIT_MEMLOCK: libawe runs with unlocked frames "
@@ -82,13 +67,14 @@ static void choose_locking(void)
 static void machine_info(void)
 {
 	struct utsname u;
-	struct awe_stats st;
+	struct awe_probe p;
 
 	uname(&u);
 	cpu_model(rp.cpu, sizeof(rp.cpu));
 	snprintf(rp.kernel, sizeof(rp.kernel), "%s %s", u.release, u.machine);
 	rp.cpus = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
-	rp.locked = awe_stats(&st) == 0 && st.locked;
+	/* Whether the frames are locked, without starting libawe for it. */
+	rp.locked = awe_probe(&p) == 0 && p.engine && p.locked;
 }
 
 /* The size of the summary, the Markdown tables and the chart: 1 GiB when it

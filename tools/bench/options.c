@@ -237,9 +237,10 @@ bool defaults(struct config *cf)
 {
 	static const size_t full[] = {4u << 20, 64u << 20, 1u << 30, 4ull << 30};
 	unsigned int cpus = ncpus_allowed();
+	struct awe_probe p;
 
 	opts.page = awe_page_size();
-	opts.max_map_count = read_long_file("/proc/sys/vm/max_map_count");
+	opts.max_map_count = awe_probe(&p) == 0 && p.max_map_count ? (long)p.max_map_count : -1;
 	if (!opts.threads)
 		opts.threads = cpus < 2 ? 2 : cpus;
 	if (!opts.reps)

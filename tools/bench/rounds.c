@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <awe.h>
+
 #include "bench.h"
 #include "run.h"
 
@@ -56,16 +58,18 @@ static size_t need_bytes(const struct contender *c, size_t size)
 	return (c == &contender_copy ? 2 : 1) * size + size / 8 + (256u << 20);
 }
 
+/* Whether @bytes fit in the memory libawe finds available (awe_probe():
+ * the host's and every memory cgroup level's room), whoever takes it. */
 static bool fits(size_t bytes, char *why, size_t len)
 {
-	long avail = mem_available_kb();
+	struct awe_probe p;
 	char a[32], b[32];
 
-	if (avail < 0 || (size_t)avail * 1024 >= bytes)
+	if (awe_probe(&p) != 0 || p.mem_available >= bytes)
 		return true;
 	fmt_size(a, sizeof(a), bytes & ~((1ull << 20) - 1));
-	fmt_size(b, sizeof(b), ((size_t)avail * 1024) & ~((1ull << 20) - 1));
-	snprintf(why, len, "needs about %s, MemAvailable is %s", a, b);
+	fmt_size(b, sizeof(b), (size_t)p.mem_available & ~((1ull << 20) - 1));
+	snprintf(why, len, "needs about %s, %s of memory available", a, b);
 	return false;
 }
 

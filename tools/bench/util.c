@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * awe-bench helpers: clocks, /proc readers, CPU pinning, randomness.
+ * awe-bench helpers: clocks, /proc readers, CPU pinning, randomness. What
+ * libawe itself judges by (memory available, vm.max_map_count, the lock
+ * limit) comes from awe_probe() instead, where it is used.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -81,34 +83,6 @@ long count_maps(void)
 			n += buf[i] == '\n';
 	fclose(f);
 	return n;
-}
-
-long mem_available_kb(void)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	char line[256];
-	long v = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %ld", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
-long read_long_file(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
 }
 
 void cpu_model(char *buf, size_t len)
