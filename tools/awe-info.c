@@ -12,8 +12,8 @@
  * vm.max_map_count) come from awe_probe(), asked before libawe starts, and
  * the verdict's engine is its. The detail behind them is read here: how much
  * memory libawe could allocate now, and what limits it, with libawe's own
- * reader (src/sysfacts.c, compiled in), so that it is the number libawe uses;
- * the ioctls tried with libawe's own probe (src/uffd_probe.c) for the same
+ * reader (src/os/sysfacts.c, compiled in), so that it is the number libawe uses;
+ * the ioctls tried with libawe's own probe (src/engine/uffd_probe.c) for the same
  * reason.
  *
  * Exit status: 0 when libawe works here, 1 when it does not, 2 on bad usage.
@@ -89,7 +89,7 @@ static const struct {
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* What libawe asks of UFFDIO_API (src/engine_uffd.c). */
+/* What libawe asks of UFFDIO_API (src/engine/uffd.c). */
 #define NEED_FEATURES (UFFD_FEATURE_MOVE | UFFD_FEATURE_SIGBUS | UFFD_FEATURE_PAGEFAULT_FLAG_WP)
 
 static long read_long(const char *path)
