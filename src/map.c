@@ -22,8 +22,8 @@ AWE__HOT static void unmark(struct awe__ctx *c, const struct awe__op *ops, size_
 
 /* An engine's job (engine.h): its moves without the lock, its window busy
  * meanwhile; waiting calls are woken after. */
-static int run_job(struct awe__ctx *c, struct awe__eng *e, struct awe__window *w,
-		   struct awe__job *job)
+AWE__HOT static int run_job(struct awe__ctx *c, struct awe__eng *e, struct awe__window *w,
+			    struct awe__job *job)
 {
 	int moved;
 
@@ -41,8 +41,8 @@ static int run_job(struct awe__ctx *c, struct awe__eng *e, struct awe__window *w
 
 /* apply() with a job, for when other threads wait. Apart, so that the job's
  * space is not on the stack of the single-threaded path (see AWE__HOT). */
-static __attribute__((noinline)) int apply_shared(struct awe__ctx *c, struct awe__eng *e,
-						  struct awe__op *ops, size_t n)
+AWE__HOT static __attribute__((noinline)) int apply_shared(struct awe__ctx *c, struct awe__eng *e,
+							   struct awe__op *ops, size_t n)
 {
 	struct awe__job job;
 	int r = e->ops->apply(e->data, ops, n, &job);
@@ -256,9 +256,12 @@ AWE__HOT static int claim_one(struct awe__ctx *c, struct awe__op *o, struct awe_
 		return 0;
 	if (f->mapped || f->mark)
 		return -EBUSY;
-	f->mark = 1;
-	o->claim = k + 1;
+	/* The home is read before the mark is stored: a load of the whole
+	 * entry right after a store to one of its bytes waits for the store
+	 * (no store forwarding across sizes). */
 	o->home = f->loc;
+	o->claim = k + 1;
+	f->mark = 1;
 	return 0;
 }
 
@@ -368,14 +371,14 @@ static int map_range(struct awe__ctx *c, struct awe__req *q, struct awe__window 
 			f = k ? NULL : awe__frame_get(c, q->frames[i], &idx[i]);
 			if (!f || f->sec || f->mapped || f->mark)
 				break;
+			home[i] = f->loc; /* before the mark: see claim_one() */
 			f->mark = 1;
 		} else {
+			/* Out: the engine writes the homes. */
 			if (!k || c->frames[k - 1].prot != AWE_PROT_READWRITE)
 				break;
 			idx[i] = k - 1;
-			f = &c->frames[k - 1];
 		}
-		home[i] = f->loc;
 	}
 	if (i == q->count)
 		r = move_range(c, w, va, home, q->count, in);

@@ -142,12 +142,42 @@ AWE__HIDDEN bool awe__uffd_still_done(const struct plan *p, uintptr_t va, bool o
 /* Move, logging what moved even when the kernel stops part of the way. */
 AWE__HIDDEN int awe__uffd_logged_move(struct plan *p, uintptr_t dst, uintptr_t src, size_t len,
 				      bool holes, bool reserved);
-AWE__HIDDEN void awe__uffd_span_add(struct awe__park *park, struct span *s, uintptr_t at,
-				    size_t page);
+
+/* Add the parking slot @at to span @s, giving back the span so far when
+ * @at does not extend it. Inline: the range path calls it per page. */
+static inline void span_add(struct awe__park *park, struct span *s, uintptr_t at, size_t page)
+{
+	if (s->n && at == s->start + s->n * page) {
+		s->n++;
+		return;
+	}
+	if (s->n)
+		awe__park_release(park, s->start, s->n);
+	s->start = at;
+	s->n = 1;
+}
 
 /* uffd_move.c: a single-page call after its move (see apply_one()). */
 AWE__HIDDEN int awe__uffd_one_done(struct uffd *u, struct awe__op *o, uintptr_t dst, uintptr_t src,
 				   int r);
+
+/* Mark @n slots from @va present or not, a word at a time: the range path
+ * changes hundreds at once. */
+static inline void set_present_range(const struct uffd *u, const struct awe__ewin *w, uintptr_t va,
+				     size_t n, bool on)
+{
+	uint64_t *bits = uwin_of(w)->present;
+	size_t s = slot_of(u, w, va);
+
+	while (n) {
+		size_t off = s % 64, k = 64 - off < n ? 64 - off : n;
+		uint64_t m = (k == 64 ? ~(uint64_t)0 : (((uint64_t)1 << k) - 1)) << off;
+
+		bits[s / 64] = on ? bits[s / 64] | m : bits[s / 64] & ~m;
+		s += k;
+		n -= k;
+	}
+}
 
 /* uffd_ioctl.c */
 AWE__HIDDEN int awe__uffd_move(struct uffd *u, uintptr_t dst, uintptr_t src, size_t len, bool holes,

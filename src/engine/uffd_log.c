@@ -120,15 +120,3 @@ int awe__uffd_logged_move(struct plan *p, uintptr_t dst, uintptr_t src, size_t l
 		p->log[p->nlog++] = (struct act){ACT_MOVE, dst, src, done, reserved};
 	return r ? awe__kerr(r) : 0;
 }
-
-void awe__uffd_span_add(struct awe__park *park, struct span *s, uintptr_t at, size_t page)
-{
-	if (s->n && at == s->start + s->n * page) {
-		s->n++;
-		return;
-	}
-	if (s->n)
-		awe__park_release(park, s->start, s->n);
-	s->start = at;
-	s->n = 1;
-}

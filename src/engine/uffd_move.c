@@ -246,7 +246,7 @@ static void settle(struct plan *p, struct awe__op *ops, size_t n)
 		struct awe__op *o = &ops[i];
 
 		if (comes_in(o)) {
-			awe__uffd_span_add(park, &rel, in_src(u, o), u->page);
+			span_add(park, &rel, in_src(u, o), u->page);
 			if (o->old == o->new)
 				*aside_of(u, o) = 0; /* shown again */
 		}
@@ -353,7 +353,8 @@ static int need_aside(const struct awe__op *ops, size_t n)
 }
 
 /* apply_one() after its move: record it, or give back what it took. */
-int awe__uffd_one_done(struct uffd *u, struct awe__op *o, uintptr_t dst, uintptr_t src, int r)
+AWE__HOT int awe__uffd_one_done(struct uffd *u, struct awe__op *o, uintptr_t dst, uintptr_t src,
+				int r)
 {
 	if (r) {
 		if (!o->new)

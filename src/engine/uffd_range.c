@@ -65,7 +65,7 @@ static int range_done(struct ujob *j, int r)
 		struct span rel = {0, 0};
 
 		for (size_t i = 0; i < j->n; i++)
-			awe__uffd_span_add(&u->park, &rel, (uintptr_t)j->home[i] << sh, u->page);
+			span_add(&u->park, &rel, (uintptr_t)j->home[i] << sh, u->page);
 		if (rel.n)
 			awe__park_release(&u->park, rel.start, rel.n);
 	} else {
@@ -75,8 +75,7 @@ static int range_done(struct ujob *j, int r)
 				j->home[k++] = (p->log[l].dst >> sh) + m;
 	}
 	if (!r)
-		for (size_t i = 0; i < j->n; i++)
-			set_present(u, j->w, j->va + (i << sh), j->in);
+		set_present_range(u, j->w, j->va, j->n, j->in);
 	awe__uffd_plan_end(p);
 	return r;
 }
@@ -165,7 +164,7 @@ int awe__uffd_move_range(void *e, struct awe__ewin *w, uintptr_t va, uint64_t *h
 	return range_done(j, range_move(j));
 }
 
-int awe__uffd_job_move(void *e, struct awe__job *job)
+AWE__HOT int awe__uffd_job_move(void *e, struct awe__job *job)
 {
 	struct ujob *j = (struct ujob *)job;
 	size_t done;
@@ -175,7 +174,7 @@ int awe__uffd_job_move(void *e, struct awe__job *job)
 	return awe__uffd_move(e, j->dst, j->src, ((struct uffd *)e)->page, false, &done);
 }
 
-int awe__uffd_job_finish(void *e, struct awe__job *job, int moved)
+AWE__HOT int awe__uffd_job_finish(void *e, struct awe__job *job, int moved)
 {
 	struct ujob *j = (struct ujob *)job;
 
