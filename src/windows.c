@@ -85,6 +85,7 @@ int awe__window_create(struct awe__ctx *c, struct awe__section *sec, size_t size
 		window_free(w);
 		return -ENOMEM;
 	}
+	w->ew.slot = w->slot;
 	r = w->eng->ops->window_reserve(w->eng->data, awe__page_down(c, (uintptr_t)hint), len,
 					align > c->page ? align : 0, fixed, &w->ew);
 	if (r) {

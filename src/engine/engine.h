@@ -14,7 +14,8 @@
  * comes in the op (its index, which it may use as an identity, and its
  * home: where the engine said its page is kept); what it needs of a window
  * is the struct awe__ewin the core's window begins with, whose @priv is the
- * engine's own per-window state. The core validates, plans under its lock,
+ * engine's own per-window state and whose @slot is the one core table it may
+ * read. The core validates, plans under its lock,
  * hands the engine requests that are already valid, and records what the
  * engine reports. An engine does all of a request or rolls back, so the
  * tables never disagree with the page tables; when the kernel refuses part
@@ -58,6 +59,11 @@ struct awe__eng_conf {
 struct awe__ewin {
 	uintptr_t base;
 	size_t npages;
+	/* The core's slot table, read only: not 0 where a frame is shown (as
+	 * before the call being applied). Engines ask it of the slots around
+	 * a call's ops; a table of their own would cost every op a store to
+	 * another page, which after a move's TLB flush is a page walk. */
+	const uint32_t *slot;
 	void *priv; /* the engine's, from window_reserve() */
 };
 

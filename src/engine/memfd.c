@@ -61,14 +61,9 @@ static int memfd_window_reserve(void *e, uintptr_t hint, size_t len, size_t alig
 				struct awe__ewin *w)
 {
 	struct mfd *m = e;
-	size_t words = ((len >> m->sh) + 63) / 64;
-	struct mwin *mw;
 	int r;
 
 	if (!awe__mfd_room_for(1))
-		return -ENOMEM;
-	mw = calloc(words ? words : 1, sizeof(mw->shown[0]));
-	if (!mw)
 		return -ENOMEM;
 	r = awe__sys_reserve(hint, len, align, fixed, PROT_NONE, &w->base);
 	if (r == -ENOMEM)
@@ -81,11 +76,10 @@ static int memfd_window_reserve(void *e, uintptr_t hint, size_t len, size_t alig
 	if (r) {
 		if (r != -EEXIST && w->base)
 			awe__sys_munmap(w->base, len);
-		free(mw);
 		return r;
 	}
 	w->npages = len >> m->sh;
-	w->priv = mw;
+	w->priv = NULL;
 	return 0;
 }
 
@@ -95,8 +89,6 @@ static void memfd_window_release(void *e, struct awe__ewin *w)
 
 	awe__sys_munmap(w->base, w->npages << m->sh);
 	awe__mfd_window_remove(w->base);
-	free(w->priv);
-	w->priv = NULL;
 }
 
 /* Set the file, and in locked mode the pool, to @pages. The pool is mlocked

@@ -29,23 +29,10 @@ struct mfd {
 	size_t live;	   /* frames with a page in the file */
 };
 
-/* A window's engine state (awe__ewin.priv): one bit per slot, set while
- * the slot shows a page of the file. */
-struct mwin {
-	uint64_t shown[1];
-};
-
-static inline bool shown_at(const struct mfd *m, const struct awe__ewin *w, size_t s)
+/* Whether slot @s of @w shows a page (the core's table). */
+static inline bool shown_at(const struct awe__ewin *w, size_t s)
 {
-	(void)m;
-	return ((const struct mwin *)w->priv)->shown[s / 64] >> (s % 64) & 1;
-}
-
-static inline void set_shown(const struct awe__ewin *w, size_t s, bool on)
-{
-	uint64_t *word = &((struct mwin *)w->priv)->shown[s / 64];
-
-	*word = on ? *word | (uint64_t)1 << (s % 64) : *word & ~((uint64_t)1 << (s % 64));
+	return w->slot[s] != 0;
 }
 
 static inline size_t mslot_of(const struct mfd *m, const struct awe__ewin *w, uintptr_t va)

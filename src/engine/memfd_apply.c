@@ -46,7 +46,7 @@ static bool joins(const struct mfd *m, const struct awe__op *a, const struct awe
 		if (t - s - 1 > GAP_PAGES)
 			return false;
 		while (++s < t)
-			if (shown_at(m, a->win, s))
+			if (shown_at(a->win, s))
 				return false;
 		return true;
 	}
@@ -166,11 +166,10 @@ static void rewrite_failed(struct awe__op *ops, size_t n, size_t end)
 
 /* Is slot @s of @w empty before (@after false) or after the call? @o is the
  * call's op for that slot, or NULL. */
-static bool empty_at(const struct mfd *m, const struct awe__ewin *w, size_t s,
-		     const struct awe__op *o, bool after)
+static bool empty_at(const struct awe__ewin *w, size_t s, const struct awe__op *o, bool after)
 {
 	if (!o)
-		return !shown_at(m, w, s);
+		return !shown_at(w, s);
 	return !(after ? o->new : o->old);
 }
 
@@ -204,14 +203,14 @@ static void pair_changes(const struct mfd *m, const struct awe__op *ops, size_t 
 		bool was = !o->old, now = !o->new;
 
 		if (s > 0 && !left) {
-			bool b = was && !shown_at(m, w, s - 1), a = now && !shown_at(m, w, s - 1);
+			bool b = was && !shown_at(w, s - 1), a = now && !shown_at(w, s - 1);
 
 			*loss += b && !a;
 			*gain += a && !b;
 		}
 		if (s + 1 < w->npages) {
-			bool b = was && empty_at(m, w, s + 1, right, false);
-			bool a = now && empty_at(m, w, s + 1, right, true);
+			bool b = was && empty_at(w, s + 1, right, false);
+			bool a = now && empty_at(w, s + 1, right, true);
 
 			*loss += b && !a;
 			*gain += a && !b;
@@ -266,7 +265,6 @@ int awe__mfd_apply(void *e, struct awe__op *ops, size_t n, struct awe__job *job)
 
 		if (o->old != o->new && o->old)
 			o->home = o->old - 1;
-		set_shown(o->win, mslot_of(m, o->win, o->va), o->new != 0);
 	}
 	return r;
 }

@@ -51,8 +51,7 @@ static int uffd_window_reserve(void *e, uintptr_t hint, size_t len, size_t align
 			       struct awe__ewin *w)
 {
 	struct uffd *u = e;
-	size_t words = ((len >> u->sh) + 63) / 64;
-	struct uwin *uw = calloc(1, sizeof(*uw) + words * sizeof(uw->present[0]));
+	struct uwin *uw = calloc(1, sizeof(*uw));
 	int r;
 
 	if (!uw)

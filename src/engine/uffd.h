@@ -53,11 +53,9 @@ struct uffd {
 /* A window's engine state (awe__ewin.priv). */
 struct uwin {
 	/* Per slot, where the page of a frame hidden behind AWE_PROT_NONE is
-	 * parked (0: none); allocated when first needed. */
+	 * parked, 0 when none is; allocated when first needed. */
 	uintptr_t *aside;
 	bool wp; /* registered for write-protection (AWE_PROT_READ) */
-	/* One bit per slot: a page sits in its page table entry. */
-	uint64_t present[];
 };
 
 static inline struct uwin *uwin_of(const struct awe__ewin *w)
@@ -70,20 +68,14 @@ static inline size_t slot_of(const struct uffd *u, const struct awe__ewin *w, ui
 	return (va - w->base) >> u->sh;
 }
 
+/* Whether a page sits in the page table entry of slot @va: a frame is
+ * shown there (the core's table) and not hidden (parked aside). */
 static inline bool present_at(const struct uffd *u, const struct awe__ewin *w, uintptr_t va)
 {
 	size_t s = slot_of(u, w, va);
+	const uintptr_t *aside = uwin_of(w)->aside;
 
-	return uwin_of(w)->present[s / 64] >> (s % 64) & 1;
-}
-
-static inline void set_present(const struct uffd *u, const struct awe__ewin *w, uintptr_t va,
-			       bool on)
-{
-	size_t s = slot_of(u, w, va);
-	uint64_t *word = &uwin_of(w)->present[s / 64];
-
-	*word = on ? *word | (uint64_t)1 << (s % 64) : *word & ~((uint64_t)1 << (s % 64));
+	return w->slot[s] && !(aside && aside[s]);
 }
 
 enum { ACT_MOVE, ACT_WP, ACT_UNWP };
@@ -160,24 +152,6 @@ static inline void span_add(struct awe__park *park, struct span *s, uintptr_t at
 /* uffd_move.c: a single-page call after its move (see apply_one()). */
 AWE__HIDDEN int awe__uffd_one_done(struct uffd *u, struct awe__op *o, uintptr_t dst, uintptr_t src,
 				   int r);
-
-/* Mark @n slots from @va present or not, a word at a time: the range path
- * changes hundreds at once. */
-static inline void set_present_range(const struct uffd *u, const struct awe__ewin *w, uintptr_t va,
-				     size_t n, bool on)
-{
-	uint64_t *bits = uwin_of(w)->present;
-	size_t s = slot_of(u, w, va);
-
-	while (n) {
-		size_t off = s % 64, k = 64 - off < n ? 64 - off : n;
-		uint64_t m = (k == 64 ? ~(uint64_t)0 : (((uint64_t)1 << k) - 1)) << off;
-
-		bits[s / 64] = on ? bits[s / 64] | m : bits[s / 64] & ~m;
-		s += k;
-		n -= k;
-	}
-}
 
 /* uffd_ioctl.c */
 AWE__HIDDEN int awe__uffd_move(struct uffd *u, uintptr_t dst, uintptr_t src, size_t len, bool holes,

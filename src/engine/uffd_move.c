@@ -260,8 +260,6 @@ static void settle(struct plan *p, struct awe__op *ops, size_t n)
 		awe__park_release(park, rel.start, rel.n);
 	if (p->nout)
 		settle_out(p, ops, n);
-	for (size_t i = 0; i < n; i++)
-		set_present(u, ops[i].win, ops[i].va, ops[i].new &&ops[i].newprot != AWE_PROT_NONE);
 }
 
 /*
@@ -365,7 +363,6 @@ AWE__HOT int awe__uffd_one_done(struct uffd *u, struct awe__op *o, uintptr_t dst
 		awe__park_put_one(&u->park, src);
 	else
 		o->home = dst >> u->sh;
-	set_present(u, o->win, o->va, o->new != 0);
 	return 0;
 }
 

@@ -11,8 +11,7 @@
  * that did not come back are where the log says. In, such a page is at its
  * slot and its parking slot is free; out, it is in the parking its move
  * reserved. home[] says which moved (engine.h). */
-static void range_settle_failed(struct plan *p, struct awe__ewin *w, uintptr_t va, uint64_t *home,
-				bool in)
+static void range_settle_failed(struct plan *p, uintptr_t va, uint64_t *home, bool in)
 {
 	struct uffd *u = p->u;
 	unsigned int sh = u->sh;
@@ -30,7 +29,6 @@ static void range_settle_failed(struct plan *p, struct awe__ewin *w, uintptr_t v
 			} else {
 				*h = (a->dst >> sh) + m;
 			}
-			set_present(u, w, slot, in);
 		}
 	}
 }
@@ -58,7 +56,7 @@ static int range_done(struct ujob *j, int r)
 		p->nlog = j->stop + 1;
 		r = awe__kerr(r);
 		if (!awe__uffd_rollback(p)) {
-			range_settle_failed(p, j->w, j->va, j->home, j->in);
+			range_settle_failed(p, j->va, j->home, j->in);
 			r = -ENOTRECOVERABLE;
 		}
 	} else if (j->in) {
@@ -74,8 +72,6 @@ static int range_done(struct ujob *j, int r)
 			for (size_t m = 0; m < p->log[l].len >> sh; m++)
 				j->home[k++] = (p->log[l].dst >> sh) + m;
 	}
-	if (!r)
-		set_present_range(u, j->w, j->va, j->n, j->in);
 	awe__uffd_plan_end(p);
 	return r;
 }

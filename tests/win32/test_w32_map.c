@@ -104,8 +104,9 @@ Test(map, range_not_in_one_region)
 {
 	enum { P = GRANULARITY / 4096 }; /* pages of a granule, with 4 KiB pages */
 	PULONG_PTR a = pfns_new(2);
-	char *base = free_aligned(2 * GRANULARITY), *r, *q;
+	/* Before the free range is found: the kernel could place it there. */
 	char *v = W32_OK(VirtualAlloc(NULL, pg(), MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE));
+	char *base = free_aligned(2 * GRANULARITY), *r, *q;
 	int local;
 
 	cr_assert_eq(pg(), 4096, "the test assumes 4 KiB pages");
