@@ -77,23 +77,21 @@ int awe__window_create(struct awe__ctx *c, struct awe__section *sec, size_t size
 		return -ENOMEM;
 	w->sec = sec;
 	w->eng = sec ? &sec->eng : &c->eng;
-	/* calloc of a large table comes from fresh mmap pages, so a huge window
-	 * costs memory only for the part of the table that is used. */
-	w->slot = calloc(len >> c->page_shift, sizeof(*w->slot));
-	w->sprot = sec ? calloc(len >> c->page_shift, sizeof(*w->sprot)) : NULL;
-	if (!w->slot || (sec && !w->sprot)) {
-		window_free(w);
-		return -ENOMEM;
-	}
-	w->ew.slot = w->slot;
+	/* The address range first: a window larger than the free address space
+	 * fails there, before its table is asked for. */
 	r = w->eng->ops->window_reserve(w->eng->data, awe__page_down(c, (uintptr_t)hint), len,
 					align > c->page ? align : 0, fixed, &w->ew);
 	if (r) {
 		window_free(w);
 		return r;
 	}
-	/* Only a fixed hint far up a 5-level address space gets here. */
-	if (!awe__loc_fits(c, w->ew.base, len)) {
+	/* calloc of a large table comes from fresh mmap pages, so a huge window
+	 * costs memory only for the part of the table that is used. Only a
+	 * fixed hint far up a 5-level address space fails the second test. */
+	w->slot = calloc(len >> c->page_shift, sizeof(*w->slot));
+	w->sprot = sec ? calloc(len >> c->page_shift, sizeof(*w->sprot)) : NULL;
+	w->ew.slot = w->slot;
+	if (!w->slot || (sec && !w->sprot) || !awe__loc_fits(c, w->ew.base, len)) {
 		w->eng->ops->window_release(w->eng->data, &w->ew);
 		window_free(w);
 		return -ENOMEM;
