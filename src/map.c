@@ -147,29 +147,41 @@ static struct awe__op unmap_op(const struct awe__ctx *c, struct awe__window *w, 
 	};
 }
 
-/* Room for @n ops, or NULL. */
-static struct awe__op *ops_new(size_t n)
+#define SMALL_OPS 8
+
+/* Room for @n ops, or NULL: @small when they fit. Most calls change a slot
+ * or a few, and need no malloc, which at vm.max_map_count may need a
+ * mapping the process can no longer have. */
+static struct awe__op *ops_new(size_t n, struct awe__op *small)
 {
+	if (small && n <= SMALL_OPS)
+		return small;
 	return AWE__INJECT(fail_alloc) ? NULL : malloc(n * sizeof(struct awe__op));
+}
+
+static void ops_free(struct awe__op *ops, struct awe__op *small)
+{
+	if (ops != small)
+		free(ops);
 }
 
 /* Take off every slot of @w whose frame is marked (@marked) or any. */
 static int unmap_in(struct awe__ctx *c, struct awe__window *w, bool marked)
 {
-	struct awe__op *ops;
+	struct awe__op small[SMALL_OPS], *ops;
 	size_t n = 0;
 	int r;
 
 	if (!w->nmapped)
 		return 0;
-	ops = ops_new(w->nmapped);
+	ops = ops_new(w->nmapped, small);
 	if (!ops)
 		return -ENOMEM;
 	for (size_t s = 0; s < w->ew.npages; s++)
 		if (w->slot[s] && (!marked || c->frames[w->slot[s] - 1].mark))
 			ops[n++] = unmap_op(c, w, s);
 	r = commit(c, ops, n);
-	free(ops);
+	ops_free(ops, small);
 	return r;
 }
 
@@ -183,7 +195,7 @@ int awe__unmap_window(struct awe__ctx *c, struct awe__window *w)
  * windows, which are searched with the frames marked, one call a window. */
 int awe__unmap_frames(struct awe__ctx *c, struct awe__section *sec, const uint32_t *idx, size_t n)
 {
-	struct awe__op *ops;
+	struct awe__op small[SMALL_OPS], *ops;
 	size_t k = 0;
 	int r = 0;
 
@@ -201,7 +213,7 @@ int awe__unmap_frames(struct awe__ctx *c, struct awe__section *sec, const uint32
 		k += c->frames[idx[i]].mapped;
 	if (!k)
 		return 0;
-	ops = ops_new(k);
+	ops = ops_new(k, small);
 	if (!ops)
 		return -ENOMEM;
 	k = 0;
@@ -216,7 +228,7 @@ int awe__unmap_frames(struct awe__ctx *c, struct awe__section *sec, const uint32
 	}
 	qsort(ops, k, sizeof(*ops), op_cmp);
 	r = commit(c, ops, k);
-	free(ops);
+	ops_free(ops, small);
 	return r;
 }
 
@@ -281,8 +293,6 @@ AWE__HOT static uint32_t slot_op(struct awe__ctx *c, struct awe__op *o, struct a
 	return old;
 }
 
-#define SMALL_OPS 8
-
 /* Turn a request into ops in *@ops (address order, one per slot) after
  * checking it, or fail without having changed anything. */
 typedef int planner(struct awe__ctx *c, struct awe__req *q, struct awe__op **ops, size_t *n);
@@ -290,7 +300,7 @@ typedef int planner(struct awe__ctx *c, struct awe__req *q, struct awe__op **ops
 /* Room for @n ops: the request's own array when it fits. */
 static struct awe__op *ops_alloc(struct awe__req *q, size_t n)
 {
-	return n <= SMALL_OPS ? q->small : ops_new(n);
+	return ops_new(n, q->small);
 }
 
 /* A planner's "a window it needs is busy": wait and plan again. */

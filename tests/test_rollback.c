@@ -551,3 +551,26 @@ Test(rollback, range_planning_allocation_fails)
 	AWE_OK(awe_map(w, SLOTS, f));
 	expect_slots(w, f, SLOTS);
 }
+
+/* A free of more mapped frames than fit the call's own small array needs
+ * an allocation for its unmap; that failing refuses the free (-ENOMEM)
+ * with every frame still allocated and shown. A free of a few needs none. */
+Test(rollback, free_allocation_fails)
+{
+	awe_frame_t f[SLOTS];
+	char *w = stamped_window(f);
+	size_t freed = 1;
+
+	awe__test_fail_alloc = 1;
+	int r = awe_free(f, SLOTS, &freed);
+	awe__test_fail_alloc = 0;
+	cr_assert_eq(r, -ENOMEM, "%d", r);
+	cr_assert_eq(freed, 0);
+	expect_slots(w, f, SLOTS);
+	awe__test_fail_alloc = 1;
+	AWE_OK(awe_free(f, 2, &freed));
+	awe__test_fail_alloc = 0;
+	cr_assert_eq(freed, 2);
+	AWE_OK(awe_free(f + 2, SLOTS - 2, &freed));
+	cr_assert_eq(freed, SLOTS - 2);
+}
