@@ -2,13 +2,12 @@
 /*
  * The Win32 layer's one fork handler (w32.h): libawe-win32 has two table
  * locks of its own (handles, regions), leaves that are never held
- * together, and one pthread_atfork() registration for both.
+ * together, and one pthread_atfork() registration for both, made when the
+ * library is loaded: the tables then need not call up here first.
  */
 #include <pthread.h>
 
 #include "w32.h"
-
-static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void prepare(void)
 {
@@ -28,12 +27,7 @@ static void child(void)
 	w32__handles_fork(W32__FORK_CHILD);
 }
 
-static void install(void)
+__attribute__((constructor)) static void install(void)
 {
 	pthread_atfork(prepare, parent, child);
-}
-
-void w32__fork_guard(void)
-{
-	pthread_once(&once, install);
 }

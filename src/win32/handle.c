@@ -56,7 +56,6 @@ static HANDLE handle_new(enum w32__htype type, DWORD access, awe_section_t secti
 {
 	HANDLE h = NULL;
 
-	w32__fork_guard();
 	pthread_mutex_lock(&table_mu);
 	for (size_t i = 0; i < MAX_HANDLES; i++) {
 		if (!table[i].type) {

@@ -71,7 +71,6 @@ void w32__regions_fork(enum w32__fork_phase phase)
 
 static void lock(void)
 {
-	w32__fork_guard();
 	pthread_mutex_lock(&mu);
 }
 

@@ -135,12 +135,10 @@ W32__HIDDEN bool w32__vmem_region(uintptr_t a, MEMORY_BASIC_INFORMATION *mbi, ui
 /* Number of NUMA nodes (at least 1). */
 W32__HIDDEN DWORD w32__numa_nodes(void);
 
-/* fork.c: the layer's one fork handler. Its tables' locks are taken before
- * fork() and let go after it in both processes, and the child forgets its
- * section handles (handle.c). w32__fork_guard() installs it, once, before
- * a table lock is first taken. */
+/* fork.c: the layer's one fork handler, installed when the library loads.
+ * Its tables' locks are taken before fork() and let go after it in both
+ * processes, and the child forgets its section handles (handle.c). */
 enum w32__fork_phase { W32__FORK_PREPARE, W32__FORK_PARENT, W32__FORK_CHILD };
-W32__HIDDEN void w32__fork_guard(void);
 W32__HIDDEN void w32__handles_fork(enum w32__fork_phase phase);
 W32__HIDDEN void w32__regions_fork(enum w32__fork_phase phase);
 

@@ -5,9 +5,9 @@
  * layer, a memfd remapper, the bare UFFDIO_MOVE floor and a copy window.
  *
  * This file: the run from start to end (probing the contenders, the rounds,
- * the reports, the exit status) and the state its parts share; the options
- * are read in options.c, the cases run in rounds.c, the report printed by
- * report.c and its neighbours.
+ * the reports, the exit status); the state its parts share is in state.c,
+ * the options are read in options.c, the cases run in rounds.c, the report
+ * printed by report.c and its neighbours.
  *
  * Exit status: 0 when every case ran (a contender failing at a documented
  * limit, like memfd at vm.max_map_count, is a result), 1 on an unexpected
@@ -24,26 +24,6 @@
 
 #include "bench.h"
 #include "run.h"
-
-struct bench_opts opts;
-
-const struct contender *const all_contenders[] = {
-	&contender_awe, &contender_win32, &contender_memfd, &contender_raw, &contender_copy,
-};
-
-struct report rp;
-uint64_t start_ns;
-
-void add_note(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (rp.nnotes == ARRAY_SIZE(rp.notes))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(rp.notes[rp.nnotes++], sizeof(rp.notes[0]), fmt, ap);
-	va_end(ap);
-}
 
 /*
  * Without CAP_IPC_LOCK, the default 8 MiB RLIMIT_MEMLOCK cannot hold the

@@ -3,8 +3,9 @@
  * awe-bench output, what its parts share: the names of modes and statuses,
  * finding a case's result, the ratio of two contenders' times per page (paired
  * round by round where they ran in turns), and the figures that the tables,
- * the goals and the JSON read alike. The tables are in report_tables.c, the
- * goals in report_goals.c, the JSON in report_json.c.
+ * the goals and the JSON read alike, and how a JSON value is written. The
+ * tables are in report_tables.c, the goals in report_goals.c, the JSON in
+ * report_json.c.
  */
 #include <math.h>
 #include <stdio.h>
@@ -138,4 +139,49 @@ bool counts_syscalls(const struct result *r)
 double churn_pte_pct(const struct churn_result *ch)
 {
 	return (double)ch->pte_after_kb * 1024 / (double)(ch->frames * opts.page) * 100;
+}
+
+/* JSON values, for the JSON report and its goals section. */
+
+void json_str(const char *s)
+{
+	fputc('"', report_out);
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(report_out, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(report_out, "\\u%04x", ch);
+		else
+			fputc(ch, report_out);
+	}
+	fputc('"', report_out);
+}
+
+void json_num(double v)
+{
+	if (isnan(v) || isinf(v))
+		fprintf(report_out, "null");
+	else
+		fprintf(report_out, "%.6g", v);
+}
+
+void json_nums(const double *v, unsigned int n)
+{
+	fputc('[', report_out);
+	for (unsigned int i = 0; i < n; i++) {
+		json_num(v[i]);
+		fprintf(report_out, "%s", i + 1 < n ? ", " : "");
+	}
+	fputc(']', report_out);
+}
+
+/* A ratio's per-round values, or null when it is not paired. */
+void json_rounds(const struct ratio *q)
+{
+	if (q->n)
+		json_nums(q->round, q->n);
+	else
+		fprintf(report_out, "null");
 }

@@ -50,6 +50,7 @@ void json_goals(const struct report *rp);
  * null), a ratio's per-round values (null when not paired). */
 void json_str(const char *s);
 void json_num(double v);
+void json_nums(const double *v, unsigned int n);
 void json_rounds(const struct ratio *q);
 
 #endif

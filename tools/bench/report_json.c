@@ -13,49 +13,6 @@
 #include "bench.h"
 #include "report.h"
 
-void json_str(const char *s)
-{
-	fputc('"', report_out);
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(report_out, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(report_out, "\\u%04x", ch);
-		else
-			fputc(ch, report_out);
-	}
-	fputc('"', report_out);
-}
-
-void json_num(double v)
-{
-	if (isnan(v) || isinf(v))
-		fprintf(report_out, "null");
-	else
-		fprintf(report_out, "%.6g", v);
-}
-
-static void json_nums(const double *v, unsigned int n)
-{
-	fputc('[', report_out);
-	for (unsigned int i = 0; i < n; i++) {
-		json_num(v[i]);
-		fprintf(report_out, "%s", i + 1 < n ? ", " : "");
-	}
-	fputc(']', report_out);
-}
-
-/* A ratio's per-round values, or null when it is not paired. */
-void json_rounds(const struct ratio *q)
-{
-	if (q->n)
-		json_nums(q->round, q->n);
-	else
-		fprintf(report_out, "null");
-}
-
 static void json_case(const struct report *rp, const struct result *r, bool last)
 {
 	static const char *const modes[] = {"one", "busy", "threads"};

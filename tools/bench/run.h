@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * awe-bench's run: what main.c, options.c and rounds.c share, and nothing
- * else includes. The run's state lives in main.c.
+ * else includes. The run's state lives in state.c.
  */
 #ifndef AWE_BENCH_RUN_H
 #define AWE_BENCH_RUN_H
