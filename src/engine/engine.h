@@ -9,15 +9,14 @@
  *   memfd.c, memfd_vma.c memfd: pages live in a memfd and are mmap()ed, each
  *                        run a VMA, within a budget under vm.max_map_count
  *
- * An engine stands below the core: it includes nothing of it, never reads or
- * writes the core's tables and never calls it. What it needs of a frame
- * comes in the op (its index, which it may use as an identity, and its
- * home: where the engine said its page is kept); what it needs of a window
- * is the struct awe__ewin the core's window begins with, whose @priv is the
- * engine's own per-window state and whose @slot is the one core table it may
- * read. The core validates, plans under its lock,
- * hands the engine requests that are already valid, and records what the
- * engine reports. An engine does all of a request or rolls back, so the
+ * An engine stands below the core: it includes nothing of it, never writes
+ * the core's tables and never calls it. What it needs of a frame comes in
+ * the op (its index, which it may use as an identity, and its home: where
+ * the engine said its page is kept); what it needs of a window is the
+ * struct awe__ewin the core's window begins with, whose @priv is the
+ * engine's own per-window state and whose @slot is the one core table it
+ * may read. The core validates, plans under its lock, hands the engine
+ * requests that are already valid, and records what the engine reports. An engine does all of a request or rolls back, so the
  * tables never disagree with the page tables; when the kernel refuses part
  * of a rollback, the engine reports exactly what holds.
  *
