@@ -142,21 +142,27 @@ AWE__HOT static void call_end(void)
 	awe__in_call = false;
 }
 
-AWE__HOT int awe__enter_map(struct awe__ctx **c)
+/* Inside, with the lock; the context as it is (NULL before the start). */
+AWE__HOT int awe__enter_bare(struct awe__ctx **c)
 {
-	int r = 0;
-
 	if (!call_begin())
 		return -EDEADLK;
 	lock_fresh();
-	if (!awe__cur)
-		r = ctx_create(awe__env_flags(), &awe__cur);
-	if (r) {
-		awe__leave();
-		return r;
-	}
 	*c = awe__cur;
 	return 0;
+}
+
+AWE__HOT int awe__enter_map(struct awe__ctx **c)
+{
+	int r = awe__enter_bare(c);
+
+	if (!r && !*c) {
+		r = ctx_create(awe__env_flags(), &awe__cur);
+		if (r)
+			awe__leave();
+		*c = awe__cur;
+	}
+	return r;
 }
 
 int awe__enter(struct awe__ctx **c)
@@ -174,27 +180,15 @@ AWE__HOT void awe__leave(void)
 	call_end();
 }
 
-int awe__enter_bare(struct awe__ctx **c)
-{
-	if (!call_begin())
-		return -EDEADLK;
-	lock_fresh();
-	*c = awe__cur;
-	return 0;
-}
-
 int awe__start(unsigned int flags)
 {
-	int r;
+	struct awe__ctx *c;
+	int r = awe__enter_bare(&c);
 
+	if (r)
+		return r;
 	flags |= awe__env_flags();
-	if (!call_begin())
-		return -EDEADLK;
-	lock_fresh();
-	if (awe__cur)
-		r = awe__cur->flags == flags ? 0 : -EBUSY;
-	else
-		r = ctx_create(flags, &awe__cur);
+	r = c ? (c->flags == flags ? 0 : -EBUSY) : ctx_create(flags, &awe__cur);
 	awe__leave();
 	return r;
 }

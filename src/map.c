@@ -58,14 +58,13 @@ AWE__HOT static int commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
 		: awe__lock_shared() ? apply_shared(c, e, ops, n)
 				     : e->ops->apply(e->data, ops, n, NULL);
 
-	/* -ENOTRECOVERABLE: the engine could not undo all of a failed call and
-	 * rewrote the ops to what holds (engine.h); that is recorded too. */
-	if (r && r != -ENOTRECOVERABLE) {
-		unmark(c, ops, n);
-		return r;
-	}
+	/* The claims of a failed call go. -ENOTRECOVERABLE: the engine could
+	 * not undo all of it and rewrote the ops to what holds (engine.h); that
+	 * is recorded too. */
 	if (r)
 		unmark(c, ops, n);
+	if (r && r != -ENOTRECOVERABLE)
+		return r;
 	/* Locals, because frame stores could alias the counters and the
 	 * compiler would reload them on every op of a 512-page call. */
 	struct awe__frame *fr = c->frames;
@@ -342,8 +341,8 @@ static int move_range(struct awe__ctx *c, struct awe__window *w, uintptr_t va, u
 	int r;
 
 	if (!awe__lock_shared())
-		return e->ops->move_range(e->data, &w->ew, va, home, n, in, NULL);
-	r = e->ops->move_range(e->data, &w->ew, va, home, n, in, &job);
+		return e->ops->move_range(e->data, va, home, n, in, NULL);
+	r = e->ops->move_range(e->data, va, home, n, in, &job);
 	return r == AWE__LATER ? run_job(c, e, w, &job) : r;
 }
 

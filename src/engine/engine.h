@@ -66,6 +66,12 @@ struct awe__ewin {
 	void *priv; /* the engine's, from window_reserve() */
 };
 
+/* The slot of @w that address @va is in, with pages of 1 << @sh bytes. */
+static inline size_t awe__ewin_slot(const struct awe__ewin *w, uintptr_t va, unsigned int sh)
+{
+	return (va - w->base) >> sh;
+}
+
 /*
  * One slot change. @old and @new are frame index + 1 (0 for none); old ==
  * new != 0 is a protection change of a shown frame. A frame's index is its
@@ -156,15 +162,16 @@ struct awe__engine {
 	 * May return AWE__LATER when handed @job. */
 	int (*apply)(void *e, struct awe__op *ops, size_t n, struct awe__job *job);
 
-	/* Optional, a faster apply() for whole ranges of window @w: with @in,
-	 * put the pages kept at home[0..n-1] on the empty slots from @va on;
+	/* Optional, a faster apply() for a whole range of one window: with
+	 * @in, put the pages kept at home[0..n-1] on the empty slots from @va
+	 * on;
 	 * without, take the n read-write pages from @va on off their slots,
 	 * their homes into home[]. All or nothing. -ENOTRECOVERABLE as for
 	 * apply(): then home[i] is the slot's page number exactly when page i
 	 * is at its slot, else its home. May return AWE__LATER when handed
 	 * @job. */
-	int (*move_range)(void *e, struct awe__ewin *w, uintptr_t va, uint64_t *home, size_t n,
-			  bool in, struct awe__job *job);
+	int (*move_range)(void *e, uintptr_t va, uint64_t *home, size_t n, bool in,
+			  struct awe__job *job);
 
 	/* The kernel moves of a job (without the core's lock), then the rest
 	 * of the call (with it) given move()'s result. */

@@ -66,17 +66,15 @@ static int memfd_window_reserve(void *e, uintptr_t hint, size_t len, size_t alig
 	if (!awe__mfd_room_for(1))
 		return -ENOMEM;
 	r = awe__sys_reserve(hint, len, align, fixed, PROT_NONE, &w->base);
-	if (r == -ENOMEM)
-		awe__mfd_recount(); /* see awe__mfd_apply() */
-	/* AWE memory is not inherited by fork() children, as on Windows. */
-	if (!r && awe__sys_madvise(w->base, len, MADV_DONTFORK))
-		r = -ENOMEM;
-	if (!r && awe__mfd_window_add(w->base, len))
-		r = -ENOMEM;
 	if (r) {
-		if (r != -EEXIST && w->base)
-			awe__sys_munmap(w->base, len);
+		if (r == -ENOMEM)
+			awe__mfd_recount(); /* see awe__mfd_apply() */
 		return r;
+	}
+	/* AWE memory is not inherited by fork() children, as on Windows. */
+	if (awe__sys_madvise(w->base, len, MADV_DONTFORK) || awe__mfd_window_add(w->base, len)) {
+		awe__sys_munmap(w->base, len);
+		return -ENOMEM;
 	}
 	w->npages = len >> m->sh;
 	w->priv = NULL;

@@ -35,11 +35,6 @@ static inline bool shown_at(const struct awe__ewin *w, size_t s)
 	return w->slot[s] != 0;
 }
 
-static inline size_t mslot_of(const struct mfd *m, const struct awe__ewin *w, uintptr_t va)
-{
-	return (va - w->base) >> m->sh;
-}
-
 /* memfd_vma.c: the budget. Every memfd window of the process counts; the
  * rest of the process is counted from /proc/self/maps. */
 AWE__HIDDEN int awe__mfd_budget_start(void);

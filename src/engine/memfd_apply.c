@@ -41,7 +41,8 @@ static bool joins(const struct mfd *m, const struct awe__op *a, const struct awe
 	if (k == K_UNMAP) {
 		/* Empty slots in between are reservation already: carrying a
 		 * few along costs less than another call. */
-		size_t s = mslot_of(m, a->win, a->va), t = mslot_of(m, b->win, b->va);
+		size_t s = awe__ewin_slot(a->win, a->va, m->sh),
+		       t = awe__ewin_slot(b->win, b->va, m->sh);
 
 		if (t - s - 1 > GAP_PAGES)
 			return false;
@@ -197,7 +198,7 @@ static void pair_changes(const struct mfd *m, const struct awe__op *ops, size_t 
 	for (size_t i = 0; i < n; i++) {
 		const struct awe__op *o = &ops[i];
 		const struct awe__ewin *w = o->win;
-		size_t s = mslot_of(m, w, o->va);
+		size_t s = awe__ewin_slot(w, o->va, m->sh);
 		const struct awe__op *left = next_to(m, ops, n, i, i - 1);
 		const struct awe__op *right = next_to(m, ops, n, i, i + 1);
 		bool was = !o->old, now = !o->new;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "sysfacts.h"
+#include "table.h"
 #include "uffd.h"
 #include "uffd_probe.h"
 
@@ -54,18 +55,10 @@ static int uffd_window_reserve(void *e, uintptr_t hint, size_t len, size_t align
 	struct uwin *uw = calloc(1, sizeof(*uw));
 	int r;
 
-	if (!uw)
+	if (!uw ||
+	    awe__table_room((void **)&u->win, &u->win_cap, u->nwin + 1, sizeof(*u->win), 16)) {
+		free(uw);
 		return -ENOMEM;
-	if (u->nwin == u->win_cap) {
-		size_t cap = u->win_cap ? 2 * u->win_cap : 16;
-		struct awe__ewin **t = realloc(u->win, cap * sizeof(*t));
-
-		if (!t) {
-			free(uw);
-			return -ENOMEM;
-		}
-		u->win = t;
-		u->win_cap = cap;
 	}
 	r = awe__sys_reserve(hint, len, align, fixed, PROT_READ | PROT_WRITE, &w->base);
 	if (!r) {

@@ -63,16 +63,11 @@ static inline struct uwin *uwin_of(const struct awe__ewin *w)
 	return w->priv;
 }
 
-static inline size_t slot_of(const struct uffd *u, const struct awe__ewin *w, uintptr_t va)
-{
-	return (va - w->base) >> u->sh;
-}
-
 /* Whether a page sits in the page table entry of slot @va: a frame is
  * shown there (the core's table) and not hidden (parked aside). */
 static inline bool present_at(const struct uffd *u, const struct awe__ewin *w, uintptr_t va)
 {
-	size_t s = slot_of(u, w, va);
+	size_t s = awe__ewin_slot(w, va, u->sh);
 	const uintptr_t *aside = uwin_of(w)->aside;
 
 	return w->slot[s] && !(aside && aside[s]);
@@ -105,7 +100,6 @@ struct ujob {
 	struct awe__op *o;
 	uintptr_t dst, src;
 	/* range */
-	struct awe__ewin *w;
 	uintptr_t va;
 	uint64_t *home;
 	size_t n;
@@ -166,8 +160,8 @@ AWE__HIDDEN size_t awe__uffd_take_run(struct uffd *u, size_t pages, uintptr_t *a
 /* uffd_move.c, uffd_range.c: the engine's apply(), move_range(), move()
  * and finish(). */
 AWE__HIDDEN int awe__uffd_apply(void *e, struct awe__op *ops, size_t n, struct awe__job *job);
-AWE__HIDDEN int awe__uffd_move_range(void *e, struct awe__ewin *w, uintptr_t va, uint64_t *home,
-				     size_t n, bool in, struct awe__job *job);
+AWE__HIDDEN int awe__uffd_move_range(void *e, uintptr_t va, uint64_t *home, size_t n, bool in,
+				     struct awe__job *job);
 AWE__HIDDEN int awe__uffd_job_move(void *e, struct awe__job *job);
 AWE__HIDDEN int awe__uffd_job_finish(void *e, struct awe__job *job, int moved);
 

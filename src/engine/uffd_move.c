@@ -14,7 +14,7 @@
 
 static uintptr_t *aside_of(struct uffd *u, const struct awe__op *o)
 {
-	return &uwin_of(o->win)->aside[slot_of(u, o->win, o->va)];
+	return &uwin_of(o->win)->aside[awe__ewin_slot(o->win, o->va, u->sh)];
 }
 
 /* Where the page that op @o brings in is parked. */

@@ -96,8 +96,8 @@ static int range_move(struct ujob *j)
  * slots of one arena moves in one ioctl, as move_in() would; out: the range
  * goes to as few parking runs as parking has. The runs are planned here,
  * under the core's lock; with a job, the core runs the moves without it. */
-int awe__uffd_move_range(void *e, struct awe__ewin *w, uintptr_t va, uint64_t *home, size_t n,
-			 bool in, struct awe__job *job)
+int awe__uffd_move_range(void *e, uintptr_t va, uint64_t *home, size_t n, bool in,
+			 struct awe__job *job)
 {
 	struct uffd *u = e;
 	struct ujob own, *j = job ? (struct ujob *)job : &own;
@@ -150,7 +150,6 @@ int awe__uffd_move_range(void *e, struct awe__ewin *w, uintptr_t va, uint64_t *h
 		return r;
 	}
 	j->range = true;
-	j->w = w;
 	j->va = va;
 	j->home = home;
 	j->n = n;
