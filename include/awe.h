@@ -294,6 +294,33 @@ AWE_API int awe_map(void *addr, size_t count, const awe_frame_t *frames);
  */
 AWE_API int awe_map_scatter(void *const *addrs, size_t count, const awe_frame_t *frames);
 
+/* Flags of awe_unmap() and awe_unmap_scatter(). */
+enum {
+	/*
+	 * The evictor's promise: no other thread reads or writes the listed
+	 * pages while the call runs (a buffer pool's or a pager's evictor
+	 * holds their latches). libawe may then copy each page out and drop
+	 * the whole batch from the page tables at once, one TLB shootdown for
+	 * the call instead of one per page when the process has other threads
+	 * running. Broken, the promise costs data: a write to a listed page
+	 * during the call may be lost. Without it a write that completes
+	 * before the unmap is always kept, as on Windows.
+	 */
+	AWE_UNMAP_EXCLUSIVE = 1u << 0,
+};
+
+/*
+ * awe_unmap - unmap the @count consecutive slots starting at the slot
+ * holding @addr: awe_map(@addr, @count, NULL) with @flags (0 or
+ * AWE_UNMAP_EXCLUSIVE). Errors are those of awe_map(), and -EINVAL for an
+ * unknown flag.
+ *
+ * awe_unmap_scatter - unmap the slots holding @addrs[0..count-1]:
+ * awe_map_scatter(@addrs, @count, NULL) with @flags.
+ */
+AWE_API int awe_unmap(void *addr, size_t count, unsigned int flags);
+AWE_API int awe_unmap_scatter(void *const *addrs, size_t count, unsigned int flags);
+
 /*
  * awe_protect - set the protection of the mapped frames in the @count slots
  * starting at the slot holding @addr, to AWE_PROT_NONE, AWE_PROT_READ or

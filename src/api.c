@@ -222,6 +222,32 @@ AWE__HOT int awe_map_scatter(void *const *addrs, size_t count, const awe_frame_t
 	return (int)ret(IN_CTX(c, awe__enter_map, awe__map_scatter(c, &q)));
 }
 
+int awe_unmap(void *addr, size_t count, unsigned int flags)
+{
+	struct awe__req q = {.va = (uintptr_t)addr, .count = count, .flags = flags};
+
+	if (flags & ~(unsigned int)AWE_UNMAP_EXCLUSIVE)
+		return (int)ret(-EINVAL);
+	if (count == 0)
+		return 0;
+	if (!addr)
+		return (int)ret(-EFAULT);
+	return (int)ret(IN_CTX(c, awe__enter_map, awe__map(c, &q)));
+}
+
+int awe_unmap_scatter(void *const *addrs, size_t count, unsigned int flags)
+{
+	struct awe__req q = {.addrs = addrs, .count = count, .flags = flags};
+
+	if (flags & ~(unsigned int)AWE_UNMAP_EXCLUSIVE)
+		return (int)ret(-EINVAL);
+	if (count == 0)
+		return 0;
+	if (count > UINT32_MAX)
+		return (int)ret(-EINVAL);
+	return (int)ret(IN_CTX(c, awe__enter_map, awe__map_scatter(c, &q)));
+}
+
 int awe_protect(void *addr, size_t count, int prot, int *old)
 {
 	struct awe__req q = {.va = (uintptr_t)addr, .count = count, .prot = prot};

@@ -42,21 +42,22 @@ AWE__HOT static int run_job(struct awe__ctx *c, struct awe__eng *e, struct awe__
 /* apply() with a job, for when other threads wait. Apart, so that the job's
  * space is not on the stack of the single-threaded path (see AWE__HOT). */
 AWE__HOT static __attribute__((noinline)) int apply_shared(struct awe__ctx *c, struct awe__eng *e,
-							   struct awe__op *ops, size_t n)
+							   struct awe__op *ops, size_t n,
+							   unsigned int flags)
 {
 	struct awe__job job;
-	int r = e->ops->apply(e->data, ops, n, &job);
+	int r = e->ops->apply(e->data, ops, n, flags, &job);
 
 	return r == AWE__LATER ? run_job(c, e, awe__window_of(ops[0].win), &job) : r;
 }
 
 /* Apply validated ops, then update the tables. */
-AWE__HOT static int commit(struct awe__ctx *c, struct awe__op *ops, size_t n)
+AWE__HOT static int commit(struct awe__ctx *c, struct awe__op *ops, size_t n, unsigned int flags)
 {
 	struct awe__eng *e = n ? awe__window_of(ops[0].win)->eng : NULL;
 	int r = !n		     ? 0
-		: awe__lock_shared() ? apply_shared(c, e, ops, n)
-				     : e->ops->apply(e->data, ops, n, NULL);
+		: awe__lock_shared() ? apply_shared(c, e, ops, n, flags)
+				     : e->ops->apply(e->data, ops, n, flags, NULL);
 
 	/* The claims of a failed call go. -ENOTRECOVERABLE: the engine could
 	 * not undo all of it and rewrote the ops to what holds (engine.h); that
@@ -179,7 +180,7 @@ static int unmap_in(struct awe__ctx *c, struct awe__window *w, bool marked)
 	for (size_t s = 0; s < w->ew.npages; s++)
 		if (w->slot[s] && (!marked || c->frames[w->slot[s] - 1].mark))
 			ops[n++] = unmap_op(c, w, s);
-	r = commit(c, ops, n);
+	r = commit(c, ops, n, 0);
 	ops_free(ops, small);
 	return r;
 }
@@ -226,7 +227,7 @@ int awe__unmap_frames(struct awe__ctx *c, struct awe__section *sec, const uint32
 		ops[k++] = unmap_op(c, w, awe__slot_of(c, w, awe__frame_va(c, f)));
 	}
 	qsort(ops, k, sizeof(*ops), op_cmp);
-	r = commit(c, ops, k);
+	r = commit(c, ops, k, 0);
 	ops_free(ops, small);
 	return r;
 }
@@ -322,7 +323,7 @@ AWE__HOT static int run(struct awe__ctx *c, planner *plan, struct awe__req *q)
 		awe__lock_wait();
 	}
 	if (!r && !q->done)
-		r = commit(c, ops, n);
+		r = commit(c, ops, n, q->flags);
 	if (ops != small)
 		free(ops);
 	return r;
@@ -334,15 +335,15 @@ AWE__HOT static int run(struct awe__ctx *c, planner *plan, struct awe__req *q)
 
 /* The range path's moves, perhaps without the lock (run_job()). */
 static int move_range(struct awe__ctx *c, struct awe__window *w, uintptr_t va, uint64_t *home,
-		      size_t n, bool in)
+		      size_t n, bool in, unsigned int flags)
 {
 	struct awe__eng *e = w->eng;
 	struct awe__job job;
 	int r;
 
 	if (!awe__lock_shared())
-		return e->ops->move_range(e->data, va, home, n, in, NULL);
-	r = e->ops->move_range(e->data, va, home, n, in, &job);
+		return e->ops->move_range(e->data, va, home, n, in, flags, NULL);
+	r = e->ops->move_range(e->data, va, home, n, in, flags, &job);
 	return r == AWE__LATER ? run_job(c, e, w, &job) : r;
 }
 
@@ -390,7 +391,7 @@ static int map_range(struct awe__ctx *c, struct awe__req *q, struct awe__window 
 		}
 	}
 	if (i == q->count)
-		r = move_range(c, w, va, home, q->count, in);
+		r = move_range(c, w, va, home, q->count, in, q->flags);
 	if (r && r != -ENOTRECOVERABLE) {
 		for (size_t j = 0; in && j < i; j++)
 			c->frames[idx[j]].mark = 0;

@@ -159,8 +159,11 @@ struct awe__engine {
 	 * -ENOTRECOVERABLE with every op rewritten to what holds (back as it
 	 * was: old == new and oldprot == newprot; done; or emptied: new 0, the
 	 * old page kept at @home): the core records that as for a success.
-	 * May return AWE__LATER when handed @job. */
-	int (*apply)(void *e, struct awe__op *ops, size_t n, struct awe__job *job);
+	 * @flags: the call's AWE_UNMAP_* (awe.h); AWE_UNMAP_EXCLUSIVE comes
+	 * only with unmaps, and an engine may ignore it. May return AWE__LATER
+	 * when handed @job. */
+	int (*apply)(void *e, struct awe__op *ops, size_t n, unsigned int flags,
+		     struct awe__job *job);
 
 	/* Optional, a faster apply() for a whole range of one window: with
 	 * @in, put the pages kept at home[0..n-1] on the empty slots from @va
@@ -171,7 +174,7 @@ struct awe__engine {
 	 * is at its slot, else its home. May return AWE__LATER when handed
 	 * @job. */
 	int (*move_range)(void *e, uintptr_t va, uint64_t *home, size_t n, bool in,
-			  struct awe__job *job);
+			  unsigned int flags, struct awe__job *job);
 
 	/* The kernel moves of a job (without the core's lock), then the rest
 	 * of the call (with it) given move()'s result. */

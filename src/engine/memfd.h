@@ -64,6 +64,7 @@ AWE__HIDDEN int awe__mfd_show(const struct mfd *m, uintptr_t va, size_t len, int
 			      uint32_t idx);
 
 /* memfd_apply.c */
-AWE__HIDDEN int awe__mfd_apply(void *e, struct awe__op *ops, size_t n, struct awe__job *job);
+AWE__HIDDEN int awe__mfd_apply(void *e, struct awe__op *ops, size_t n, unsigned int flags,
+			       struct awe__job *job);
 
 #endif

@@ -221,9 +221,14 @@ static void pair_changes(const struct mfd *m, const struct awe__op *ops, size_t 
 
 /* The whole call under the core's lock: a job would not spare it anything,
  * as mmap() takes the process's mmap lock for writing anyway. */
-int awe__mfd_apply(void *e, struct awe__op *ops, size_t n, struct awe__job *job)
+int awe__mfd_apply(void *e, struct awe__op *ops, size_t n, unsigned int flags,
+		   struct awe__job *job)
 {
 	struct mfd *m = e;
+
+	/* AWE_UNMAP_EXCLUSIVE gains nothing here: an unmap replaces the
+	 * slot's mapping, which drops its TLB entries in the same call. */
+	(void)flags;
 	uint64_t loss, gain;
 	size_t i, j;
 	int r = 0;

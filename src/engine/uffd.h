@@ -159,9 +159,10 @@ AWE__HIDDEN size_t awe__uffd_take_run(struct uffd *u, size_t pages, uintptr_t *a
 
 /* uffd_move.c, uffd_range.c: the engine's apply(), move_range(), move()
  * and finish(). */
-AWE__HIDDEN int awe__uffd_apply(void *e, struct awe__op *ops, size_t n, struct awe__job *job);
+AWE__HIDDEN int awe__uffd_apply(void *e, struct awe__op *ops, size_t n, unsigned int flags,
+				struct awe__job *job);
 AWE__HIDDEN int awe__uffd_move_range(void *e, uintptr_t va, uint64_t *home, size_t n, bool in,
-				     struct awe__job *job);
+				     unsigned int flags, struct awe__job *job);
 AWE__HIDDEN int awe__uffd_job_move(void *e, struct awe__job *job);
 AWE__HIDDEN int awe__uffd_job_finish(void *e, struct awe__job *job, int moved);
 

@@ -442,8 +442,10 @@ out:
 	return r;
 }
 
-AWE__HOT int awe__uffd_apply(void *e, struct awe__op *ops, size_t n, struct awe__job *job)
+AWE__HOT int awe__uffd_apply(void *e, struct awe__op *ops, size_t n, unsigned int flags,
+			     struct awe__job *job)
 {
+	(void)flags;
 	if (n == 1 && (ops->old == 0 || ops->new == 0) && ops->oldprot != AWE_PROT_READ &&
 	    op_kind(ops) != 0 && ops->old != ops->new)
 		return apply_one(e, ops, job);

@@ -97,8 +97,9 @@ static int range_move(struct ujob *j)
  * goes to as few parking runs as parking has. The runs are planned here,
  * under the core's lock; with a job, the core runs the moves without it. */
 int awe__uffd_move_range(void *e, uintptr_t va, uint64_t *home, size_t n, bool in,
-			 struct awe__job *job)
+			 unsigned int flags, struct awe__job *job)
 {
+	(void)flags;
 	struct uffd *u = e;
 	struct ujob own, *j = job ? (struct ujob *)job : &own;
 	struct plan *p = &j->p;
