@@ -8,8 +8,10 @@
  */
 #include "hooks.h"
 
+#include <stdlib.h>
+
 /* When it counts down to zero, that move or mmap/mprotect run stops (half-
- * way for UFFDIO_MOVE) with ENOMEM, as the kernel may when it cannot
+ * way for UFFDIO_MOVE and UFFDIO_COPY) with ENOMEM, as the kernel may when it cannot
  * allocate a page table. */
 int awe__test_fail_move;
 /* When it counts down to zero, that UFFDIO_MOVE goes through and then
@@ -23,7 +25,23 @@ int awe__test_fail_discard;
 int awe__test_fail_undo;
 /* When it counts down to zero, that allocation of a call's planning fails. */
 int awe__test_fail_alloc;
+/* When it counts down to zero, that batched drop of pages fails with
+ * ENOMEM having dropped nothing. */
+int awe__test_fail_drop;
+/* Not 0: the number of threads the engines take the process to have, in
+ * place of /proc/self/stat's (1: alone, 2: with others). */
+int awe__test_threads;
 void (*awe__test_hook)(enum awe__hook_point p);
+
+/* AWE_TEST_THREADS=N in the environment sets awe__test_threads (meson's
+ * test variants, tests/meson.build). */
+__attribute__((constructor)) static void threads_from_env(void)
+{
+	const char *v = getenv("AWE_TEST_THREADS");
+
+	if (v)
+		awe__test_threads = atoi(v);
+}
 
 bool awe__inject_sticky(int *counter)
 {

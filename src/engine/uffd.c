@@ -171,11 +171,17 @@ static ssize_t uffd_alloc(void *e, const uint32_t *idx, uint64_t *home, size_t n
 		err = grow_parking(u, u->nframes + n - u->park.total);
 	if (u->park.total < u->nframes + n)
 		n = u->park.total > u->nframes ? u->park.total - u->nframes : 0;
+	awe__uffd_room(u, n);
 	awe__node_prefer(node, &saved);
 	while (done < n) {
 		uintptr_t at;
 		size_t run = awe__park_take(&u->park, n - done, 1, &at);
-		size_t got = awe__uffd_fill_zero(u, at, run);
+		size_t got = run ? awe__uffd_fill_zero(u, at, run) : 0;
+
+		if (!run) { /* cannot happen: room was made above */
+			err = -ENOMEM;
+			break;
+		}
 
 		for (size_t i = 0; i < got; i++)
 			home[done + i] = (at >> u->sh) + i;
@@ -327,6 +333,7 @@ static int uffd_trim(void *e, bool all, uint64_t *home, size_t n)
 	size_t floor = trim_floor(u, all);
 	bool added = false;
 
+	awe__uffd_spares_drop(u, 0);
 	awe__park_flush(p);
 	while (parking_spare(u) > floor) {
 		size_t best = trim_victim(u);
@@ -472,6 +479,7 @@ static int uffd_init(const struct awe__eng_conf *conf, void **e)
 
 	if (!u)
 		return -ENOMEM;
+	u->pidfd = -1;
 	r = open_uffd(&u->fd);
 	if (r) {
 		free(u);
@@ -497,6 +505,11 @@ static int uffd_init(const struct awe__eng_conf *conf, void **e)
 		uffd_fini(u, false); /* nothing parked yet */
 		return r;
 	}
+	/* Without one, spares and exclusive unmaps are dropped a range per
+	 * madvise(): correct, one shootdown each. */
+	r = awe__sys_pidfd_self();
+	u->pidfd = r < 0 ? -1 : r;
+	awe__uffd_look(u);
 	*e = u;
 	return 0;
 }
@@ -507,6 +520,10 @@ static void uffd_fork_child(void *e)
 
 	awe__sys_close(u->fd);
 	u->fd = -1;
+	/* It names the parent: process_madvise() would drop the parent's pages. */
+	if (u->pidfd >= 0)
+		awe__sys_close(u->pidfd);
+	u->pidfd = -1;
 }
 
 static void uffd_fini(void *e, bool forked)
@@ -521,6 +538,8 @@ static void uffd_fini(void *e, bool forked)
 	awe__sys_munmap(u->zero, u->zero_len);
 	if (u->fd >= 0)
 		awe__sys_close(u->fd);
+	if (u->pidfd >= 0)
+		awe__sys_close(u->pidfd);
 	awe__park_fini(&u->park);
 	free(u->win);
 	free(u);

@@ -8,6 +8,8 @@
  *                 and write-protection changes, all or nothing
  *   uffd_log.c    the move log: what a call did, undone when it fails
  *   uffd_range.c  the range path, and jobs run without the core's lock
+ *   uffd_copy.c   with other threads running: copy in, keep spares, drop
+ *                 exclusive unmaps in batches (one TLB shootdown each)
  *   uffd_ioctl.c  the userfaultfd ioctls as the engine uses them
  *   uffd_probe.c  the ioctls tried once at start (shared with awe-info)
  *
@@ -33,6 +35,8 @@
 #include "sys.h"
 
 #define GAP_PAGES 16u /* empty slots a bulk move may carry along */
+#define SPARE_MAX 512u /* spare parking pages kept before a batch is dropped */
+#define LOOK_CALLS 64u /* calls between looks at the clock (uffd_copy.c) */
 
 struct uffd {
 	int fd;
@@ -48,6 +52,15 @@ struct uffd {
 	 * their aside tables. */
 	struct awe__ewin **win;
 	size_t nwin, win_cap;
+	/* uffd_copy.c: whether other threads run, when that was last looked
+	 * at; spare parking pages (taken slots holding stale copies), oldest
+	 * first; a pidfd of the process for process_madvise(), or -1. */
+	bool copying;
+	uint32_t calls;
+	uint64_t looked_ns;
+	int pidfd;
+	size_t nspare;
+	uintptr_t spare[SPARE_MAX];
 };
 
 /* A window's engine state (awe__ewin.priv). */
@@ -73,7 +86,8 @@ static inline bool present_at(const struct uffd *u, const struct awe__ewin *w, u
 	return w->slot[s] && !(aside && aside[s]);
 }
 
-enum { ACT_MOVE, ACT_WP, ACT_UNWP };
+/* ACT_COPY: copied in from parking (undone by dropping the slot's page). */
+enum { ACT_MOVE, ACT_WP, ACT_UNWP, ACT_COPY };
 
 struct act {
 	int type;
@@ -90,6 +104,7 @@ struct plan {
 	size_t nout;  /* ops taking a page off its slot */
 	size_t nin;   /* ops putting a parked page on its slot */
 	size_t nfix;  /* ops whose frames change home other than by going out */
+	bool copy;    /* pages come in by copying (uffd_copy.c) */
 	struct act small_log[8];
 };
 
@@ -99,6 +114,7 @@ struct ujob {
 	/* single page */
 	struct awe__op *o;
 	uintptr_t dst, src;
+	bool copy;
 	/* range */
 	uintptr_t va;
 	uint64_t *home;
@@ -145,9 +161,32 @@ static inline void span_add(struct awe__park *park, struct span *s, uintptr_t at
 
 /* uffd_move.c: a single-page call after its move (see apply_one()). */
 AWE__HIDDEN int awe__uffd_one_done(struct uffd *u, struct awe__op *o, uintptr_t dst, uintptr_t src,
-				   int r);
+				   bool copy, int r);
+
+/* uffd_copy.c */
+AWE__HIDDEN void awe__uffd_look(struct uffd *u);
+/* Whether pages come in by copying: other threads run (see uffd_copy.c).
+ * Looks again now and then; inline, since every map asks. */
+static inline bool awe__uffd_copying(struct uffd *u)
+{
+	if (__builtin_expect(++u->calls % LOOK_CALLS == 0, 0))
+		awe__uffd_look(u);
+	return u->copying;
+}
+/* Keep the taken parking slot @at, which holds a stale page, as a spare. */
+AWE__HIDDEN void awe__uffd_spare_put(struct uffd *u, uintptr_t at);
+/* Drop spares, oldest first, until @keep are left: their pages go back to
+ * the kernel in one batch and their slots are freed. */
+AWE__HIDDEN void awe__uffd_spares_drop(struct uffd *u, size_t keep);
+/* At least @n free parking slots, spares dropped if need be. */
+AWE__HIDDEN void awe__uffd_room(struct uffd *u, size_t n);
+/* AWE_UNMAP_EXCLUSIVE with other threads running: the unmaps @ops copied
+ * out and dropped in batches. -EAGAIN when the ops are not all unmaps. */
+AWE__HIDDEN int awe__uffd_evict(struct uffd *u, struct awe__op *ops, size_t n);
 
 /* uffd_ioctl.c */
+AWE__HIDDEN int awe__uffd_copy(struct uffd *u, uintptr_t dst, uintptr_t src, size_t len, bool wp,
+			       size_t *done);
 AWE__HIDDEN int awe__uffd_move(struct uffd *u, uintptr_t dst, uintptr_t src, size_t len, bool holes,
 			       size_t *done);
 AWE__HIDDEN int awe__uffd_wp(struct uffd *u, uintptr_t va, size_t len, bool on);

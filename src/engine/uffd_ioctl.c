@@ -87,6 +87,40 @@ AWE__HOT int awe__uffd_move(struct uffd *u, uintptr_t dst, uintptr_t src, size_t
 	return 0;
 }
 
+/* Copy [src, src + len) to the empty [dst, dst + len), which installs
+ * fresh pages (write-protected with @wp) and flushes nothing; *@done as
+ * for awe__uffd_move(). */
+AWE__HOT int awe__uffd_copy(struct uffd *u, uintptr_t dst, uintptr_t src, size_t len, bool wp,
+			    size_t *done)
+{
+	int tries = 0;
+
+	*done = 0;
+	if (AWE__INJECT(fail_move)) {
+		size_t half = (len / 2) & ~(u->page - 1);
+		int r = half ? awe__uffd_copy(u, dst, src, half, wp, done) : 0;
+
+		return r ? r : -ENOMEM;
+	}
+	while (*done < len) {
+		struct uffdio_copy cp = {.dst = dst + *done,
+					 .src = src + *done,
+					 .len = len - *done,
+					 .mode = wp ? UFFDIO_COPY_MODE_WP : 0};
+		int r = awe__sys_ioctl(u->fd, UFFDIO_COPY, &cp);
+
+		if (r == 0) {
+			*done = len;
+			break;
+		}
+		if (cp.copy > 0)
+			*done += (size_t)cp.copy;
+		if (r != -EAGAIN || ++tries > EAGAIN_RETRIES)
+			return r;
+	}
+	return 0;
+}
+
 int awe__uffd_wp(struct uffd *u, uintptr_t va, size_t len, bool on)
 {
 	struct uffdio_writeprotect wp = {

@@ -54,6 +54,8 @@ static size_t undo(struct plan *p, const struct act *a)
 		return 0;
 	if (a->type == ACT_MOVE)
 		awe__uffd_move(p->u, a->src, a->dst, a->len, true, &back);
+	else if (a->type == ACT_COPY)
+		back = awe__sys_madvise(a->dst, a->len, MADV_DONTNEED_LOCKED) ? 0 : a->len;
 	else if (!awe__uffd_wp(p->u, a->dst, a->len, a->type == ACT_UNWP))
 		back = a->len;
 	return back;
@@ -94,7 +96,9 @@ bool awe__uffd_still_done(const struct plan *p, uintptr_t va, bool out, bool wp)
 		const struct act *a = &p->log[i];
 		uintptr_t at = out ? a->src : a->dst;
 
-		if (a->len && (a->type != ACT_MOVE) == wp && (wp || a->reserved == out) &&
+		bool is_wp = a->type == ACT_WP || a->type == ACT_UNWP;
+
+		if (a->len && is_wp == wp && (wp || a->reserved == out) &&
 		    va - at < a->len)
 			return true;
 	}

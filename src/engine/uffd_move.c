@@ -118,9 +118,25 @@ static int move_out(struct plan *p, const struct awe__op *ops, size_t n)
 	return 0;
 }
 
+/* Copy in, logging what was copied even when the kernel stops part of the
+ * way (uffd_copy.c: the sources stay behind as spares). */
+static int logged_copy(struct plan *p, uintptr_t dst, uintptr_t src, size_t len)
+{
+	size_t done;
+	int r = awe__uffd_log_room(p);
+
+	if (r)
+		return r;
+	r = awe__uffd_copy(p->u, dst, src, len, false, &done);
+	if (done)
+		p->log[p->nlog++] = (struct act){ACT_COPY, dst, src, done, false};
+	return r ? awe__kerr(r) : 0;
+}
+
 /* Phase 2: parked pages go to their slots; slots and sources both
  * consecutive move in one ioctl, which is the common "map what I allocated"
- * and "remap what I unmapped" case. */
+ * and "remap what I unmapped" case. With other threads running they are
+ * copied instead (uffd_copy.c). */
 static int move_in(struct plan *p, const struct awe__op *ops, size_t n)
 {
 	struct uffd *u = p->u;
@@ -146,7 +162,8 @@ static int move_in(struct plan *p, const struct awe__op *ops, size_t n)
 			    src + d >= end)
 				break;
 		}
-		r = awe__uffd_logged_move(p, ops[i].va, src, (j - i) << u->sh, false, false);
+		r = p->copy ? logged_copy(p, ops[i].va, src, (j - i) << u->sh)
+			    : awe__uffd_logged_move(p, ops[i].va, src, (j - i) << u->sh, false, false);
 		if (r)
 			return r;
 		i = j;
@@ -245,7 +262,11 @@ static void settle(struct plan *p, struct awe__op *ops, size_t n)
 	for (size_t i = 0; (p->nfix || p->nin) && i < n; i++) {
 		struct awe__op *o = &ops[i];
 
-		if (comes_in(o)) {
+		if (comes_in(o) && p->copy) {
+			awe__uffd_spare_put(u, in_src(u, o));
+			if (o->old == o->new)
+				*aside_of(u, o) = 0;
+		} else if (comes_in(o)) {
 			span_add(park, &rel, in_src(u, o), u->page);
 			if (o->old == o->new)
 				*aside_of(u, o) = 0; /* shown again */
@@ -350,16 +371,19 @@ static int need_aside(const struct awe__op *ops, size_t n)
 	return 0;
 }
 
-/* apply_one() after its move: record it, or give back what it took. */
+/* apply_one() after its move or copy: record it, or give back what it
+ * took. A copy leaves its source behind as a spare (uffd_copy.c). */
 AWE__HOT int awe__uffd_one_done(struct uffd *u, struct awe__op *o, uintptr_t dst, uintptr_t src,
-				int r)
+				bool copy, int r)
 {
 	if (r) {
 		if (!o->new)
 			awe__park_put_one(&u->park, dst);
 		return awe__kerr(r);
 	}
-	if (o->new)
+	if (o->new && copy)
+		awe__uffd_spare_put(u, src);
+	else if (o->new)
 		awe__park_put_one(&u->park, src);
 	else
 		o->home = dst >> u->sh;
@@ -373,11 +397,14 @@ AWE__HOT static int apply_one(struct uffd *u, struct awe__op *o, struct awe__job
 {
 	uintptr_t src, dst;
 	size_t done;
+	bool copy = false;
 
 	if (o->new) {
 		src = (uintptr_t)o->home << u->sh;
 		dst = o->va;
-	} else if (!awe__park_take_one(&u->park, &dst)) {
+		copy = awe__uffd_copying(u);
+	} else if (!awe__park_take_one(&u->park, &dst) &&
+		   (awe__uffd_room(u, 1), !awe__park_take_one(&u->park, &dst))) {
 		return -ENOMEM; /* cannot happen: parking has a slot per frame */
 	} else {
 		src = o->va;
@@ -389,10 +416,12 @@ AWE__HOT static int apply_one(struct uffd *u, struct awe__op *o, struct awe__job
 		j->o = o;
 		j->dst = dst;
 		j->src = src;
+		j->copy = copy;
 		return AWE__LATER;
 	}
-	return awe__uffd_one_done(u, o, dst, src,
-				  awe__uffd_move(u, dst, src, u->page, false, &done));
+	return awe__uffd_one_done(u, o, dst, src, copy,
+				  copy ? awe__uffd_copy(u, dst, src, u->page, false, &done)
+				       : awe__uffd_move(u, dst, src, u->page, false, &done));
 }
 
 /* Everything else, all-or-nothing through the move log, under the core's
@@ -416,6 +445,9 @@ static __attribute__((noinline)) int apply_many(struct uffd *u, struct awe__op *
 		fix += ops[i].old != ops[i].new && (ops[i].new || !o);
 	}
 	awe__uffd_plan_start(&p, u);
+	p.copy = in && awe__uffd_copying(u);
+	if (out)
+		awe__uffd_room(u, out);
 	p.nout = out;
 	p.nfix = fix;
 	p.nin = in;
@@ -445,7 +477,14 @@ out:
 AWE__HOT int awe__uffd_apply(void *e, struct awe__op *ops, size_t n, unsigned int flags,
 			     struct awe__job *job)
 {
-	(void)flags;
+	struct uffd *u = e;
+
+	if ((flags & AWE_UNMAP_EXCLUSIVE) && awe__uffd_copying(u)) {
+		int r = awe__uffd_evict(u, ops, n);
+
+		if (r != -EAGAIN)
+			return r;
+	}
 	if (n == 1 && (ops->old == 0 || ops->new == 0) && ops->oldprot != AWE_PROT_READ &&
 	    op_kind(ops) != 0 && ops->old != ops->new)
 		return apply_one(e, ops, job);

@@ -99,6 +99,8 @@ static int range_move(struct ujob *j)
 int awe__uffd_move_range(void *e, uintptr_t va, uint64_t *home, size_t n, bool in,
 			 unsigned int flags, struct awe__job *job)
 {
+	/* A range goes out a 2 MiB span per move and shootdown already:
+	 * AWE_UNMAP_EXCLUSIVE has nothing to save here. */
 	(void)flags;
 	struct uffd *u = e;
 	struct ujob own, *j = job ? (struct ujob *)job : &own;
@@ -108,6 +110,8 @@ int awe__uffd_move_range(void *e, uintptr_t va, uint64_t *home, size_t n, bool i
 	int r = 0;
 
 	awe__uffd_plan_start(p, u);
+	if (!in)
+		awe__uffd_room(u, n);
 	for (i = 0; !r && i < n; i = k) {
 		struct act a = {ACT_MOVE, 0, 0, 0, !in};
 		const struct awe__arena *ar;
@@ -167,6 +171,8 @@ AWE__HOT int awe__uffd_job_move(void *e, struct awe__job *job)
 
 	if (j->range)
 		return range_move(j);
+	if (j->copy)
+		return awe__uffd_copy(e, j->dst, j->src, ((struct uffd *)e)->page, false, &done);
 	return awe__uffd_move(e, j->dst, j->src, ((struct uffd *)e)->page, false, &done);
 }
 
@@ -176,5 +182,5 @@ AWE__HOT int awe__uffd_job_finish(void *e, struct awe__job *job, int moved)
 
 	if (j->range)
 		return range_done(j, moved);
-	return awe__uffd_one_done(e, j->o, j->dst, j->src, moved);
+	return awe__uffd_one_done(e, j->o, j->dst, j->src, j->copy, moved);
 }

@@ -7,10 +7,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/mman.h>
 #include <linux/futex.h>
 #include <linux/mempolicy.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Every wrapper is a raw system call (linux_abi.h): it returns -errno and
@@ -134,6 +136,39 @@ int awe__sys_munmap(uintptr_t addr, size_t len)
 int awe__sys_madvise(uintptr_t addr, size_t len, int advice)
 {
 	return (int)awe__syscall3(SYS_madvise, (long)addr, (long)len, advice);
+}
+
+int awe__sys_pidfd_self(void)
+{
+	return (int)awe__syscall3(SYS_pidfd_open, (long)awe__syscall3(SYS_getpid, 0, 0, 0), 0, 0);
+}
+
+int awe__sys_drop(int pidfd, const struct iovec *iov, size_t n)
+{
+	while (n) {
+		size_t k = n < IOV_MAX ? n : IOV_MAX, len = 0;
+		long r = -ENOSYS;
+
+		for (size_t i = 0; i < k; i++)
+			len += iov[i].iov_len;
+		if (pidfd >= 0)
+			r = awe__syscall6(SYS_process_madvise, pidfd, (long)iov, (long)k,
+					  MADV_DONTNEED_LOCKED, 0, 0);
+		if (r < 0 || (size_t)r != len) {
+			/* Older kernels refuse this advice (EINVAL); a range
+			 * the kernel stopped at gets its own error below. */
+			for (size_t i = 0; i < k; i++) {
+				int e = awe__sys_madvise((uintptr_t)iov[i].iov_base,
+							 iov[i].iov_len, MADV_DONTNEED_LOCKED);
+
+				if (e)
+					return e;
+			}
+		}
+		iov += k;
+		n -= k;
+	}
+	return 0;
 }
 
 int awe__sys_mincore(uintptr_t addr, size_t len, unsigned char *vec)

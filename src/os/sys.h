@@ -33,6 +33,17 @@ AWE__HIDDEN int awe__sys_fallocate(int fd, int mode, uint64_t off, uint64_t len)
 AWE__HIDDEN int awe__sys_ftruncate(int fd, uint64_t len);
 AWE__HIDDEN int awe__sys_munmap(uintptr_t addr, size_t len);
 AWE__HIDDEN int awe__sys_madvise(uintptr_t addr, size_t len, int advice);
+/* A pidfd of the calling process (for process_madvise), or -errno. */
+AWE__HIDDEN int awe__sys_pidfd_self(void);
+/* Drop the pages of the @n ranges @iov (each page-aligned) as
+ * madvise(MADV_DONTNEED_LOCKED) does, in as few system calls as the kernel
+ * allows: process_madvise() on @pidfd takes 1024 ranges per call and
+ * flushes the TLB once for all of them (Linux 6.13+ lets a process give
+ * itself any advice); without it, or with @pidfd < 0, one madvise() per
+ * range, a flush each. 0, or the first failure's -errno (some ranges may
+ * then be dropped: the caller looks). */
+struct iovec;
+AWE__HIDDEN int awe__sys_drop(int pidfd, const struct iovec *iov, size_t n);
 AWE__HIDDEN int awe__sys_mincore(uintptr_t addr, size_t len, unsigned char *vec);
 AWE__HIDDEN int awe__sys_mlock2(uintptr_t addr, size_t len, unsigned int flags);
 /* Lock [addr, addr + len) as its pages come (MLOCK_ONFAULT, which does not

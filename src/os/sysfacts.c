@@ -445,6 +445,26 @@ int awe__memlock_used(uint64_t *bytes)
 	return awe__read_kb("/proc/self/status", "VmLck", bytes);
 }
 
+int awe__thread_count(uint64_t *n)
+{
+	char buf[AWE__FILE_BUF], *s;
+	ssize_t len = awe__read_file("/proc/self/stat", buf, sizeof(buf));
+	int field = 2; /* "pid (comm)" are 1 and 2; a blank starts the next */
+
+	if (len < 0)
+		return (int)len;
+	/* The command name may hold anything, ')' and blanks included. */
+	s = strrchr(buf, ')');
+	if (!s)
+		return -EIO;
+	for (s++; *s && field < 20; s++)
+		field += *s == ' ';
+	if (field != 20)
+		return -EIO;
+	*n = strtoull(s, NULL, 10);
+	return *n ? 0 : -EIO;
+}
+
 int awe__max_map_count(uint64_t *v)
 {
 	return awe__read_u64("/proc/sys/vm/max_map_count", v);

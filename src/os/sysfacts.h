@@ -80,6 +80,8 @@ AWE__HIDDEN int awe__memcg_dir(int version, char *buf, size_t len);
 /* What the kernel counts against RLIMIT_MEMLOCK (VmLck), bytes, including
  * memory the program locked itself. */
 AWE__HIDDEN int awe__memlock_used(uint64_t *bytes);
+/* The number of threads of the process (/proc/self/stat). */
+AWE__HIDDEN int awe__thread_count(uint64_t *n);
 /* Whether the process has CAP_IPC_LOCK in its effective set (it may lock
  * any amount of memory). */
 AWE__HIDDEN bool awe__cap_ipc_lock(void);
