@@ -20,20 +20,36 @@ AWE__HOT static void unmark(struct awe__ctx *c, const struct awe__op *ops, size_
 			c->frames[ops[i].claim - 1].mark = 0;
 }
 
-/* An engine's job (engine.h): its moves without the lock, its window busy
- * meanwhile; waiting calls are woken after. */
+/* Mark the windows of @ops (sorted by address, so each window's ops are
+ * together) busy, @d = 1, or no longer, @d = -1. */
+static void busy(const struct awe__op *ops, size_t n, int d)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!i || ops[i].win != ops[i - 1].win)
+			awe__window_of(ops[i].win)->busy += d;
+}
+
+/* An engine's job (engine.h): its moves without the lock, the windows it
+ * changes (those of @ops, or @w) busy meanwhile; waiting calls are woken
+ * after. */
 AWE__HOT static int run_job(struct awe__ctx *c, struct awe__eng *e, struct awe__window *w,
-			    struct awe__job *job)
+			    const struct awe__op *ops, size_t n, struct awe__job *job)
 {
 	int moved;
 
-	w->busy++;
+	if (ops)
+		busy(ops, n, 1);
+	else
+		w->busy++;
 	c->moving++;
 	awe__unlock();
 	awe__hook(AWE__HOOK_MOVING);
 	moved = e->ops->move(e->data, job);
 	awe__lock();
-	w->busy--;
+	if (ops)
+		busy(ops, n, -1);
+	else
+		w->busy--;
 	c->moving--;
 	awe__lock_wake_all();
 	return e->ops->finish(e->data, job, moved);
@@ -48,7 +64,7 @@ AWE__HOT static __attribute__((noinline)) int apply_shared(struct awe__ctx *c, s
 	struct awe__job job;
 	int r = e->ops->apply(e->data, ops, n, flags, &job);
 
-	return r == AWE__LATER ? run_job(c, e, awe__window_of(ops[0].win), &job) : r;
+	return r == AWE__LATER ? run_job(c, e, NULL, ops, n, &job) : r;
 }
 
 /* Apply validated ops, then update the tables. */
@@ -344,7 +360,7 @@ static int move_range(struct awe__ctx *c, struct awe__window *w, uintptr_t va, u
 	if (!awe__lock_shared())
 		return e->ops->move_range(e->data, va, home, n, in, flags, NULL);
 	r = e->ops->move_range(e->data, va, home, n, in, flags, &job);
-	return r == AWE__LATER ? run_job(c, e, w, &job) : r;
+	return r == AWE__LATER ? run_job(c, e, w, NULL, 0, &job) : r;
 }
 
 /*

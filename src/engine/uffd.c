@@ -134,6 +134,15 @@ static int grow_parking(struct uffd *u, size_t need)
 	return r;
 }
 
+/* Room for SPARE_MAX spares beyond a slot per frame, while copying
+ * (uffd_copy.c): without it every unmap that needs a free slot would drop
+ * the spare the map before it left, a shootdown each. */
+void awe__uffd_headroom(struct uffd *u)
+{
+	if (u->park.total < u->nframes + SPARE_MAX)
+		grow_parking(u, u->nframes + SPARE_MAX - u->park.total);
+}
+
 /* Ranges at least this long get a whole parking run. */
 #define RUN_MIN_PAGES 16u
 
@@ -169,6 +178,8 @@ static ssize_t uffd_alloc(void *e, const uint32_t *idx, uint64_t *home, size_t n
 	 * free do not count. */
 	if (u->park.total < u->nframes + n)
 		err = grow_parking(u, u->nframes + n - u->park.total);
+	if (u->copying)
+		awe__uffd_headroom(u);
 	if (u->park.total < u->nframes + n)
 		n = u->park.total > u->nframes ? u->park.total - u->nframes : 0;
 	awe__uffd_room(u, n);

@@ -94,6 +94,7 @@ struct act {
 	uintptr_t dst, src; /* ACT_WP/ACT_UNWP use dst only */
 	size_t len;	    /* bytes */
 	bool reserved;	    /* dst is parking reserved by this call */
+	bool holes;	    /* a move out that carries empty slots along */
 };
 
 struct plan {
@@ -108,17 +109,17 @@ struct plan {
 	struct act small_log[8];
 };
 
-/* A job (engine.h): a single page, or a range. */
+/* A job (engine.h): a single page, a range, or the ops of apply_many(). */
 struct ujob {
-	bool range;
-	/* single page */
+	bool range, many;
+	/* single page (and apply_many()'s ops) */
 	struct awe__op *o;
 	uintptr_t dst, src;
 	bool copy;
 	/* range */
 	uintptr_t va;
 	uint64_t *home;
-	size_t n;
+	size_t n; /* also apply_many()'s ops */
 	bool in;
 	size_t stop, done; /* move(): the log entry it stopped at, bytes of it */
 	struct plan p;
@@ -141,9 +142,17 @@ AWE__HIDDEN int awe__uffd_log_room(struct plan *p);
 AWE__HIDDEN bool awe__uffd_rollback(struct plan *p);
 /* Is @va still moved by a logged action that was not undone (see there)? */
 AWE__HIDDEN bool awe__uffd_still_done(const struct plan *p, uintptr_t va, bool out, bool wp);
-/* Move, logging what moved even when the kernel stops part of the way. */
-AWE__HIDDEN int awe__uffd_logged_move(struct plan *p, uintptr_t dst, uintptr_t src, size_t len,
-				      bool holes, bool reserved);
+/* A call is planned first, its actions logged in the order they are to
+ * happen, then run. Add one (giving back its parking if that fails). */
+AWE__HIDDEN int awe__uffd_plan_add(struct plan *p, struct act a);
+/* Planning failed, nothing ran: give back the parking reserved. */
+AWE__HIDDEN void awe__uffd_plan_drop(struct plan *p);
+/* Run the planned actions; on failure *@stop is the one that failed and
+ * *@done how many of its bytes were done. */
+AWE__HIDDEN int awe__uffd_run(struct plan *p, size_t *stop, size_t *done);
+/* After a failed run: keep in the log only what was done, and give back
+ * the parking reserved for the rest; awe__uffd_rollback() undoes it. */
+AWE__HIDDEN void awe__uffd_log_cut(struct plan *p, size_t stop, size_t done);
 
 /* Add the parking slot @at to span @s, giving back the span so far when
  * @at does not extend it. Inline: the range path calls it per page. */
@@ -159,6 +168,8 @@ static inline void span_add(struct awe__park *park, struct span *s, uintptr_t at
 	s->n = 1;
 }
 
+/* uffd_move.c: apply_many()'s job after its run (@r). */
+AWE__HIDDEN int awe__uffd_many_done(struct ujob *j, int r);
 /* uffd_move.c: a single-page call after its move (see apply_one()). */
 AWE__HIDDEN int awe__uffd_one_done(struct uffd *u, struct awe__op *o, uintptr_t dst, uintptr_t src,
 				   bool copy, int r);
@@ -193,6 +204,8 @@ AWE__HIDDEN int awe__uffd_wp(struct uffd *u, uintptr_t va, size_t len, bool on);
 AWE__HIDDEN int awe__uffd_register(struct uffd *u, uintptr_t base, size_t len, bool wp);
 AWE__HIDDEN size_t awe__uffd_fill_zero(struct uffd *u, uintptr_t dst, size_t pages);
 
+/* uffd.c: grow parking for spares (see there). */
+AWE__HIDDEN void awe__uffd_headroom(struct uffd *u);
 /* uffd.c: reserve parking for a range of @pages going out (see there). */
 AWE__HIDDEN size_t awe__uffd_take_run(struct uffd *u, size_t pages, uintptr_t *at);
 

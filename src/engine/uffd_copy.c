@@ -58,6 +58,8 @@ void awe__uffd_look(struct uffd *u)
 	}
 	if (was && !u->copying)
 		awe__uffd_spares_drop(u, 0); /* nothing reuses them alone */
+	if (!was && u->copying)
+		awe__uffd_headroom(u);
 }
 
 static bool present(struct uffd *u, uintptr_t va)
@@ -107,8 +109,10 @@ void awe__uffd_spares_drop(struct uffd *u, size_t keep)
 
 void awe__uffd_spare_put(struct uffd *u, uintptr_t at)
 {
-	if (u->nspare == SPARE_MAX)
-		awe__uffd_spares_drop(u, SPARE_MAX / 2);
+	/* Half go at once, one shootdown for them all. Without headroom
+	 * (RLIMIT_MEMLOCK), keep a few free slots for the unmaps. */
+	if (u->nspare == SPARE_MAX || (u->nspare && awe__park_free(&u->park) < 16))
+		awe__uffd_spares_drop(u, u->nspare / 2);
 	if (u->nspare < SPARE_MAX) {
 		u->spare[u->nspare++] = at;
 		return;

@@ -105,22 +105,70 @@ bool awe__uffd_still_done(const struct plan *p, uintptr_t va, bool out, bool wp)
 	return false;
 }
 
-/* Move, logging what moved even when the kernel stops part of the way. */
-int awe__uffd_logged_move(struct plan *p, uintptr_t dst, uintptr_t src, size_t len, bool holes,
-			  bool reserved)
+int awe__uffd_plan_add(struct plan *p, struct act a)
 {
-	size_t done;
 	int r = awe__uffd_log_room(p);
 
 	if (r) {
-		if (reserved)
-			awe__park_release(&p->u->park, dst, len >> p->u->sh);
+		if (a.reserved)
+			awe__park_release(&p->u->park, a.dst, a.len >> p->u->sh);
 		return r;
 	}
-	r = awe__uffd_move(p->u, dst, src, len, holes, &done);
-	if (reserved && done < len)
-		awe__park_release(&p->u->park, dst + done, (len - done) >> p->u->sh);
-	if (done)
-		p->log[p->nlog++] = (struct act){ACT_MOVE, dst, src, done, reserved};
-	return r ? awe__kerr(r) : 0;
+	p->log[p->nlog++] = a;
+	return 0;
+}
+
+void awe__uffd_plan_drop(struct plan *p)
+{
+	for (size_t l = 0; l < p->nlog; l++)
+		if (p->log[l].reserved)
+			awe__park_release(&p->u->park, p->log[l].dst, p->log[l].len >> p->u->sh);
+	p->nlog = 0;
+}
+
+/* One action; *@done: the bytes from its start that were done. */
+static int act(struct uffd *u, const struct act *a, size_t *done)
+{
+	int r;
+
+	switch (a->type) {
+	case ACT_MOVE:
+		return awe__uffd_move(u, a->dst, a->src, a->len, a->holes, done);
+	case ACT_COPY:
+		return awe__uffd_copy(u, a->dst, a->src, a->len, false, done);
+	default:
+		/* Counted as done even when refused: the kernel may have changed
+		 * part of the range, and undoing what did not change is
+		 * harmless. */
+		r = awe__uffd_wp(u, a->dst, a->len, a->type == ACT_WP);
+		*done = a->len;
+		return r;
+	}
+}
+
+AWE__HOT int awe__uffd_run(struct plan *p, size_t *stop, size_t *done)
+{
+	int r = 0;
+
+	for (*stop = 0; *stop < p->nlog; ++*stop) {
+		r = act(p->u, &p->log[*stop], done);
+		if (r)
+			break;
+	}
+	return r;
+}
+
+void awe__uffd_log_cut(struct plan *p, size_t stop, size_t done)
+{
+	unsigned int sh = p->u->sh;
+
+	for (size_t m = stop; m < p->nlog; m++) {
+		struct act *a = &p->log[m];
+		size_t keep = m == stop ? done : 0;
+
+		if (a->reserved && a->len > keep)
+			awe__park_release(&p->u->park, a->dst + keep, (a->len - keep) >> sh);
+		a->len = keep;
+	}
+	p->nlog = stop + 1;
 }

@@ -75,7 +75,8 @@ static bool out_joins(struct plan *p, const struct awe__op *a, const struct awe_
 }
 
 /* Phase 1: every page leaving its slot goes to parking, a span of slots
- * per ioctl whatever holes the span has. */
+ * per ioctl whatever holes the span has. Each phase plans; the moves run
+ * after (apply_many()). */
 static int move_out(struct plan *p, const struct awe__op *ops, size_t n)
 {
 	struct uffd *u = p->u;
@@ -108,7 +109,7 @@ static int move_out(struct plan *p, const struct awe__op *ops, size_t n)
 			 * holes are paid from the spare budget. */
 			if (!got)
 				return -ENOMEM;
-			r = awe__uffd_logged_move(p, dst, s, got << u->sh, true, true);
+			r = awe__uffd_plan_add(p, (struct act){ACT_MOVE, dst, s, got << u->sh, true, true});
 			if (r)
 				return r;
 			s += got << u->sh;
@@ -116,21 +117,6 @@ static int move_out(struct plan *p, const struct awe__op *ops, size_t n)
 		}
 	}
 	return 0;
-}
-
-/* Copy in, logging what was copied even when the kernel stops part of the
- * way (uffd_copy.c: the sources stay behind as spares). */
-static int logged_copy(struct plan *p, uintptr_t dst, uintptr_t src, size_t len)
-{
-	size_t done;
-	int r = awe__uffd_log_room(p);
-
-	if (r)
-		return r;
-	r = awe__uffd_copy(p->u, dst, src, len, false, &done);
-	if (done)
-		p->log[p->nlog++] = (struct act){ACT_COPY, dst, src, done, false};
-	return r ? awe__kerr(r) : 0;
 }
 
 /* Phase 2: parked pages go to their slots; slots and sources both
@@ -162,8 +148,8 @@ static int move_in(struct plan *p, const struct awe__op *ops, size_t n)
 			    src + d >= end)
 				break;
 		}
-		r = p->copy ? logged_copy(p, ops[i].va, src, (j - i) << u->sh)
-			    : awe__uffd_logged_move(p, ops[i].va, src, (j - i) << u->sh, false, false);
+		r = awe__uffd_plan_add(p, (struct act){p->copy ? ACT_COPY : ACT_MOVE, ops[i].va, src,
+						       (j - i) << u->sh, false, false});
 		if (r)
 			return r;
 		i = j;
@@ -200,16 +186,10 @@ static int protect(struct plan *p, const struct awe__op *ops, size_t n)
 				ops[j].va == ops[i].va + ((j - i) << u->sh);
 		     j++)
 			;
-		r = awe__uffd_log_room(p);
+		r = awe__uffd_plan_add(p, (struct act){w > 0 ? ACT_WP : ACT_UNWP, ops[i].va, 0,
+						       (j - i) << u->sh, false, false});
 		if (r)
 			return r;
-		/* Logged even when refused: the kernel may have changed part of
-		 * the range, and undoing what did not change is harmless. */
-		p->log[p->nlog++] = (struct act){w > 0 ? ACT_WP : ACT_UNWP, ops[i].va, 0,
-						 (j - i) << u->sh, false};
-		r = awe__uffd_wp(p->u, ops[i].va, (j - i) << u->sh, w > 0);
-		if (r)
-			return awe__kerr(r);
 		i = j;
 	}
 	return 0;
@@ -413,6 +393,7 @@ AWE__HOT static int apply_one(struct uffd *u, struct awe__op *o, struct awe__job
 		struct ujob *j = (struct ujob *)job;
 
 		j->range = false;
+		j->many = false;
 		j->o = o;
 		j->dst = dst;
 		j->src = src;
@@ -424,12 +405,29 @@ AWE__HOT static int apply_one(struct uffd *u, struct awe__op *o, struct awe__job
 				       : awe__uffd_move(u, dst, src, u->page, false, &done));
 }
 
-/* Everything else, all-or-nothing through the move log, under the core's
- * lock. Not inlined: its frame is half a kilobyte of stack that apply_one()
- * should not touch. */
-static __attribute__((noinline)) int apply_many(struct uffd *u, struct awe__op *ops, size_t n)
+/* apply_many() after its run (@r; @stop, @done: where it failed). */
+static int many_done(struct plan *p, struct awe__op *ops, size_t n, int r, size_t stop, size_t done)
 {
-	struct plan p; /* not cleared: the small log is written before read */
+	if (!r) {
+		settle(p, ops, n);
+	} else {
+		awe__uffd_log_cut(p, stop, done);
+		r = awe__kerr(r);
+		if (!settle_failed(p, ops, n, awe__uffd_rollback(p)))
+			r = -ENOTRECOVERABLE;
+	}
+	awe__uffd_plan_end(p);
+	return r;
+}
+
+/* Everything else, all-or-nothing through the move log: planned under the
+ * core's lock, run without it when handed a job. Not inlined: its frame is
+ * half a kilobyte of stack that apply_one() should not touch. */
+static __attribute__((noinline)) int apply_many(struct uffd *u, struct awe__op *ops, size_t n,
+						struct awe__job *job)
+{
+	struct ujob own, *j = job ? (struct ujob *)job : &own;
+	struct plan *p = &j->p; /* not cleared: the small log is written before read */
 	size_t out = 0, in = 0, wp = 0, fix = 0;
 	int r;
 
@@ -444,34 +442,44 @@ static __attribute__((noinline)) int apply_many(struct uffd *u, struct awe__op *
 		wp += ops[i].old == ops[i].new;
 		fix += ops[i].old != ops[i].new && (ops[i].new || !o);
 	}
-	awe__uffd_plan_start(&p, u);
-	p.copy = in && awe__uffd_copying(u);
+	awe__uffd_plan_start(p, u);
+	p->copy = in && awe__uffd_copying(u);
 	if (out)
 		awe__uffd_room(u, out);
-	p.nout = out;
-	p.nfix = fix;
-	p.nin = in;
+	p->nout = out;
+	p->nfix = fix;
+	p->nin = in;
 	/* Parking holds a slot for every frame (uffd_alloc sees to it), so at
 	 * least as many are free as there are visible frames to take out. */
-	p.spare = awe__park_free(&u->park) > out ? awe__park_free(&u->park) - out : 0;
+	p->spare = awe__park_free(&u->park) > out ? awe__park_free(&u->park) - out : 0;
 	r = wp ? need_aside(ops, n) : 0;
 	if (!r && wp)
 		r = need_wp(u, ops, n);
-	if (r)
-		goto out;
-	if (out)
-		r = move_out(&p, ops, n);
+	if (!r && out)
+		r = move_out(p, ops, n);
 	if (!r && in)
-		r = move_in(&p, ops, n);
+		r = move_in(p, ops, n);
 	if (!r && wp)
-		r = protect(&p, ops, n);
-	if (!r)
-		settle(&p, ops, n);
-	else if (!settle_failed(&p, ops, n, awe__uffd_rollback(&p)))
-		r = -ENOTRECOVERABLE;
-out:
-	awe__uffd_plan_end(&p);
-	return r;
+		r = protect(p, ops, n);
+	if (r) {
+		awe__uffd_plan_drop(p);
+		awe__uffd_plan_end(p);
+		return r;
+	}
+	if (job) {
+		j->range = false;
+		j->many = true;
+		j->o = ops;
+		j->n = n;
+		return AWE__LATER;
+	}
+	r = awe__uffd_run(p, &j->stop, &j->done);
+	return many_done(p, ops, n, r, j->stop, j->done);
+}
+
+int awe__uffd_many_done(struct ujob *j, int r)
+{
+	return many_done(&j->p, j->o, j->n, r, j->stop, j->done);
 }
 
 AWE__HOT int awe__uffd_apply(void *e, struct awe__op *ops, size_t n, unsigned int flags,
@@ -488,5 +496,5 @@ AWE__HOT int awe__uffd_apply(void *e, struct awe__op *ops, size_t n, unsigned in
 	if (n == 1 && (ops->old == 0 || ops->new == 0) && ops->oldprot != AWE_PROT_READ &&
 	    op_kind(ops) != 0 && ops->old != ops->new)
 		return apply_one(e, ops, job);
-	return apply_many(e, ops, n);
+	return apply_many(e, ops, n, job);
 }

@@ -43,17 +43,7 @@ static int range_done(struct ujob *j, int r)
 	size_t k = 0;
 
 	if (r) {
-		/* Keep in the log only what moved, and give back the parking
-		 * reserved for what did not; awe__uffd_rollback() undoes the rest. */
-		for (size_t m = j->stop; m < p->nlog; m++) {
-			struct act *a = &p->log[m];
-			size_t keep = m == j->stop ? j->done : 0;
-
-			if (a->reserved && a->len > keep)
-				awe__park_release(&u->park, a->dst + keep, (a->len - keep) >> sh);
-			a->len = keep;
-		}
-		p->nlog = j->stop + 1;
+		awe__uffd_log_cut(p, j->stop, j->done);
 		r = awe__kerr(r);
 		if (!awe__uffd_rollback(p)) {
 			range_settle_failed(p, j->va, j->home, j->in);
@@ -73,22 +63,6 @@ static int range_done(struct ujob *j, int r)
 				j->home[k++] = (p->log[l].dst >> sh) + m;
 	}
 	awe__uffd_plan_end(p);
-	return r;
-}
-
-/* The range's moves, in log order. */
-static int range_move(struct ujob *j)
-{
-	struct plan *p = &j->p;
-	int r = 0;
-
-	for (j->stop = 0; j->stop < p->nlog; j->stop++) {
-		const struct act *a = &p->log[j->stop];
-
-		r = awe__uffd_move(p->u, a->dst, a->src, a->len, false, &j->done);
-		if (r)
-			break;
-	}
 	return r;
 }
 
@@ -113,7 +87,7 @@ int awe__uffd_move_range(void *e, uintptr_t va, uint64_t *home, size_t n, bool i
 	if (!in)
 		awe__uffd_room(u, n);
 	for (i = 0; !r && i < n; i = k) {
-		struct act a = {ACT_MOVE, 0, 0, 0, !in};
+		struct act a = {ACT_MOVE, 0, 0, 0, !in, false};
 		const struct awe__arena *ar;
 		uintptr_t end;
 
@@ -148,20 +122,19 @@ int awe__uffd_move_range(void *e, uintptr_t va, uint64_t *home, size_t n, bool i
 		/* Nothing moved yet: give back what was reserved, and nothing
 		 * to undo (undoing moves that never happened would move pages
 		 * that are not ours to move). */
-		for (size_t l = 0; l < p->nlog; l++)
-			if (p->log[l].reserved)
-				awe__park_release(&u->park, p->log[l].dst, p->log[l].len >> sh);
+		awe__uffd_plan_drop(p);
 		awe__uffd_plan_end(p);
 		return r;
 	}
 	j->range = true;
+	j->many = false;
 	j->va = va;
 	j->home = home;
 	j->n = n;
 	j->in = in;
 	if (job)
 		return AWE__LATER;
-	return range_done(j, range_move(j));
+	return range_done(j, awe__uffd_run(p, &j->stop, &j->done));
 }
 
 AWE__HOT int awe__uffd_job_move(void *e, struct awe__job *job)
@@ -169,8 +142,8 @@ AWE__HOT int awe__uffd_job_move(void *e, struct awe__job *job)
 	struct ujob *j = (struct ujob *)job;
 	size_t done;
 
-	if (j->range)
-		return range_move(j);
+	if (j->range || j->many)
+		return awe__uffd_run(&j->p, &j->stop, &j->done);
 	if (j->copy)
 		return awe__uffd_copy(e, j->dst, j->src, ((struct uffd *)e)->page, false, &done);
 	return awe__uffd_move(e, j->dst, j->src, ((struct uffd *)e)->page, false, &done);
@@ -182,5 +155,7 @@ AWE__HOT int awe__uffd_job_finish(void *e, struct awe__job *job, int moved)
 
 	if (j->range)
 		return range_done(j, moved);
+	if (j->many)
+		return awe__uffd_many_done(j, moved);
 	return awe__uffd_one_done(e, j->o, j->dst, j->src, j->copy, moved);
 }
