@@ -180,7 +180,7 @@ struct awe__req {
 	const awe_frame_t *frames;
 	int prot;
 	unsigned int flags; /* awe_unmap*(): AWE_UNMAP_* */
-	int first; /* awe_protect(): the first slot's protection before the call */
+	int first;	    /* awe_protect(): the first slot's protection before the call */
 	/* map.c's: most calls change a slot or a few, and their ops then need
 	 * no malloc (left uninitialised: clearing costs more than the call's
 	 * own work); whether the range path carried the request out. */

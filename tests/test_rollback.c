@@ -9,7 +9,8 @@
  */
 #include "helpers.h"
 
-extern int awe__test_fail_move, awe__test_fail_discard, awe__test_fail_undo, awe__test_fail_alloc;
+extern int awe__test_fail_move, awe__test_fail_discard, awe__test_fail_undo, awe__test_fail_alloc,
+	awe__test_fail_drop, awe__test_threads;
 
 #define SLOTS 32
 
@@ -573,4 +574,142 @@ Test(rollback, free_allocation_fails)
 	cr_assert_eq(freed, 2);
 	AWE_OK(awe_free(f + 2, SLOTS - 2, &freed));
 	cr_assert_eq(freed, SLOTS - 2);
+}
+
+/* --- AWE_UNMAP_EXCLUSIVE: copied out, dropped in batches ------------------ */
+
+/* Scattered slots of a window of 2 * EX pages, every other one: EX frames,
+ * three drop batches of the UFFDIO_MOVE engine (256 pages each). */
+#define EX 600
+
+static char *exclusive_setup(awe_frame_t *f, void **addrs)
+{
+	char *w = window_new(2 * EX);
+
+	/* The engine's multithreaded mode, whatever Criterion's threads. */
+	awe__test_threads = 2;
+	alloc_exact(f, EX);
+	for (size_t i = 0; i < EX; i++)
+		addrs[i] = slot(w, 2 * (EX - 1 - i));
+	AWE_OK(awe_map_scatter(addrs, EX, f));
+	/* Whole pages: a copy that stops short must show. */
+	for (size_t i = 0; i < EX; i++)
+		for (size_t k = 0; k < pg() / sizeof(awe_frame_t); k++)
+			((awe_frame_t *)addrs[i])[k] = f[i] + k;
+	return w;
+}
+
+static void expect_page(const void *at, awe_frame_t f, size_t i)
+{
+	for (size_t k = 0; k < pg() / sizeof(awe_frame_t); k++)
+		cr_assert_eq(((const awe_frame_t *)at)[k], f + k, "entry %zu lost word %zu", i, k);
+}
+
+static void expect_scattered(void *const *addrs, const awe_frame_t *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(query(addrs[i]).frame, f[i], "entry %zu lost its frame", i);
+		expect_page(addrs[i], f[i], i);
+	}
+}
+
+/* Map @f at the start of @w and check every page. */
+static void expect_remapped(char *w, const awe_frame_t *f, size_t n)
+{
+	AWE_OK(awe_map(w, n, f));
+	for (size_t i = 0; i < n; i++)
+		expect_page(slot(w, i), f[i], i);
+}
+
+/* A refused drop of the first, second or last batch: what earlier batches
+ * dropped is copied back, every page at its slot with its data, the copies
+ * kept as spares; then the call goes through and the frames keep their
+ * data. (The memfd engine replaces mappings and has no batches: its first
+ * mmap() is refused instead.) */
+Test(rollback, exclusive_unmap_refused_at_each_batch)
+{
+	awe_frame_t f[EX];
+	void *addrs[EX];
+	char *w = exclusive_setup(f, addrs);
+	int batches = engine_is_memfd() ? 1 : 3;
+
+	for (int n = 1; n <= batches; n++) {
+		if (engine_is_memfd())
+			awe__test_fail_move = n;
+		else
+			awe__test_fail_drop = n;
+		AWE_ERR(awe_unmap_scatter(addrs, EX, AWE_UNMAP_EXCLUSIVE), ENOMEM);
+		expect_scattered(addrs, f, EX);
+		cr_assert_eq(get_stats().frames_mapped, EX);
+	}
+	awe__test_fail_drop = awe__test_fail_move = 0;
+	AWE_OK(awe_unmap_scatter(addrs, EX, AWE_UNMAP_EXCLUSIVE));
+	cr_assert_eq(get_stats().frames_mapped, 0);
+	for (size_t i = 0; i < EX; i++)
+		assert_read_faults(addrs[i]);
+	expect_remapped(w, f, EX);
+	awe__test_threads = 1;
+}
+
+/* A page copied out cannot be, and the copy back of a dropped one is
+ * refused too: -ENOTRECOVERABLE, and what the call left is true. */
+Test(rollback, exclusive_unmap_undo_refused)
+{
+	awe_frame_t f[EX];
+	void *addrs[EX];
+	char *w;
+	size_t shown = 0;
+
+	if (engine_is_memfd())
+		cr_skip_test(
+			"the memfd engine has no copy-out path (AWE_UNMAP_EXCLUSIVE is a no-op)");
+	w = exclusive_setup(f, addrs);
+	awe__test_fail_drop = 2;
+	awe__test_fail_undo = 1;
+	AWE_ERR(awe_unmap_scatter(addrs, EX, AWE_UNMAP_EXCLUSIVE), ENOTRECOVERABLE);
+	awe__test_fail_undo = 0;
+	for (size_t i = 0; i < EX; i++) {
+		struct awe_page_info pi = query(addrs[i]);
+
+		if (pi.frame) {
+			cr_assert_eq(pi.frame, f[i]);
+			expect_page(addrs[i], f[i], i);
+			shown++;
+		} else {
+			assert_read_faults(addrs[i]);
+			cr_assert_null(frame_where(f[i]));
+		}
+	}
+	cr_assert(shown > 0 && shown < EX, "%zu of %d shown: expected a part", shown, EX);
+	cr_assert_eq(get_stats().frames_mapped, shown);
+	/* Every frame kept its data, shown or parked. */
+	AWE_OK(awe_unmap_scatter(addrs, EX, AWE_UNMAP_EXCLUSIVE));
+	expect_remapped(w, f, EX);
+	awe__test_threads = 1;
+}
+
+/* The first page's UFFDIO_COPY into free parking is refused (no spare:
+ * parking's pages all belong to frames): nothing changed. */
+Test(rollback, exclusive_unmap_copy_refused)
+{
+	awe_frame_t f[SLOTS];
+	char *w = window_new(SLOTS);
+	void *addrs[SLOTS];
+
+	alloc_exact(f, SLOTS);
+	awe__test_threads = 1; /* map by moving: no spares */
+	map_stamped(w, f, SLOTS);
+	for (size_t i = 0; i < SLOTS; i++)
+		addrs[i] = slot(w, i);
+	awe__test_threads = 2;
+	for (int n = 1; n <= (engine_is_memfd() ? 1 : 2); n++) {
+		awe__test_fail_move = n;
+		AWE_ERR(awe_unmap_scatter(addrs, SLOTS, AWE_UNMAP_EXCLUSIVE), ENOMEM);
+		expect_slots(w, f, SLOTS);
+	}
+	awe__test_fail_move = 0;
+	AWE_OK(awe_unmap_scatter(addrs, SLOTS, AWE_UNMAP_EXCLUSIVE));
+	AWE_OK(awe_map(w, SLOTS, f));
+	expect_slots(w, f, SLOTS);
+	awe__test_threads = 1;
 }

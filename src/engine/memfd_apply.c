@@ -221,8 +221,7 @@ static void pair_changes(const struct mfd *m, const struct awe__op *ops, size_t 
 
 /* The whole call under the core's lock: a job would not spare it anything,
  * as mmap() takes the process's mmap lock for writing anyway. */
-int awe__mfd_apply(void *e, struct awe__op *ops, size_t n, unsigned int flags,
-		   struct awe__job *job)
+int awe__mfd_apply(void *e, struct awe__op *ops, size_t n, unsigned int flags, struct awe__job *job)
 {
 	struct mfd *m = e;
 

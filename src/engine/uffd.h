@@ -34,7 +34,7 @@
 #include "park.h"
 #include "sys.h"
 
-#define GAP_PAGES 16u /* empty slots a bulk move may carry along */
+#define GAP_PAGES 16u  /* empty slots a bulk move may carry along */
 #define SPARE_MAX 512u /* spare parking pages kept before a batch is dropped */
 #define LOOK_CALLS 64u /* calls between looks at the clock (uffd_copy.c) */
 
@@ -180,7 +180,7 @@ AWE__HIDDEN void awe__uffd_look(struct uffd *u);
  * Looks again now and then; inline, since every map asks. */
 static inline bool awe__uffd_copying(struct uffd *u)
 {
-	if (__builtin_expect(++u->calls % LOOK_CALLS == 0, 0))
+	if (__builtin_expect(++u->calls % LOOK_CALLS == 0 || AWE__TEST_THREADS(), 0))
 		awe__uffd_look(u);
 	return u->copying;
 }

@@ -225,7 +225,8 @@ int awe__uffd_evict(struct uffd *u, struct awe__op *ops, size_t n)
 		struct awe__op *o = &ops[i];
 
 		if (o->oldprot == AWE_PROT_NONE) {
-			uintptr_t *aside = &uwin_of(o->win)->aside[awe__ewin_slot(o->win, o->va, u->sh)];
+			uintptr_t *aside =
+				&uwin_of(o->win)->aside[awe__ewin_slot(o->win, o->va, u->sh)];
 
 			o->home = *aside >> u->sh;
 			*aside = 0;

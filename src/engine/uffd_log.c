@@ -98,8 +98,7 @@ bool awe__uffd_still_done(const struct plan *p, uintptr_t va, bool out, bool wp)
 
 		bool is_wp = a->type == ACT_WP || a->type == ACT_UNWP;
 
-		if (a->len && is_wp == wp && (wp || a->reserved == out) &&
-		    va - at < a->len)
+		if (a->len && is_wp == wp && (wp || a->reserved == out) && va - at < a->len)
 			return true;
 	}
 	return false;

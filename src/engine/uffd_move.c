@@ -109,7 +109,8 @@ static int move_out(struct plan *p, const struct awe__op *ops, size_t n)
 			 * holes are paid from the spare budget. */
 			if (!got)
 				return -ENOMEM;
-			r = awe__uffd_plan_add(p, (struct act){ACT_MOVE, dst, s, got << u->sh, true, true});
+			r = awe__uffd_plan_add(p, (struct act){ACT_MOVE, dst, s, got << u->sh, true,
+							       true});
 			if (r)
 				return r;
 			s += got << u->sh;
@@ -148,8 +149,8 @@ static int move_in(struct plan *p, const struct awe__op *ops, size_t n)
 			    src + d >= end)
 				break;
 		}
-		r = awe__uffd_plan_add(p, (struct act){p->copy ? ACT_COPY : ACT_MOVE, ops[i].va, src,
-						       (j - i) << u->sh, false, false});
+		r = awe__uffd_plan_add(p, (struct act){p->copy ? ACT_COPY : ACT_MOVE, ops[i].va,
+						       src, (j - i) << u->sh, false, false});
 		if (r)
 			return r;
 		i = j;
@@ -361,7 +362,7 @@ AWE__HOT int awe__uffd_one_done(struct uffd *u, struct awe__op *o, uintptr_t dst
 			awe__park_put_one(&u->park, dst);
 		return awe__kerr(r);
 	}
-	if (o->new && copy)
+	if (o->new &&copy)
 		awe__uffd_spare_put(u, src);
 	else if (o->new)
 		awe__park_put_one(&u->park, src);

@@ -158,8 +158,8 @@ int awe__sys_drop(int pidfd, const struct iovec *iov, size_t n)
 			/* Older kernels refuse this advice (EINVAL); a range
 			 * the kernel stopped at gets its own error below. */
 			for (size_t i = 0; i < k; i++) {
-				int e = awe__sys_madvise((uintptr_t)iov[i].iov_base,
-							 iov[i].iov_len, MADV_DONTNEED_LOCKED);
+				int e = awe__sys_madvise((uintptr_t)iov[i].iov_base, iov[i].iov_len,
+							 MADV_DONTNEED_LOCKED);
 
 				if (e)
 					return e;
