@@ -34,8 +34,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -63,6 +65,7 @@ struct probe {
 	struct rlimit memlock;
 	const char *env_unlocked;
 	int membarrier; /* MEMBARRIER_CMD_PRIVATE_EXPEDITED: 1 yes, 0 no, -1 unknown */
+	int drop_err;	/* process_madvise(MADV_DONTNEED_LOCKED) on itself: 0 or errno */
 	int mem_rc;	/* of awe__mem_explain() */
 	struct awe__mem_why mem;
 	char memcg[2][AWE__PATH_BUF]; /* v1's memory cgroup, the v2 cgroup; "" when none */
@@ -180,6 +183,28 @@ static int probe_membarrier(void)
 	return (r & MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0;
 }
 
+/* What batched drops need (src/engine/uffd_copy.c): process_madvise() of
+ * MADV_DONTNEED_LOCKED on the process itself (Linux 6.13), tried on a page
+ * of its own. */
+static int probe_drop(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *m = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		       0);
+	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0), err = 0;
+	struct iovec iov = {m, (size_t)page};
+
+	if (m == MAP_FAILED || fd < 0)
+		err = errno;
+	else if (syscall(SYS_process_madvise, fd, &iov, 1, MADV_DONTNEED_LOCKED, 0) != page)
+		err = errno ? errno : EIO;
+	if (fd >= 0)
+		close(fd);
+	if (m != MAP_FAILED)
+		munmap(m, (size_t)page);
+	return err;
+}
+
 /* One frame into a one-page window and back: what every program does first. */
 static void probe_libawe(struct probe *p)
 {
@@ -237,6 +262,7 @@ static void probe_all(struct probe *p)
 		p->memlock.rlim_cur = p->memlock.rlim_max = 0;
 	p->env_unlocked = getenv("LIBAWE_UNLOCKED");
 	p->membarrier = probe_membarrier();
+	p->drop_err = probe_drop();
 	p->mem_rc = awe__mem_explain(&p->mem);
 	for (int v = 1; v <= 2; v++)
 		if (awe__memcg_dir(v, p->memcg[v - 1], sizeof(p->memcg[0])))
@@ -499,6 +525,14 @@ static void print_text(const struct probe *p)
 	      p->membarrier < 0 ? "unknown"
 	      : p->membarrier	? "yes (a thread using libawe alone locks without atomics)"
 				: "no (libawe's lock is a plain mutex)");
+	if (p->drop_err)
+		field("batched drops:",
+		      "no (process_madvise: %s: %s): with other threads running, "
+		      "each exclusive unmap pays a TLB shootdown per run of pages",
+		      errno_text(p->drop_err), strerror(p->drop_err));
+	else
+		field("batched drops:", "yes (process_madvise: one TLB shootdown per 256 pages "
+					"of an exclusive unmap)");
 	print_memory(p);
 
 	print_probe(p);
@@ -636,6 +670,7 @@ static void print_json(const struct probe *p)
 	json_str("libawe_unlocked_env", p->env_unlocked, false);
 	printf("  \"membarrier_private_expedited\": %s,\n",
 	       (const char *[]){"null", "false", "true"}[p->membarrier + 1]);
+	printf("  \"process_madvise_dontneed\": %s,\n", p->drop_err ? "false" : "true");
 	print_json_memory(p);
 	print_json_probe(p);
 	printf("  \"awe_init\": %d,\n", p->init_rc);
