@@ -72,6 +72,11 @@ struct contender {
 	void (*teardown)(void *st);
 	int (*map)(void *st, void *const *addrs, const uint64_t *frames, size_t n);
 	int (*unmap)(void *st, void *const *addrs, size_t n);
+	/* Optional: unmap() for an evictor that holds the pages' latches, so
+	 * that no other thread touches them during the call (libawe's
+	 * AWE_UNMAP_EXCLUSIVE). NULL: the contender has no such contract, and
+	 * unmap() is what it offers an evictor too. */
+	int (*unmap_excl)(void *st, void *const *addrs, size_t n);
 	int (*map_range)(void *st, char *addr, const uint64_t *frames, size_t n);
 	int (*unmap_range)(void *st, char *addr, size_t n);
 	/* n <= BENCH_ALLOC_CHUNK; a thread frees what it allocated before it
@@ -88,6 +93,12 @@ extern const struct contender contender_awe, contender_win32, contender_memfd, c
 /* System calls and ioctls issued by the calling thread, for contenders with
  * C_COUNTS_SYSCALLS. */
 extern __thread uint64_t bench_syscalls;
+
+/* The evictor's unmap: unmap_excl() where the contender has it. */
+static inline int contender_evict(const struct contender *c, void *st, void *const *addrs, size_t n)
+{
+	return (c->unmap_excl ? c->unmap_excl : c->unmap)(st, addrs, n);
+}
 
 /* Record why the calling thread's last operation failed; returns @err. */
 int bench_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -154,6 +165,7 @@ struct wl_thread;
 struct workload {
 	const char *name;
 	const char *what;
+	const char *seed; /* the workload whose random sequence it runs; NULL: its own */
 	bool needs_alloc;
 	/* Untimed, per thread: may leave slots mapped for the op. */
 	int (*prepare)(struct wl_thread *t);
