@@ -23,6 +23,7 @@
 #define BENCH_MAX_REPS 64	 /* repetitions of a case over all its rounds */
 #define BENCH_MAX_ROUNDS 16
 #define BENCH_MAX_THREADS 256
+#define BENCH_MAX_COUNTS 8 /* thread counts of the N-thread mode */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -112,7 +113,10 @@ struct bench_opts {
 	unsigned int rounds; /* the contenders take turns, one round each */
 	double rep_ns;	     /* target duration of one timed repetition */
 	double warm_ns;	     /* warm-up before the repetitions */
-	unsigned int threads;
+	/* Thread counts of the N-thread mode, ascending, none of them 1;
+	 * none at all: no such mode. */
+	unsigned int thread_counts[BENCH_MAX_COUNTS];
+	unsigned int nthread_counts;
 	bool memfd_populate;
 	uint64_t churn_ops;
 	size_t maxmap_count;
@@ -313,14 +317,23 @@ void run_memory(const struct contender *c, size_t frames, struct memory_result *
 void run_churn(const struct contender *c, size_t frames, uint64_t ops, struct churn_result *out);
 
 const char *mode_name(enum mode m, unsigned int nthreads, char *buf, size_t len);
+/* A mode as the reports show it: the N-thread mode once per thread count. */
+struct mode_key {
+	enum mode mode;
+	unsigned int nthreads; /* 1 but in MODE_THREADS */
+};
+/* The modes the cases ran in, in order: 1 thread, 1 + busy, then the
+ * N-thread mode by thread count. */
+size_t modes_run(const struct report *rp, struct mode_key *out, size_t cap);
 const char *status_name(enum status s);
 /* A time per page with the digits worth reading; "-" for none. */
 const char *fmt_ns(char *buf, size_t len, double ns);
 void report_text(const struct report *rp, FILE *f);
 void report_markdown(const struct report *rp, FILE *f);
 void report_json(const struct report *rp, FILE *f);
+/* The case, when it ran to the end (NULL otherwise). */
 const struct result *find_result(const struct report *rp, const char *contender,
-				 const struct workload *w, enum mode mode, size_t size);
+				 const struct workload *w, struct mode_key m, size_t size);
 
 int plot_check(const char *file);
 int plot_write(const struct report *rp, const char *file);

@@ -15,15 +15,13 @@
 
 static void json_case(const struct report *rp, const struct result *r, bool last)
 {
-	static const char *const modes[] = {"one", "busy", "threads"};
-
 	fprintf(report_out, "    {\"contender\": ");
 	json_str(r->c->name);
 	fprintf(report_out, ", \"workload\": ");
 	json_str(r->w->name);
 	fprintf(report_out,
 		", \"mode\": \"%s\", \"threads\": %u, \"size_bytes\": %zu, \"status\": \"%s\"",
-		modes[r->mode], r->nthreads, r->size, status_name(r->status));
+		mode_ids[r->mode], r->nthreads, r->size, status_name(r->status));
 	if (r->status != ST_OK) {
 		fprintf(report_out, ", \"message\": ");
 		json_str(r->msg);
@@ -80,10 +78,13 @@ void report_json(const struct report *rp, FILE *f)
 		opts.page);
 	fprintf(report_out,
 		"  \"config\": {\"quick\": %s, \"rounds\": %u, \"reps\": %u, \"rep_ms\": %.3g, "
-		"\"threads\": %u, \"memfd_populate\": %s, \"frames_locked\": %s, "
-		"\"summary_size_bytes\": %zu},\n",
-		opts.quick ? "true" : "false", opts.rounds, opts.reps, opts.rep_ns / 1e6,
-		opts.threads, opts.memfd_populate ? "true" : "false", rp->locked ? "true" : "false",
+		"\"threads\": [",
+		opts.quick ? "true" : "false", opts.rounds, opts.reps, opts.rep_ns / 1e6);
+	for (unsigned int i = 0; i < opts.nthread_counts; i++)
+		fprintf(report_out, "%s%u", i ? ", " : "", opts.thread_counts[i]);
+	fprintf(report_out,
+		"], \"memfd_populate\": %s, \"frames_locked\": %s, \"summary_size_bytes\": %zu},\n",
+		opts.memfd_populate ? "true" : "false", rp->locked ? "true" : "false",
 		rp->summary_size);
 	fprintf(report_out, "  \"contenders\": [");
 	for (size_t i = 0; i < rp->ncontenders; i++) {

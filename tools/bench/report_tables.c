@@ -16,8 +16,6 @@
 #include "bench.h"
 #include "report.h"
 
-static const enum mode all_modes[] = {MODE_ONE, MODE_BUSY, MODE_THREADS};
-
 static const char *fmt_ratio(char *buf, size_t len, double x)
 {
 	if (isnan(x))
@@ -59,12 +57,13 @@ static size_t sizes_run(const struct report *rp, size_t *out, size_t cap)
 }
 
 static const struct result *case_of(const struct report *rp, const struct contender *c,
-				    const struct workload *w, enum mode m, size_t size)
+				    const struct workload *w, struct mode_key m, size_t size)
 {
 	for (size_t i = 0; i < rp->ncases; i++) {
 		const struct result *r = &rp->cases[i];
 
-		if (r->c == c && r->w == w && r->mode == m && r->size == size)
+		if (r->c == c && r->w == w && r->mode == m.mode && r->nthreads == m.nthreads &&
+		    r->size == size)
 			return r;
 	}
 	return NULL;
@@ -137,6 +136,8 @@ static void text_row(const struct report *rp, const struct result *r, const char
 static void text_cases(const struct report *rp)
 {
 	size_t sizes[32], ns = sizes_run(rp, sizes, ARRAY_SIZE(sizes));
+	struct mode_key modes[2 + BENCH_MAX_COUNTS];
+	size_t nmodes = modes_run(rp, modes, ARRAY_SIZE(modes));
 
 	for (size_t w = 0; w < nworkloads; w++) {
 		bool any = false;
@@ -151,12 +152,12 @@ static void text_cases(const struct report *rp)
 			"threads", "who", "ns/page", "+-", "cpu/page", "pages/s", "/raw", "cpu/raw",
 			"/memfd", "/copy", "sys/call", "flt/page", "VmPTE");
 		for (size_t s = 0; s < ns; s++)
-			for (size_t m = 0; m < ARRAY_SIZE(all_modes); m++) {
+			for (size_t m = 0; m < nmodes; m++) {
 				bool first = true;
 
 				for (size_t c = 0; c < rp->ncontenders; c++) {
 					const struct result *r = case_of(rp, rp->contenders[c],
-									 workloads[w], all_modes[m],
+									 workloads[w], modes[m],
 									 sizes[s]);
 					char sz[32] = "", mn[32] = "";
 
@@ -193,6 +194,8 @@ static const struct {
 static void summary(const struct report *rp, bool md)
 {
 	const char *sep = md ? " | " : "  ";
+	struct mode_key modes[2 + BENCH_MAX_COUNTS];
+	size_t nmodes = modes_run(rp, modes, ARRAY_SIZE(modes));
 	size_t cols[ARRAY_SIZE(summary_ratios)], ncols = 0;
 	int width[ARRAY_SIZE(summary_ratios)];
 	char sz[32], head[32];
@@ -225,25 +228,25 @@ static void summary(const struct report *rp, bool md)
 		fprintf(report_out, "|--:");
 	fprintf(report_out, md ? "|\n" : "");
 	for (size_t w = 0; w < nworkloads; w++)
-		for (size_t m = 0; m < ARRAY_SIZE(all_modes); m++) {
+		for (size_t m = 0; m < nmodes; m++) {
 			const struct result *any = NULL, *r;
 			char mn[32], buf[24];
 
 			for (size_t c = 0; c < rp->ncontenders && !any; c++)
-				any = case_of(rp, rp->contenders[c], workloads[w], all_modes[m],
+				any = case_of(rp, rp->contenders[c], workloads[w], modes[m],
 					      rp->summary_size);
 			if (!any)
 				continue;
-			mode_name(all_modes[m], any->nthreads, mn, sizeof(mn));
+			mode_name(modes[m].mode, modes[m].nthreads, mn, sizeof(mn));
 			fprintf(report_out, md ? "| %s | %s" : "%-8s  %-10s", workloads[w]->name,
 				mn);
 			for (size_t c = 0; c < rp->ncontenders; c++) {
-				r = find_result(rp, rp->contenders[c]->name, workloads[w],
-						all_modes[m], rp->summary_size);
+				r = find_result(rp, rp->contenders[c]->name, workloads[w], modes[m],
+						rp->summary_size);
 				fprintf(report_out, md ? "%s%s" : "%s%7s", sep,
 					fmt_ns(buf, sizeof(buf), r ? r->ns_page : 0));
 			}
-			r = find_result(rp, "awe", workloads[w], all_modes[m], rp->summary_size);
+			r = find_result(rp, "awe", workloads[w], modes[m], rp->summary_size);
 			for (size_t b = 0; b < ncols; b++)
 				fprintf(report_out, "%s%*s", sep, width[b],
 					fmt_ratio(buf, sizeof(buf),
