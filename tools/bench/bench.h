@@ -42,6 +42,10 @@ enum {
 	/* Same engine as another contender: the mapping-count run would only
 	 * repeat it, so it runs there only when named with --contender. */
 	C_SAME_ENGINE = 1u << 4,
+	/* Can page: a touch of an unmapped slot raises SIGBUS or SIGSEGV, and
+	 * map() and unmap() may be called from any thread into one window (a
+	 * fault handler's map beside the trimmer's unmap). */
+	C_PAGER = 1u << 5,
 };
 
 struct setup_args {
@@ -239,6 +243,9 @@ void cpu_model(char *buf, size_t len);
 /* The CPUs this process may run on; pin_thread() pins to the i-th (mod). */
 unsigned int ncpus_allowed(void);
 void pin_thread(unsigned int i);
+/* Lets the calling thread run on any of them again (a thread starts with
+ * its creator's CPUs). */
+void pin_any(void);
 
 /* Of the first @n of @v (n <= BENCH_MAX_REPS); 0 when n is 0. */
 double median(const double *v, unsigned int n);
@@ -289,6 +296,36 @@ struct churn_result {
 	char note[128];
 };
 
+/* The pager run (pager.c): a virtual space of PAGER_SPACE times the frames,
+ * in PAGER_WINDOWS windows; 1, 2 and 4 faulting threads. */
+#define PAGER_SPACE 4
+#define PAGER_WINDOWS 1
+#define PAGER_MAX_THREADS 8
+#define PAGER_FRAMES 16384u /* 64 MiB of 4 KiB pages, at most */
+
+/* One round of the pager, in the measured time. */
+struct pager_run {
+	enum status status;
+	char msg[160];
+	double secs;
+	uint64_t touches;	   /* pages touched */
+	uint64_t faults;	   /* of them, pages mapped by the fault handler */
+	uint64_t direct;	   /* frames a handler took back itself: the free list was empty */
+	uint64_t waits;		   /* touches that waited for an evictor to let go */
+	uint64_t evicted, batches; /* by the trimmer */
+};
+
+struct pager_result {
+	const struct contender *c;
+	unsigned int threads; /* faulting threads */
+	size_t frames;
+	enum status status;
+	char msg[160];
+	unsigned int nrounds;
+	double touch_s[BENCH_MAX_ROUNDS], fault_s[BENCH_MAX_ROUNDS]; /* per round */
+	struct pager_run total;					     /* of all rounds */
+};
+
 struct report {
 	struct result *cases;
 	size_t ncases;
@@ -298,6 +335,8 @@ struct report {
 	size_t nmemory;
 	struct churn_result *churn;
 	size_t nchurn;
+	struct pager_result *pager;
+	size_t npager;
 	const struct contender *const *contenders; /* those that ran */
 	size_t ncontenders;
 	const char *skipped[8]; /* "name: why" of those that could not */
@@ -315,6 +354,9 @@ struct report {
 void run_maxmap(const struct contender *c, size_t count, struct maxmap_result out[2]);
 void run_memory(const struct contender *c, size_t frames, struct memory_result *out);
 void run_churn(const struct contender *c, size_t frames, uint64_t ops, struct churn_result *out);
+/* One round of the pager (pager.c), for @ns nanoseconds after a warm-up. */
+void run_pager(const struct contender *c, size_t frames, unsigned int threads, double ns,
+	       struct pager_run *out);
 
 const char *mode_name(enum mode m, unsigned int nthreads, char *buf, size_t len);
 /* A mode as the reports show it: the N-thread mode once per thread count. */

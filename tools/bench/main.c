@@ -106,6 +106,9 @@ static int exit_status(void)
 	for (size_t i = 0; i < rp.nchurn; i++)
 		if (rp.churn[i].status == ST_ERROR)
 			return 1;
+	for (size_t i = 0; i < rp.npager; i++)
+		if (rp.pager[i].status == ST_ERROR)
+			return 1;
 	return 0;
 }
 
@@ -165,6 +168,7 @@ int main(int argc, char **argv)
 	rp.maxmap = xcalloc(2 * ncs, sizeof(*rp.maxmap));
 	rp.memory = xcalloc(ncs, sizeof(*rp.memory));
 	rp.churn = xcalloc(ncs, sizeof(*rp.churn));
+	rp.pager = xcalloc(3 * ncs, sizeof(*rp.pager));
 
 	for (size_t s = 0; s < cf.nsizes; s++)
 		run_size(&cf, cs, ncs, cf.sizes[s], groups, 1 + opts.nthread_counts);
@@ -191,5 +195,6 @@ int main(int argc, char **argv)
 	free(rp.maxmap);
 	free(rp.memory);
 	free(rp.churn);
+	free(rp.pager);
 	return rc;
 }

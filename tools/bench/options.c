@@ -14,7 +14,7 @@
 #include "bench.h"
 #include "run.h"
 
-static const char *const extras[] = {"maxmap", "memory", "churn"};
+static const char *const extras[] = {"maxmap", "memory", "churn", "pager"};
 
 static void usage(FILE *f)
 {
@@ -28,7 +28,7 @@ static void usage(FILE *f)
 		"  --threads LIST    thread counts of the N-thread mode, e.g. 2,8 (default: 2\n"
 		"                    and the CPUs' count when more; 1: no such mode)\n"
 		"  --workload LIST   of scatter,sweep,batch64,evict64,replace,alloc,maxmap,memory,\n"
-		"                    churn\n"
+		"                    churn,pager\n"
 		"  --contender LIST  of awe,win32,memfd,raw,copy\n"
 		"  --rounds N        rounds per case (default 5, quick 1): all contenders are set\n"
 		"                    up at once and take turns, a round each, case by case; a\n"

@@ -101,6 +101,18 @@ static bool paired(const struct result *x, const struct result *y, enum timing t
 	return true;
 }
 
+/* The median and the range of q.round[0..q.n-1]. */
+static struct ratio rounds_median(struct ratio q)
+{
+	q.v = median(q.round, q.n);
+	q.lo = q.hi = q.round[0];
+	for (unsigned int i = 1; i < q.n; i++) {
+		q.lo = q.round[i] < q.lo ? q.round[i] : q.lo;
+		q.hi = q.round[i] > q.hi ? q.round[i] : q.hi;
+	}
+	return q;
+}
+
 /*
  * Paired, the median over rounds of the rounds' ratios: a slow spell of the
  * machine lasts seconds, about as long as a round of every contender, so it
@@ -120,11 +132,25 @@ struct ratio ratio_of(const struct result *x, const struct result *y, enum timin
 	q.n = x->nrounds;
 	for (unsigned int i = 0; i < q.n; i++)
 		q.round[i] = per_round(x, t, i) / per_round(y, t, i);
-	q.v = median(q.round, q.n);
-	q.lo = q.hi = q.round[0];
-	for (unsigned int i = 1; i < q.n; i++) {
-		q.lo = q.round[i] < q.lo ? q.round[i] : q.lo;
-		q.hi = q.round[i] > q.hi ? q.round[i] : q.hi;
+	return rounds_median(q);
+}
+
+struct ratio pager_ratio(const struct report *rp, const struct pager_result *r, const char *base)
+{
+	struct ratio q = {.v = NAN};
+
+	for (size_t i = 0; i < rp->npager; i++) {
+		const struct pager_result *b = &rp->pager[i];
+
+		if (strcmp(b->c->name, base) || b->threads != r->threads)
+			continue;
+		if (r->status != ST_OK || b->status != ST_OK || !r->nrounds ||
+		    r->nrounds != b->nrounds)
+			return q;
+		q.n = r->nrounds;
+		for (unsigned int k = 0; k < q.n; k++)
+			q.round[k] = r->touch_s[k] / b->touch_s[k];
+		return rounds_median(q);
 	}
 	return q;
 }

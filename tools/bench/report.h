@@ -39,6 +39,9 @@ struct ratio ratio_of(const struct result *x, const struct result *y, enum timin
  * the median over rounds of the rounds' ratios. */
 struct ratio ratio(const struct report *rp, const struct result *r, const char *base,
 		   enum timing t);
+/* The pager: @r's touches per second over the @base contender's with as
+ * many faulting threads, paired by round (above 1: @r is faster). */
+struct ratio pager_ratio(const struct report *rp, const struct pager_result *r, const char *base);
 /* Half the range of the repetitions, in percent of the median. */
 double spread(const struct result *r);
 /* Whether @r's contender counted the system calls of its calls. */

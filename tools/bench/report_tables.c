@@ -385,6 +385,60 @@ static void extras_text(const struct report *rp, bool md)
 	}
 }
 
+/* The pager's table: throughput per contender and faulting threads. */
+static void pager_table(const struct report *rp, bool md)
+{
+	char sz[32], vsz[32], rate[2][24], vs[24];
+
+	if (!rp->npager)
+		return;
+	fmt_size(sz, sizeof(sz), rp->pager[0].frames * opts.page);
+	fmt_size(vsz, sizeof(vsz), rp->pager[0].frames * PAGER_SPACE * opts.page);
+	fprintf(report_out,
+		md ? "\nPager: %s of frames, %s of virtual space; faulting threads touch random "
+		     "pages, a fault handler maps a frame there (from the free list, or taken "
+		     "back from the oldest pages), a trimmer thread unmaps the %d oldest pages "
+		     "nobody pins in one call (unmap: exclusive, awe_unmap_scatter(AWE_UNMAP_"
+		     "EXCLUSIVE); ordinary, the contender's unmap); every touch checks the "
+		     "page's tag; median of %u rounds of %.0f ms; vs memfd: touches/s over "
+		     "memfd's, paired by round:\n\n"
+		     "| contender | faulting threads | touches/s | faults/s | faults/touch | vs memfd "
+		     "| pages/batch | taken back by a handler | unmap |\n"
+		     "|---|--:|--:|--:|--:|--:|--:|--:|---|\n"
+		   : "\n== pager: %s of frames, %s of virtual space; faulting threads touch random "
+		     "pages, a fault handler maps a frame there, a trimmer thread unmaps the %d "
+		     "oldest pages in one call; median of %u rounds of %.0f ms ==\n"
+		     "  vs memfd: touches/s over memfd's, paired by round; handler: faults whose "
+		     "frame the handler\n  took back itself (the free list was empty); unmap: "
+		     "exclusive = awe_unmap_scatter(AWE_UNMAP_EXCLUSIVE)\n"
+		     "%-6s %7s %10s %10s %12s %8s %11s %8s  %s\n",
+		sz, vsz, BENCH_BATCH, opts.rounds, 10 * opts.rep_ns / 1e6, "who", "threads",
+		"touches/s", "faults/s", "faults/touch", "vs memfd", "pages/batch", "handler",
+		"unmap");
+	for (size_t i = 0; i < rp->npager; i++) {
+		const struct pager_result *r = &rp->pager[i];
+		const struct pager_run *t = &r->total;
+
+		if (r->status != ST_OK) {
+			fprintf(report_out,
+				md ? "| %s | %u | %s: %s | | | | | | |\n" : "%-6s %7u %s: %s\n",
+				r->c->name, r->threads, status_name(r->status), r->msg);
+			continue;
+		}
+		fprintf(report_out,
+			md ? "| %s | %u | %s | %s | %.2f | %s | %.1f | %.1f %% | %s |\n"
+			   : "%-6s %7u %10s %10s %12.2f %8s %11.1f %6.1f %%  %s\n",
+			r->c->name, r->threads,
+			fmt_rate(rate[0], sizeof(rate[0]), median(r->touch_s, r->nrounds)),
+			fmt_rate(rate[1], sizeof(rate[1]), median(r->fault_s, r->nrounds)),
+			t->touches ? (double)t->faults / (double)t->touches : 0.0,
+			fmt_ratio(vs, sizeof(vs), pager_ratio(rp, r, "memfd").v),
+			t->batches ? (double)t->evicted / (double)t->batches : 0.0,
+			t->faults ? 100.0 * (double)t->direct / (double)t->faults : 0.0,
+			r->c->unmap_excl ? "exclusive" : "ordinary");
+	}
+}
+
 void report_text(const struct report *rp, FILE *f)
 {
 	report_out = f;
@@ -394,6 +448,7 @@ void report_text(const struct report *rp, FILE *f)
 		summary(rp, false);
 	goals_text(rp, false);
 	extras_text(rp, false);
+	pager_table(rp, false);
 }
 
 void report_markdown(const struct report *rp, FILE *f)
@@ -406,4 +461,5 @@ void report_markdown(const struct report *rp, FILE *f)
 		summary(rp, true);
 	goals_text(rp, true);
 	extras_text(rp, true);
+	pager_table(rp, true);
 }
