@@ -542,7 +542,10 @@ static int pager_setup(struct pager *pg, const struct contender *c, size_t frame
 	for (size_t f = 0; f < frames; f++)
 		pg->free[f] = (uint32_t)(frames - 1 - f);
 	pg->nfree = frames;
+	/* The trimmer wakes below low free frames and evicts up to high: a
+	 * few batches, and never most of the frames. */
 	pg->low = frames / 32 > 2 * BENCH_BATCH ? frames / 32 : 2 * BENCH_BATCH;
+	pg->low = pg->low < frames / 4 ? pg->low : frames / 4;
 	pg->high = 2 * pg->low;
 	atomic_flag_clear(&pg->lock);
 	sem_init(&pg->wake, 0, 0);
