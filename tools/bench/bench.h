@@ -23,6 +23,7 @@
 #define BENCH_MAX_REPS 64	 /* repetitions of a case over all its rounds */
 #define BENCH_MAX_ROUNDS 16
 #define BENCH_MAX_THREADS 256
+#define BENCH_MAX_COUNTS 8 /* thread counts of the N-thread mode */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -41,6 +42,10 @@ enum {
 	/* Same engine as another contender: the mapping-count run would only
 	 * repeat it, so it runs there only when named with --contender. */
 	C_SAME_ENGINE = 1u << 4,
+	/* Can page: a touch of an unmapped slot raises SIGBUS or SIGSEGV, and
+	 * map() and unmap() may be called from any thread into one window (a
+	 * fault handler's map beside the trimmer's unmap). */
+	C_PAGER = 1u << 5,
 };
 
 struct setup_args {
@@ -72,6 +77,11 @@ struct contender {
 	void (*teardown)(void *st);
 	int (*map)(void *st, void *const *addrs, const uint64_t *frames, size_t n);
 	int (*unmap)(void *st, void *const *addrs, size_t n);
+	/* Optional: unmap() for an evictor that holds the pages' latches, so
+	 * that no other thread touches them during the call (libawe's
+	 * AWE_UNMAP_EXCLUSIVE). NULL: the contender has no such contract, and
+	 * unmap() is what it offers an evictor too. */
+	int (*unmap_excl)(void *st, void *const *addrs, size_t n);
 	int (*map_range)(void *st, char *addr, const uint64_t *frames, size_t n);
 	int (*unmap_range)(void *st, char *addr, size_t n);
 	/* n <= BENCH_ALLOC_CHUNK; a thread frees what it allocated before it
@@ -89,6 +99,12 @@ extern const struct contender contender_awe, contender_win32, contender_memfd, c
  * C_COUNTS_SYSCALLS. */
 extern __thread uint64_t bench_syscalls;
 
+/* The evictor's unmap: unmap_excl() where the contender has it. */
+static inline int contender_evict(const struct contender *c, void *st, void *const *addrs, size_t n)
+{
+	return (c->unmap_excl ? c->unmap_excl : c->unmap)(st, addrs, n);
+}
+
 /* Record why the calling thread's last operation failed; returns @err. */
 int bench_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *bench_errmsg(void);
@@ -101,7 +117,10 @@ struct bench_opts {
 	unsigned int rounds; /* the contenders take turns, one round each */
 	double rep_ns;	     /* target duration of one timed repetition */
 	double warm_ns;	     /* warm-up before the repetitions */
-	unsigned int threads;
+	/* Thread counts of the N-thread mode, ascending, none of them 1;
+	 * none at all: no such mode. */
+	unsigned int thread_counts[BENCH_MAX_COUNTS];
+	unsigned int nthread_counts;
 	bool memfd_populate;
 	uint64_t churn_ops;
 	size_t maxmap_count;
@@ -154,6 +173,7 @@ struct wl_thread;
 struct workload {
 	const char *name;
 	const char *what;
+	const char *seed; /* the workload whose random sequence it runs; NULL: its own */
 	bool needs_alloc;
 	/* Untimed, per thread: may leave slots mapped for the op. */
 	int (*prepare)(struct wl_thread *t);
@@ -223,6 +243,9 @@ void cpu_model(char *buf, size_t len);
 /* The CPUs this process may run on; pin_thread() pins to the i-th (mod). */
 unsigned int ncpus_allowed(void);
 void pin_thread(unsigned int i);
+/* Lets the calling thread run on any of them again (a thread starts with
+ * its creator's CPUs). */
+void pin_any(void);
 
 /* Of the first @n of @v (n <= BENCH_MAX_REPS); 0 when n is 0. */
 double median(const double *v, unsigned int n);
@@ -273,6 +296,36 @@ struct churn_result {
 	char note[128];
 };
 
+/* The pager run (pager.c): a virtual space of PAGER_SPACE times the frames,
+ * in PAGER_WINDOWS windows; 1, 2 and 4 faulting threads. */
+#define PAGER_SPACE 4
+#define PAGER_WINDOWS 1
+#define PAGER_MAX_THREADS 8
+#define PAGER_FRAMES 16384u /* 64 MiB of 4 KiB pages, at most */
+
+/* One round of the pager, in the measured time. */
+struct pager_run {
+	enum status status;
+	char msg[160];
+	double secs;
+	uint64_t touches;	   /* pages touched */
+	uint64_t faults;	   /* of them, pages mapped by the fault handler */
+	uint64_t direct;	   /* frames a handler took back itself: the free list was empty */
+	uint64_t waits;		   /* touches that waited for an evictor to let go */
+	uint64_t evicted, batches; /* by the trimmer */
+};
+
+struct pager_result {
+	const struct contender *c;
+	unsigned int threads; /* faulting threads */
+	size_t frames;
+	enum status status;
+	char msg[160];
+	unsigned int nrounds;
+	double touch_s[BENCH_MAX_ROUNDS], fault_s[BENCH_MAX_ROUNDS]; /* per round */
+	struct pager_run total;					     /* of all rounds */
+};
+
 struct report {
 	struct result *cases;
 	size_t ncases;
@@ -282,6 +335,8 @@ struct report {
 	size_t nmemory;
 	struct churn_result *churn;
 	size_t nchurn;
+	struct pager_result *pager;
+	size_t npager;
 	const struct contender *const *contenders; /* those that ran */
 	size_t ncontenders;
 	const char *skipped[8]; /* "name: why" of those that could not */
@@ -299,16 +354,28 @@ struct report {
 void run_maxmap(const struct contender *c, size_t count, struct maxmap_result out[2]);
 void run_memory(const struct contender *c, size_t frames, struct memory_result *out);
 void run_churn(const struct contender *c, size_t frames, uint64_t ops, struct churn_result *out);
+/* One round of the pager (pager.c), for @ns nanoseconds after a warm-up. */
+void run_pager(const struct contender *c, size_t frames, unsigned int threads, double ns,
+	       struct pager_run *out);
 
 const char *mode_name(enum mode m, unsigned int nthreads, char *buf, size_t len);
+/* A mode as the reports show it: the N-thread mode once per thread count. */
+struct mode_key {
+	enum mode mode;
+	unsigned int nthreads; /* 1 but in MODE_THREADS */
+};
+/* The modes the cases ran in, in order: 1 thread, 1 + busy, then the
+ * N-thread mode by thread count. */
+size_t modes_run(const struct report *rp, struct mode_key *out, size_t cap);
 const char *status_name(enum status s);
 /* A time per page with the digits worth reading; "-" for none. */
 const char *fmt_ns(char *buf, size_t len, double ns);
 void report_text(const struct report *rp, FILE *f);
 void report_markdown(const struct report *rp, FILE *f);
 void report_json(const struct report *rp, FILE *f);
+/* The case, when it ran to the end (NULL otherwise). */
 const struct result *find_result(const struct report *rp, const char *contender,
-				 const struct workload *w, enum mode mode, size_t size);
+				 const struct workload *w, struct mode_key m, size_t size);
 
 int plot_check(const char *file);
 int plot_write(const struct report *rp, const char *file);

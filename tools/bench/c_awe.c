@@ -101,6 +101,16 @@ static int awe_unmap_op(void *st, void *const *addrs, size_t n)
 	return rc ? fail(rc, "awe_map_scatter(NULL)") : 0;
 }
 
+/* The evictor's promise (awe.h): the workload's own thread is the only one
+ * touching these pages, so it may make it. */
+static int awe_unmap_excl(void *st, void *const *addrs, size_t n)
+{
+	int rc = awe_unmap_scatter(addrs, n, AWE_UNMAP_EXCLUSIVE);
+
+	(void)st;
+	return rc ? fail(rc, "awe_unmap_scatter(AWE_UNMAP_EXCLUSIVE)") : 0;
+}
+
 static int awe_map_range(void *st, char *addr, const uint64_t *frames, size_t n)
 {
 	int rc = awe_map(addr, n, frames);
@@ -148,14 +158,15 @@ static void awe_note(void *st, char *buf, size_t len)
 
 const struct contender contender_awe = {
 	.name = "awe",
-	.what = "libawe, native API (awe_map_scatter, awe_map)",
+	.what = "libawe, native API (awe_map_scatter, awe_map; evict64: awe_unmap_scatter)",
 	.alloc_what = "awe_alloc+awe_free",
-	.flags = C_MAPS | C_CHURN,
+	.flags = C_MAPS | C_CHURN | C_PAGER,
 	.probe = probe_awe,
 	.setup = awe_setup,
 	.teardown = awe_teardown,
 	.map = awe_map_op,
 	.unmap = awe_unmap_op,
+	.unmap_excl = awe_unmap_excl,
 	.map_range = awe_map_range,
 	.unmap_range = awe_unmap_range,
 	.alloc = awe_alloc_op,

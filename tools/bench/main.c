@@ -106,6 +106,9 @@ static int exit_status(void)
 	for (size_t i = 0; i < rp.nchurn; i++)
 		if (rp.churn[i].status == ST_ERROR)
 			return 1;
+	for (size_t i = 0; i < rp.npager; i++)
+		if (rp.pager[i].status == ST_ERROR)
+			return 1;
 	return 0;
 }
 
@@ -113,10 +116,7 @@ int main(int argc, char **argv)
 {
 	static const enum mode single[] = {MODE_ONE, MODE_BUSY}, multi[] = {MODE_THREADS};
 	static const struct contender *cs[ARRAY_SIZE(all_contenders)];
-	struct group groups[] = {
-		{single, ARRAY_SIZE(single), 1},
-		{multi, ARRAY_SIZE(multi), 0},
-	};
+	struct group groups[1 + BENCH_MAX_COUNTS] = {{single, ARRAY_SIZE(single), 1}};
 	struct config cf = {0};
 	FILE *json_f = NULL, *md_f = NULL;
 	size_t ncs = 0;
@@ -137,7 +137,9 @@ int main(int argc, char **argv)
 	if (!defaults(&cf))
 		return 2;
 	machine_info();
-	groups[1].nthreads = opts.threads;
+	/* A group, so a setup, per thread count of the N-thread mode. */
+	for (unsigned int i = 0; i < opts.nthread_counts; i++)
+		groups[1 + i] = (struct group){multi, ARRAY_SIZE(multi), opts.thread_counts[i]};
 
 	for (size_t i = 0; i < ARRAY_SIZE(all_contenders); i++) {
 		const struct contender *c = all_contenders[i];
@@ -166,9 +168,10 @@ int main(int argc, char **argv)
 	rp.maxmap = xcalloc(2 * ncs, sizeof(*rp.maxmap));
 	rp.memory = xcalloc(ncs, sizeof(*rp.memory));
 	rp.churn = xcalloc(ncs, sizeof(*rp.churn));
+	rp.pager = xcalloc(3 * ncs, sizeof(*rp.pager));
 
 	for (size_t s = 0; s < cf.nsizes; s++)
-		run_size(&cf, cs, ncs, cf.sizes[s], groups, opts.threads > 1 ? 2 : 1);
+		run_size(&cf, cs, ncs, cf.sizes[s], groups, 1 + opts.nthread_counts);
 	run_extras(&cf, cs, ncs);
 
 	if (cf.out == OUT_JSON)
@@ -192,5 +195,6 @@ int main(int argc, char **argv)
 	free(rp.maxmap);
 	free(rp.memory);
 	free(rp.churn);
+	free(rp.pager);
 	return rc;
 }

@@ -14,7 +14,7 @@
 #include "bench.h"
 #include "run.h"
 
-static const char *const extras[] = {"maxmap", "memory", "churn"};
+static const char *const extras[] = {"maxmap", "memory", "churn", "pager"};
 
 static void usage(FILE *f)
 {
@@ -25,8 +25,10 @@ static void usage(FILE *f)
 		"\n"
 		"  --quick           smoke run: smallest size, few iterations (a few seconds)\n"
 		"  --sizes LIST      sizes of frames, e.g. 4M,64M,1G,4G (the default)\n"
-		"  --threads N       threads of the N-thread mode (default: CPUs, at least 2)\n"
-		"  --workload LIST   of scatter,sweep,batch64,replace,alloc,maxmap,memory,churn\n"
+		"  --threads LIST    thread counts of the N-thread mode, e.g. 2,8 (default: 2\n"
+		"                    and the CPUs' count when more; 1: no such mode)\n"
+		"  --workload LIST   of scatter,sweep,batch64,evict64,replace,alloc,maxmap,memory,\n"
+		"                    churn,pager\n"
 		"  --contender LIST  of awe,win32,memfd,raw,copy\n"
 		"  --rounds N        rounds per case (default 5, quick 1): all contenders are set\n"
 		"                    up at once and take turns, a round each, case by case; a\n"
@@ -99,6 +101,39 @@ static bool parse_sizes(const char *list, struct config *cf)
 	return cf->nsizes > 0;
 }
 
+static int cmp_uint(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Adds @n to the thread counts (1 is the one-thread mode, not another). */
+static void add_count(unsigned int n)
+{
+	for (unsigned int i = 0; i < opts.nthread_counts; i++)
+		if (opts.thread_counts[i] == n)
+			return;
+	if (n > 1 && opts.nthread_counts < BENCH_MAX_COUNTS)
+		opts.thread_counts[opts.nthread_counts++] = n;
+	qsort(opts.thread_counts, opts.nthread_counts, sizeof(opts.thread_counts[0]), cmp_uint);
+}
+
+static bool parse_counts(const char *list)
+{
+	char *end;
+
+	for (const char *p = list;; p = end + 1) {
+		unsigned long n = strtoul(p, &end, 10);
+
+		if (end == p || !n || n > BENCH_MAX_THREADS || (*end && *end != ','))
+			return false;
+		add_count((unsigned int)n);
+		if (!*end)
+			return true;
+	}
+}
+
 /* Whether @name is in the comma-separated @list (NULL: everything is). */
 bool listed(const char *list, const char *name)
 {
@@ -142,7 +177,7 @@ static bool known_names(const char *list, bool workloads_too)
 
 int parse_args(int argc, char **argv, struct config *cf)
 {
-	const char *sizes = NULL;
+	const char *sizes = NULL, *threads = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -188,8 +223,8 @@ int parse_args(int argc, char **argv, struct config *cf)
 		} else if (!strcmp(a, "--markdown-out")) {
 			cf->markdown_out = v;
 		} else if (!strcmp(a, "--threads")) {
-			opts.threads = (unsigned int)strtoul(v, &end, 10);
-			if (*end || !opts.threads || opts.threads > BENCH_MAX_THREADS)
+			threads = v;
+			if (!parse_counts(v))
 				goto bad;
 		} else if (!strcmp(a, "--rounds")) {
 			opts.rounds = (unsigned int)strtoul(v, &end, 10);
@@ -227,10 +262,32 @@ bad:
 		return 2;
 	}
 	cf->size_given = sizes != NULL;
+	cf->threads_given = threads != NULL;
 	if ((cf->workload_list && !known_names(cf->workload_list, true)) ||
 	    (cf->contender_list && !known_names(cf->contender_list, false)))
 		return 2;
 	return 0;
+}
+
+static size_t gcd(size_t a, size_t b)
+{
+	while (b) {
+		size_t r = a % b;
+
+		a = b;
+		b = r;
+	}
+	return a;
+}
+
+/* The least common multiple of the thread counts (1 for none). */
+static size_t threads_lcm(void)
+{
+	size_t l = 1;
+
+	for (unsigned int i = 0; i < opts.nthread_counts; i++)
+		l = l / gcd(l, opts.thread_counts[i]) * opts.thread_counts[i];
+	return l;
 }
 
 bool defaults(struct config *cf)
@@ -241,8 +298,12 @@ bool defaults(struct config *cf)
 
 	opts.page = awe_page_size();
 	opts.max_map_count = awe_probe(&p) == 0 && p.max_map_count ? (long)p.max_map_count : -1;
-	if (!opts.threads)
-		opts.threads = cpus < 2 ? 2 : cpus;
+	/* Two threads always (libawe's goals are judged there), and one per
+	 * CPU where there are more. */
+	if (!cf->threads_given) {
+		add_count(2);
+		add_count(cpus);
+	}
 	if (!opts.reps)
 		opts.reps = 3;
 	if (!opts.rounds)
@@ -264,10 +325,10 @@ bool defaults(struct config *cf)
 		cf->nsizes = opts.quick ? 1 : ARRAY_SIZE(full);
 		memcpy(cf->sizes, full, cf->nsizes * sizeof(full[0]));
 	}
-	/* Whole frames for every thread, at least 64 each so that every
-	 * workload has room. */
+	/* Whole frames for every thread of every count, at least 64 each so
+	 * that every workload has room. */
 	for (size_t i = 0; i < cf->nsizes; i++) {
-		size_t unit = opts.page * opts.threads;
+		size_t unit = opts.page * threads_lcm();
 
 		cf->sizes[i] -= cf->sizes[i] % unit;
 		if (cf->sizes[i] < 64 * unit)

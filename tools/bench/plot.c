@@ -79,7 +79,7 @@ static void quoted(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void datablock(FILE *f, const struct report *rp, enum mode m, int idx)
+static void datablock(FILE *f, const struct report *rp, struct mode_key m, int idx)
 {
 	fprintf(f, "$d%d << EOD\nworkload", idx);
 	for (size_t c = 0; c < rp->ncontenders; c++)
@@ -101,22 +101,27 @@ static void datablock(FILE *f, const struct report *rp, enum mode m, int idx)
 	fprintf(f, "EOD\n");
 }
 
+/* Whether a case of mode @m ran at the summary size. */
+static bool panel_has(const struct report *rp, struct mode_key m)
+{
+	for (size_t i = 0; i < rp->ncases; i++)
+		if (rp->cases[i].mode == m.mode && rp->cases[i].nthreads == m.nthreads &&
+		    rp->cases[i].status == ST_OK && rp->cases[i].size == rp->summary_size)
+			return true;
+	return false;
+}
+
 static void script(FILE *f, const struct report *rp, const char *file)
 {
-	static const enum mode modes[] = {MODE_ONE, MODE_BUSY, MODE_THREADS};
+	struct mode_key modes[2 + BENCH_MAX_COUNTS];
+	size_t nmodes = modes_run(rp, modes, ARRAY_SIZE(modes));
 	char sz[32], title[512], mn[32];
 	int panels = 0;
 
 	fmt_size(sz, sizeof(sz), rp->summary_size);
-	for (size_t m = 0; m < ARRAY_SIZE(modes); m++) {
-		bool any = false;
-
-		for (size_t i = 0; i < rp->ncases; i++)
-			any |= rp->cases[i].mode == modes[m] && rp->cases[i].status == ST_OK &&
-			       rp->cases[i].size == rp->summary_size;
-		if (any)
+	for (size_t m = 0; m < nmodes; m++)
+		if (panel_has(rp, modes[m]))
 			datablock(f, rp, modes[m], panels++);
-	}
 	fprintf(f, "set terminal %s\nset output ", terminal_for(file));
 	quoted(f, file);
 	snprintf(title, sizeof(title),
@@ -135,15 +140,10 @@ static void script(FILE *f, const struct report *rp, const char *file)
 		   "set ylabel 'ns/page'\n"
 		   "set key outside right top\n");
 	panels = 0;
-	for (size_t m = 0; m < ARRAY_SIZE(modes); m++) {
-		bool any = false;
-
-		for (size_t i = 0; i < rp->ncases; i++)
-			any |= rp->cases[i].mode == modes[m] && rp->cases[i].status == ST_OK &&
-			       rp->cases[i].size == rp->summary_size;
-		if (!any)
+	for (size_t m = 0; m < nmodes; m++) {
+		if (!panel_has(rp, modes[m]))
 			continue;
-		mode_name(modes[m], opts.threads, mn, sizeof(mn));
+		mode_name(modes[m].mode, modes[m].nthreads, mn, sizeof(mn));
 		fprintf(f, "set title ");
 		quoted(f, mn);
 		fprintf(f, "\nplot for [i=2:%zu] $d%d using i:xtic(1) title columnheader(i)\n",

@@ -18,6 +18,8 @@ FILE *report_out;
 
 const char *const baselines[] = {"raw", "memfd", "copy"};
 
+const char *const mode_ids[] = {"one", "busy", "threads"};
+
 const char *mode_name(enum mode m, unsigned int nthreads, char *buf, size_t len)
 {
 	if (m == MODE_ONE)
@@ -36,14 +38,40 @@ const char *status_name(enum status s)
 	return names[s];
 }
 
+static int key_order(struct mode_key a, struct mode_key b)
+{
+	if (a.mode != b.mode)
+		return a.mode < b.mode ? -1 : 1;
+	return (a.nthreads > b.nthreads) - (a.nthreads < b.nthreads);
+}
+
+size_t modes_run(const struct report *rp, struct mode_key *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rp->ncases; i++) {
+		struct mode_key k = {rp->cases[i].mode, rp->cases[i].nthreads};
+		size_t j = n;
+
+		while (j > 0 && key_order(out[j - 1], k) > 0)
+			j--;
+		if ((j > 0 && !key_order(out[j - 1], k)) || n == cap)
+			continue;
+		memmove(&out[j + 1], &out[j], (n - j) * sizeof(*out));
+		out[j] = k;
+		n++;
+	}
+	return n;
+}
+
 const struct result *find_result(const struct report *rp, const char *contender,
-				 const struct workload *w, enum mode mode, size_t size)
+				 const struct workload *w, struct mode_key m, size_t size)
 {
 	for (size_t i = 0; i < rp->ncases; i++) {
 		const struct result *r = &rp->cases[i];
 
-		if (r->w == w && r->mode == mode && r->size == size &&
-		    !strcmp(r->c->name, contender))
+		if (r->w == w && r->mode == m.mode && r->nthreads == m.nthreads &&
+		    r->size == size && !strcmp(r->c->name, contender))
 			return r->status == ST_OK && r->ns_page > 0 ? r : NULL;
 	}
 	return NULL;
@@ -59,15 +87,30 @@ static double per_round(const struct result *r, enum timing t, unsigned int i)
 	return t == CPU ? r->round_cpu[i] : r->round_ns[i];
 }
 
-/* Whether round i of @x ran in turns with round i of @y, for every i. */
+/* Whether round i of @x ran in turns with round i of @y, for every i: cases
+ * of one mode and size, each round of one contender's right after the
+ * other's. */
 static bool paired(const struct result *x, const struct result *y, enum timing t)
 {
-	if (!x->interleaved || !y->interleaved || !x->nrounds || x->nrounds != y->nrounds)
+	if (!x->interleaved || !y->interleaved || !x->nrounds || x->nrounds != y->nrounds ||
+	    x->mode != y->mode || x->nthreads != y->nthreads || x->size != y->size)
 		return false;
 	for (unsigned int i = 0; i < x->nrounds; i++)
 		if (!(per_round(x, t, i) > 0 && per_round(y, t, i) > 0))
 			return false;
 	return true;
+}
+
+/* The median and the range of q.round[0..q.n-1]. */
+static struct ratio rounds_median(struct ratio q)
+{
+	q.v = median(q.round, q.n);
+	q.lo = q.hi = q.round[0];
+	for (unsigned int i = 1; i < q.n; i++) {
+		q.lo = q.round[i] < q.lo ? q.round[i] : q.lo;
+		q.hi = q.round[i] > q.hi ? q.round[i] : q.hi;
+	}
+	return q;
 }
 
 /*
@@ -76,7 +119,7 @@ static bool paired(const struct result *x, const struct result *y, enum timing t
  * weighs on both sides of a round's ratio, where it would land on one side
  * of a ratio of medians taken minutes apart.
  */
-static struct ratio ratio_of(const struct result *x, const struct result *y, enum timing t)
+struct ratio ratio_of(const struct result *x, const struct result *y, enum timing t)
 {
 	struct ratio q = {.v = NAN};
 
@@ -89,18 +132,33 @@ static struct ratio ratio_of(const struct result *x, const struct result *y, enu
 	q.n = x->nrounds;
 	for (unsigned int i = 0; i < q.n; i++)
 		q.round[i] = per_round(x, t, i) / per_round(y, t, i);
-	q.v = median(q.round, q.n);
-	q.lo = q.hi = q.round[0];
-	for (unsigned int i = 1; i < q.n; i++) {
-		q.lo = q.round[i] < q.lo ? q.round[i] : q.lo;
-		q.hi = q.round[i] > q.hi ? q.round[i] : q.hi;
+	return rounds_median(q);
+}
+
+struct ratio pager_ratio(const struct report *rp, const struct pager_result *r, const char *base)
+{
+	struct ratio q = {.v = NAN};
+
+	for (size_t i = 0; i < rp->npager; i++) {
+		const struct pager_result *b = &rp->pager[i];
+
+		if (strcmp(b->c->name, base) || b->threads != r->threads)
+			continue;
+		if (r->status != ST_OK || b->status != ST_OK || !r->nrounds ||
+		    r->nrounds != b->nrounds)
+			return q;
+		q.n = r->nrounds;
+		for (unsigned int k = 0; k < q.n; k++)
+			q.round[k] = r->touch_s[k] / b->touch_s[k];
+		return rounds_median(q);
 	}
 	return q;
 }
 
 struct ratio ratio(const struct report *rp, const struct result *r, const char *base, enum timing t)
 {
-	const struct result *b = find_result(rp, base, r->w, r->mode, r->size);
+	const struct result *b =
+		find_result(rp, base, r->w, (struct mode_key){r->mode, r->nthreads}, r->size);
 	struct ratio none = {.v = NAN};
 
 	return b && r->status == ST_OK ? ratio_of(r, b, t) : none;

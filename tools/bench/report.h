@@ -15,6 +15,9 @@
 /* Where the report being written goes: set by each entry point. */
 extern FILE *report_out;
 
+/* The JSON's names of the modes: "one", "busy", "threads". */
+extern const char *const mode_ids[3];
+
 /* The contenders the full table and the JSON divide by: raw, memfd, copy. */
 extern const char *const baselines[3];
 
@@ -29,10 +32,16 @@ struct ratio {
 	double lo, hi; /* the range of round[] */
 };
 
+/* @x's time per page over @y's: paired when they ran in turns (see
+ * struct result), else the ratio of their medians. */
+struct ratio ratio_of(const struct result *x, const struct result *y, enum timing t);
 /* @r's time per page over the @base contender's in the same case: paired,
  * the median over rounds of the rounds' ratios. */
 struct ratio ratio(const struct report *rp, const struct result *r, const char *base,
 		   enum timing t);
+/* The pager: @r's touches per second over the @base contender's with as
+ * many faulting threads, paired by round (above 1: @r is faster). */
+struct ratio pager_ratio(const struct report *rp, const struct pager_result *r, const char *base);
 /* Half the range of the repetitions, in percent of the median. */
 double spread(const struct result *r);
 /* Whether @r's contender counted the system calls of its calls. */

@@ -15,15 +15,13 @@
 
 static void json_case(const struct report *rp, const struct result *r, bool last)
 {
-	static const char *const modes[] = {"one", "busy", "threads"};
-
 	fprintf(report_out, "    {\"contender\": ");
 	json_str(r->c->name);
 	fprintf(report_out, ", \"workload\": ");
 	json_str(r->w->name);
 	fprintf(report_out,
 		", \"mode\": \"%s\", \"threads\": %u, \"size_bytes\": %zu, \"status\": \"%s\"",
-		modes[r->mode], r->nthreads, r->size, status_name(r->status));
+		mode_ids[r->mode], r->nthreads, r->size, status_name(r->status));
 	if (r->status != ST_OK) {
 		fprintf(report_out, ", \"message\": ");
 		json_str(r->msg);
@@ -67,6 +65,41 @@ static void json_case(const struct report *rp, const struct result *r, bool last
 	fprintf(report_out, "}%s\n", last ? "" : ",");
 }
 
+/* Rates are medians over the rounds, counts are of all rounds' measured
+ * time together. */
+static void json_pager(const struct report *rp, const struct pager_result *r, bool last)
+{
+	const struct pager_run *t = &r->total;
+	struct ratio q = pager_ratio(rp, r, "memfd");
+
+	fprintf(report_out, "    {\"contender\": ");
+	json_str(r->c->name);
+	fprintf(report_out,
+		", \"faulting_threads\": %u, \"frames\": %zu, \"virtual_pages\": %zu, "
+		"\"windows\": %d, \"unmap\": \"%s\", \"status\": \"%s\", \"message\": ",
+		r->threads, r->frames, r->frames * PAGER_SPACE, PAGER_WINDOWS,
+		r->c->unmap_excl ? "exclusive" : "ordinary", status_name(r->status));
+	json_str(r->status == ST_OK ? "" : r->msg);
+	fprintf(report_out, ", \"touches_per_s\": ");
+	json_num(r->nrounds ? median(r->touch_s, r->nrounds) : NAN);
+	fprintf(report_out, ", \"faults_per_s\": ");
+	json_num(r->nrounds ? median(r->fault_s, r->nrounds) : NAN);
+	fprintf(report_out, ", \"rounds_touches_per_s\": ");
+	json_nums(r->touch_s, r->nrounds);
+	fprintf(report_out, ", \"rounds_faults_per_s\": ");
+	json_nums(r->fault_s, r->nrounds);
+	fprintf(report_out, ", \"vs_memfd\": ");
+	json_num(q.v);
+	fprintf(report_out, ", \"vs_memfd_rounds\": ");
+	json_rounds(&q);
+	fprintf(report_out,
+		", \"seconds\": %.3f, \"touches\": %" PRIu64 ", \"faults\": %" PRIu64
+		", \"taken_back_by_handler\": %" PRIu64 ", \"waits\": %" PRIu64
+		", \"evicted\": %" PRIu64 ", \"batches\": %" PRIu64 "}%s\n",
+		t->secs, t->touches, t->faults, t->direct, t->waits, t->evicted, t->batches,
+		last ? "" : ",");
+}
+
 void report_json(const struct report *rp, FILE *f)
 {
 	report_out = f;
@@ -80,10 +113,13 @@ void report_json(const struct report *rp, FILE *f)
 		opts.page);
 	fprintf(report_out,
 		"  \"config\": {\"quick\": %s, \"rounds\": %u, \"reps\": %u, \"rep_ms\": %.3g, "
-		"\"threads\": %u, \"memfd_populate\": %s, \"frames_locked\": %s, "
-		"\"summary_size_bytes\": %zu},\n",
-		opts.quick ? "true" : "false", opts.rounds, opts.reps, opts.rep_ns / 1e6,
-		opts.threads, opts.memfd_populate ? "true" : "false", rp->locked ? "true" : "false",
+		"\"threads\": [",
+		opts.quick ? "true" : "false", opts.rounds, opts.reps, opts.rep_ns / 1e6);
+	for (unsigned int i = 0; i < opts.nthread_counts; i++)
+		fprintf(report_out, "%s%u", i ? ", " : "", opts.thread_counts[i]);
+	fprintf(report_out,
+		"], \"memfd_populate\": %s, \"frames_locked\": %s, \"summary_size_bytes\": %zu},\n",
+		opts.memfd_populate ? "true" : "false", rp->locked ? "true" : "false",
 		rp->summary_size);
 	fprintf(report_out, "  \"contenders\": [");
 	for (size_t i = 0; i < rp->ncontenders; i++) {
@@ -172,6 +208,9 @@ void report_json(const struct report *rp, FILE *f)
 		json_str(ch->status == ST_OK ? ch->note : ch->msg);
 		fprintf(report_out, "}%s\n", i + 1 < rp->nchurn ? "," : "");
 	}
+	fprintf(report_out, "  ],\n  \"pager\": [\n");
+	for (size_t i = 0; i < rp->npager; i++)
+		json_pager(rp, &rp->pager[i], i + 1 == rp->npager);
 	fprintf(report_out, "  ],\n");
 	json_goals(rp);
 	fprintf(report_out, "}\n");

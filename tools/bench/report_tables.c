@@ -16,8 +16,6 @@
 #include "bench.h"
 #include "report.h"
 
-static const enum mode all_modes[] = {MODE_ONE, MODE_BUSY, MODE_THREADS};
-
 static const char *fmt_ratio(char *buf, size_t len, double x)
 {
 	if (isnan(x))
@@ -59,12 +57,13 @@ static size_t sizes_run(const struct report *rp, size_t *out, size_t cap)
 }
 
 static const struct result *case_of(const struct report *rp, const struct contender *c,
-				    const struct workload *w, enum mode m, size_t size)
+				    const struct workload *w, struct mode_key m, size_t size)
 {
 	for (size_t i = 0; i < rp->ncases; i++) {
 		const struct result *r = &rp->cases[i];
 
-		if (r->c == c && r->w == w && r->mode == m && r->size == size)
+		if (r->c == c && r->w == w && r->mode == m.mode && r->nthreads == m.nthreads &&
+		    r->size == size)
 			return r;
 	}
 	return NULL;
@@ -137,6 +136,8 @@ static void text_row(const struct report *rp, const struct result *r, const char
 static void text_cases(const struct report *rp)
 {
 	size_t sizes[32], ns = sizes_run(rp, sizes, ARRAY_SIZE(sizes));
+	struct mode_key modes[2 + BENCH_MAX_COUNTS];
+	size_t nmodes = modes_run(rp, modes, ARRAY_SIZE(modes));
 
 	for (size_t w = 0; w < nworkloads; w++) {
 		bool any = false;
@@ -151,12 +152,12 @@ static void text_cases(const struct report *rp)
 			"threads", "who", "ns/page", "+-", "cpu/page", "pages/s", "/raw", "cpu/raw",
 			"/memfd", "/copy", "sys/call", "flt/page", "VmPTE");
 		for (size_t s = 0; s < ns; s++)
-			for (size_t m = 0; m < ARRAY_SIZE(all_modes); m++) {
+			for (size_t m = 0; m < nmodes; m++) {
 				bool first = true;
 
 				for (size_t c = 0; c < rp->ncontenders; c++) {
 					const struct result *r = case_of(rp, rp->contenders[c],
-									 workloads[w], all_modes[m],
+									 workloads[w], modes[m],
 									 sizes[s]);
 					char sz[32] = "", mn[32] = "";
 
@@ -193,6 +194,8 @@ static const struct {
 static void summary(const struct report *rp, bool md)
 {
 	const char *sep = md ? " | " : "  ";
+	struct mode_key modes[2 + BENCH_MAX_COUNTS];
+	size_t nmodes = modes_run(rp, modes, ARRAY_SIZE(modes));
 	size_t cols[ARRAY_SIZE(summary_ratios)], ncols = 0;
 	int width[ARRAY_SIZE(summary_ratios)];
 	char sz[32], head[32];
@@ -225,25 +228,25 @@ static void summary(const struct report *rp, bool md)
 		fprintf(report_out, "|--:");
 	fprintf(report_out, md ? "|\n" : "");
 	for (size_t w = 0; w < nworkloads; w++)
-		for (size_t m = 0; m < ARRAY_SIZE(all_modes); m++) {
+		for (size_t m = 0; m < nmodes; m++) {
 			const struct result *any = NULL, *r;
 			char mn[32], buf[24];
 
 			for (size_t c = 0; c < rp->ncontenders && !any; c++)
-				any = case_of(rp, rp->contenders[c], workloads[w], all_modes[m],
+				any = case_of(rp, rp->contenders[c], workloads[w], modes[m],
 					      rp->summary_size);
 			if (!any)
 				continue;
-			mode_name(all_modes[m], any->nthreads, mn, sizeof(mn));
+			mode_name(modes[m].mode, modes[m].nthreads, mn, sizeof(mn));
 			fprintf(report_out, md ? "| %s | %s" : "%-8s  %-10s", workloads[w]->name,
 				mn);
 			for (size_t c = 0; c < rp->ncontenders; c++) {
-				r = find_result(rp, rp->contenders[c]->name, workloads[w],
-						all_modes[m], rp->summary_size);
+				r = find_result(rp, rp->contenders[c]->name, workloads[w], modes[m],
+						rp->summary_size);
 				fprintf(report_out, md ? "%s%s" : "%s%7s", sep,
 					fmt_ns(buf, sizeof(buf), r ? r->ns_page : 0));
 			}
-			r = find_result(rp, "awe", workloads[w], all_modes[m], rp->summary_size);
+			r = find_result(rp, "awe", workloads[w], modes[m], rp->summary_size);
 			for (size_t b = 0; b < ncols; b++)
 				fprintf(report_out, "%s%*s", sep, width[b],
 					fmt_ratio(buf, sizeof(buf),
@@ -382,6 +385,60 @@ static void extras_text(const struct report *rp, bool md)
 	}
 }
 
+/* The pager's table: throughput per contender and faulting threads. */
+static void pager_table(const struct report *rp, bool md)
+{
+	char sz[32], vsz[32], rate[2][24], vs[24];
+
+	if (!rp->npager)
+		return;
+	fmt_size(sz, sizeof(sz), rp->pager[0].frames * opts.page);
+	fmt_size(vsz, sizeof(vsz), rp->pager[0].frames * PAGER_SPACE * opts.page);
+	fprintf(report_out,
+		md ? "\nPager: %s of frames, %s of virtual space; faulting threads touch random "
+		     "pages, a fault handler maps a frame there (from the free list, or taken "
+		     "back from the oldest pages), a trimmer thread unmaps the %d oldest pages "
+		     "nobody pins in one call (unmap: exclusive, awe_unmap_scatter(AWE_UNMAP_"
+		     "EXCLUSIVE); ordinary, the contender's unmap); every touch checks the "
+		     "page's tag; median of %u rounds of %.0f ms; vs memfd: touches/s over "
+		     "memfd's, paired by round:\n\n"
+		     "| contender | faulting threads | touches/s | faults/s | faults/touch | vs memfd "
+		     "| pages/batch | taken back by a handler | unmap |\n"
+		     "|---|--:|--:|--:|--:|--:|--:|--:|---|\n"
+		   : "\n== pager: %s of frames, %s of virtual space; faulting threads touch random "
+		     "pages, a fault handler maps a frame there, a trimmer thread unmaps the %d "
+		     "oldest pages in one call; median of %u rounds of %.0f ms ==\n"
+		     "  vs memfd: touches/s over memfd's, paired by round; handler: faults whose "
+		     "frame the handler\n  took back itself (the free list was empty); unmap: "
+		     "exclusive = awe_unmap_scatter(AWE_UNMAP_EXCLUSIVE)\n"
+		     "%-6s %7s %10s %10s %12s %8s %11s %8s  %s\n",
+		sz, vsz, BENCH_BATCH, opts.rounds, 10 * opts.rep_ns / 1e6, "who", "threads",
+		"touches/s", "faults/s", "faults/touch", "vs memfd", "pages/batch", "handler",
+		"unmap");
+	for (size_t i = 0; i < rp->npager; i++) {
+		const struct pager_result *r = &rp->pager[i];
+		const struct pager_run *t = &r->total;
+
+		if (r->status != ST_OK) {
+			fprintf(report_out,
+				md ? "| %s | %u | %s: %s | | | | | | |\n" : "%-6s %7u %s: %s\n",
+				r->c->name, r->threads, status_name(r->status), r->msg);
+			continue;
+		}
+		fprintf(report_out,
+			md ? "| %s | %u | %s | %s | %.2f | %s | %.1f | %.1f %% | %s |\n"
+			   : "%-6s %7u %10s %10s %12.2f %8s %11.1f %6.1f %%  %s\n",
+			r->c->name, r->threads,
+			fmt_rate(rate[0], sizeof(rate[0]), median(r->touch_s, r->nrounds)),
+			fmt_rate(rate[1], sizeof(rate[1]), median(r->fault_s, r->nrounds)),
+			t->touches ? (double)t->faults / (double)t->touches : 0.0,
+			fmt_ratio(vs, sizeof(vs), pager_ratio(rp, r, "memfd").v),
+			t->batches ? (double)t->evicted / (double)t->batches : 0.0,
+			t->faults ? 100.0 * (double)t->direct / (double)t->faults : 0.0,
+			r->c->unmap_excl ? "exclusive" : "ordinary");
+	}
+}
+
 void report_text(const struct report *rp, FILE *f)
 {
 	report_out = f;
@@ -391,6 +448,7 @@ void report_text(const struct report *rp, FILE *f)
 		summary(rp, false);
 	goals_text(rp, false);
 	extras_text(rp, false);
+	pager_table(rp, false);
 }
 
 void report_markdown(const struct report *rp, FILE *f)
@@ -403,4 +461,5 @@ void report_markdown(const struct report *rp, FILE *f)
 		summary(rp, true);
 	goals_text(rp, true);
 	extras_text(rp, true);
+	pager_table(rp, true);
 }

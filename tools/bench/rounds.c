@@ -313,6 +313,91 @@ void run_size(const struct config *cf, const struct contender *const *cs, size_t
 		}
 }
 
+/* The pager's frames: as many as the summary size has, up to PAGER_FRAMES,
+ * and few enough that the memfd remapper, each of whose scattered pages is
+ * a mapping or two, stays well under vm.max_map_count. */
+static size_t pager_frames(void)
+{
+	size_t n = rp.summary_size / opts.page;
+	size_t cap = opts.max_map_count > 0 ? (size_t)opts.max_map_count / 3 : PAGER_FRAMES;
+
+	n = n < PAGER_FRAMES ? n : PAGER_FRAMES;
+	n = n < cap ? n : cap;
+	return n - n % BENCH_BATCH;
+}
+
+static void pager_merge(struct pager_result *r, const struct pager_run *run)
+{
+	struct pager_run *t = &r->total;
+
+	if (run->status != ST_OK && r->status == ST_OK) {
+		r->status = run->status;
+		memcpy(r->msg, run->msg, sizeof(r->msg));
+	}
+	if (run->status != ST_OK || !(run->secs > 0) || r->nrounds == BENCH_MAX_ROUNDS)
+		return;
+	r->touch_s[r->nrounds] = (double)run->touches / run->secs;
+	r->fault_s[r->nrounds++] = (double)run->faults / run->secs;
+	t->secs += run->secs;
+	t->touches += run->touches;
+	t->faults += run->faults;
+	t->direct += run->direct;
+	t->waits += run->waits;
+	t->evicted += run->evicted;
+	t->batches += run->batches;
+}
+
+/*
+ * The pager: every contender that can page, with 1, 2 and 4 faulting
+ * threads, round after round, the contenders taking turns as in
+ * run_paired(), so that a ratio of two contenders can pair their rounds.
+ */
+static void run_pagers(const struct config *cf, const struct contender *const *cs, size_t ncs)
+{
+	static const unsigned int counts[] = {1, 2, 4};
+	const size_t nn = ARRAY_SIZE(counts);
+	const struct contender *pc[ARRAY_SIZE(all_contenders)];
+	size_t npc = 0, frames = pager_frames();
+	double ns = 10 * opts.rep_ns;
+	char line[512], sz[32];
+
+	for (size_t i = 0; i < ncs; i++)
+		if (cs[i]->flags & C_PAGER)
+			pc[npc++] = cs[i];
+	for (size_t k = 0; k < npc; k++)
+		for (size_t n = 0; n < nn; n++)
+			rp.pager[rp.npager++] = (struct pager_result){
+				.c = pc[k], .threads = counts[n], .frames = frames};
+	fmt_size(sz, sizeof(sz), frames * opts.page);
+	for (unsigned int round = 0; round < opts.rounds && npc; round++) {
+		size_t len = (size_t)snprintf(line, sizeof(line),
+					      "pager, %s of frames, round %u of %u, touches/s:", sz,
+					      round + 1, opts.rounds);
+
+		for (size_t j = 0; j < npc; j++) {
+			size_t k = (j + round) % npc;
+
+			for (size_t n = 0; n < nn; n++) {
+				struct pager_result *r = &rp.pager[k * nn + n];
+				struct pager_run run;
+
+				run_pager(r->c, frames, r->threads, ns, &run);
+				pager_merge(r, &run);
+				if (run.status != ST_OK)
+					progress(cf, "  pager %s, %u threads: %s", r->c->name,
+						 r->threads, run.msg);
+				if (len < sizeof(line))
+					len += (size_t)snprintf(
+						line + len, sizeof(line) - len, " %s/%u %.0f K",
+						r->c->name, r->threads,
+						run.secs > 0 ? (double)run.touches / run.secs / 1e3
+							     : 0.0);
+			}
+		}
+		progress(cf, "%s", line);
+	}
+}
+
 void run_extras(const struct config *cf, const struct contender *const *cs, size_t ncs)
 {
 	size_t frames = rp.summary_size / opts.page;
@@ -356,4 +441,6 @@ void run_extras(const struct config *cf, const struct contender *const *cs, size
 				 opts.churn_ops);
 			run_churn(cs[i], frames, opts.churn_ops, &rp.churn[rp.nchurn++]);
 		}
+	if (listed(cf->workload_list, "pager"))
+		run_pagers(cf, cs, ncs);
 }

@@ -24,6 +24,7 @@ struct config {
 	size_t sizes[16];
 	size_t nsizes;
 	bool size_given;
+	bool threads_given;
 	const char *workload_list;
 	const char *contender_list;
 	enum output out;

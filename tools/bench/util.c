@@ -136,6 +136,18 @@ void pin_thread(unsigned int i)
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+void pin_any(void)
+{
+	cpu_set_t set;
+
+	if (ncpus_allowed() < 2)
+		return;
+	CPU_ZERO(&set);
+	for (unsigned int i = 0; i < ncpus_allowed(); i++)
+		CPU_SET(cpus[i], &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 /* splitmix64: seeds the same sequence for every contender. */
 static int cmp_double(const void *a, const void *b)
 {

@@ -125,8 +125,9 @@ static int batch_prepare(struct wl_thread *t)
 }
 
 /* Consecutive positions of a permutation are distinct, so one call never
- * names a frame or a slot twice. */
-static int batch_op(struct wl_thread *t)
+ * names a frame or a slot twice. @evict: the unmap is an evictor's, whose
+ * thread holds the pages (it alone touches them). */
+static int batch_run(struct wl_thread *t, bool evict)
 {
 	int rc;
 
@@ -141,7 +142,21 @@ static int batch_op(struct wl_thread *t)
 		touch(t->addrs[i]);
 	t->calls += 2;
 	t->pages += t->batch;
+	if (evict)
+		return contender_evict(t->c, t->st, t->addrs, t->batch);
 	return t->c->unmap(t->st, t->addrs, t->batch);
+}
+
+static int batch_op(struct wl_thread *t)
+{
+	return batch_run(t, false);
+}
+
+/* ---- evict64: batch64 whose unmap is an evictor's ----------------------------- */
+
+static int evict_op(struct wl_thread *t)
+{
+	return batch_run(t, true);
 }
 
 /* ---- sweep: 512 consecutive frames at 512 consecutive slots --------------- */
@@ -264,6 +279,17 @@ static const struct workload wl_batch = {
 	.op = batch_op,
 };
 
+/* The same sequence of frames and slots as batch64 (the seed is batch64's),
+ * so the two differ only by the unmap. */
+static const struct workload wl_evict = {
+	.name = "evict64",
+	.what = "batch64 whose unmap is an evictor's: awe_unmap_scatter(AWE_UNMAP_EXCLUSIVE) for "
+		"awe, the ordinary unmap for the others",
+	.seed = "batch64",
+	.prepare = batch_prepare,
+	.op = evict_op,
+};
+
 static const struct workload wl_replace = {
 	.name = "replace",
 	.what = "map a spare frame over a random mapped slot, touch (1 call per page)",
@@ -280,8 +306,8 @@ static const struct workload wl_alloc = {
 	.op = alloc_op,
 };
 
-const struct workload *const workloads[] = {&wl_scatter, &wl_sweep, &wl_batch, &wl_replace,
-					    &wl_alloc};
+const struct workload *const workloads[] = {&wl_scatter, &wl_sweep,   &wl_batch,
+					    &wl_evict,	 &wl_replace, &wl_alloc};
 const size_t nworkloads = ARRAY_SIZE(workloads);
 
 /* ---- The runner --------------------------------------------------------------- */
@@ -527,7 +553,8 @@ void run_case(const struct bench_target *tg, const struct workload *w, enum mode
 			.nslots = tg->window_pages,
 			.frames = tg->handles + i * per,
 			.nframes = per,
-			.seed = 0x243f6a8885a308d3ull * (i + 1) ^ name_hash(w->name),
+			.seed = 0x243f6a8885a308d3ull * (i + 1) ^
+				name_hash(w->seed ? w->seed : w->name),
 		};
 	read_proc_mem(&m0);
 	if (mode == MODE_BUSY) {
