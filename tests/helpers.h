@@ -10,7 +10,8 @@
  * topic headers at its end, so that tests include this one only:
  * helpers_fault.h (fault probes), helpers_child.h (forked children, dropping
  * to nobody), helpers_proc.h (/proc readers) and helpers_seccomp.h (seccomp
- * refusals).
+ * refusals). Threaded tests also include helpers_thread.h (failures of
+ * worker threads, busy threads), which has state of its own.
  */
 #ifndef AWE_TEST_HELPERS_H
 #define AWE_TEST_HELPERS_H
@@ -233,6 +234,20 @@ static inline char *free_range(size_t pages)
 	return p;
 }
 
+/* Two windows of 4 pages side by side, @a then @b: one VMA to the kernel,
+ * perhaps. libawe starts first, so that its own mappings cannot take the
+ * hole. */
+static inline void adjacent_windows(void **a, void **b)
+{
+	char *hole;
+
+	AWE_OK(awe_init(0));
+	hole = free_range(8);
+	AWE_OK(awe_window_create(4 * pg(), hole, AWE_WINDOW_FIXED, a));
+	AWE_OK(awe_window_create(4 * pg(), hole + 4 * pg(), AWE_WINDOW_FIXED, b));
+	cr_assert_eq((char *)*a + 4 * pg(), (char *)*b);
+}
+
 static inline void map1(void *addr, awe_frame_t f)
 {
 	AWE_OK(awe_map(addr, 1, &f));
@@ -302,14 +317,17 @@ static inline void fill_page(void *p, uint64_t tag)
 		q[i] = pattern(tag, i);
 }
 
+/* Compares first and asserts only on a difference: thousands of pages are
+ * checked word by word in some tests. */
 static inline void assert_page(const void *p, uint64_t tag)
 {
 	const uint64_t *q = p;
+	size_t n = pg() / sizeof(*q);
 
-	for (size_t i = 0; i < pg() / sizeof(*q); i++)
-		cr_assert_eq(q[i], pattern(tag, i),
-			     "page %p word %zu: %#" PRIx64 ", expected tag %" PRIu64, p, i, q[i],
-			     tag);
+	for (size_t i = 0; i < n; i++)
+		if (q[i] != pattern(tag, i))
+			cr_assert_fail("page %p word %zu: %#" PRIx64 ", expected tag %" PRIu64, p,
+				       i, q[i], tag);
 }
 
 static inline void assert_page_zero(const void *p)
@@ -327,6 +345,18 @@ static inline void map_stamped(void *base, const awe_frame_t *f, size_t n)
 	AWE_OK(awe_map(base, n, f));
 	for (size_t i = 0; i < n; i++)
 		*(uint64_t *)slot(base, i) = f[i];
+}
+
+/* A window of @n slots with frames mapped and filled (tag = frame number). */
+static inline char *mapped_window(awe_frame_t *f, size_t n)
+{
+	char *w = window_new(n);
+
+	alloc_exact(f, n);
+	AWE_OK(awe_map(w, n, f));
+	for (size_t i = 0; i < n; i++)
+		fill_page(slot(w, i), f[i]);
+	return w;
 }
 
 /* Slot @addr holds @f, read-write, and @f still carries its stamp. */

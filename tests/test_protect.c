@@ -4,18 +4,6 @@
 
 #define OLD_UNSET 0x7777
 
-/* A window of @n slots with frames mapped and filled (tag = frame number). */
-static char *mapped_window(awe_frame_t *f, size_t n)
-{
-	char *w = window_new(n);
-
-	alloc_exact(f, n);
-	AWE_OK(awe_map(w, n, f));
-	for (size_t i = 0; i < n; i++)
-		fill_page(slot(w, i), f[i]);
-	return w;
-}
-
 Test(protect, read_only)
 {
 	awe_frame_t f[2];

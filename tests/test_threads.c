@@ -1,49 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Concurrency: process-wide state shared by threads, and races on one frame. */
 #include "helpers.h"
-
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdatomic.h>
-
-/*
- * Criterion's asserts must stay in the test's main thread: worker threads
- * record their first failure here and the main thread reports it.
- */
-static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
-static char fail_msg[512];
-static atomic_int failed;
-
-static __attribute__((format(printf, 1, 2))) void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&fail_lock);
-	if (!atomic_load(&failed)) {
-		va_start(ap, fmt);
-		vsnprintf(fail_msg, sizeof(fail_msg), fmt, ap);
-		va_end(ap);
-		atomic_store(&failed, 1);
-	}
-	pthread_mutex_unlock(&fail_lock);
-}
-
-static void assert_no_thread_failure(void)
-{
-	cr_assert_eq(atomic_load(&failed), 0, "%s", fail_msg);
-}
-
-static void spawn(pthread_t *t, size_t n, void *(*fn)(void *), void *args, size_t argsize)
-{
-	for (size_t i = 0; i < n; i++)
-		cr_assert_eq(pthread_create(&t[i], NULL, fn, (char *)args + i * argsize), 0);
-}
-
-static void join(pthread_t *t, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		cr_assert_eq(pthread_join(t[i], NULL), 0);
-}
+#include "helpers_thread.h"
 
 enum { ROUNDS = 20000 };
 

@@ -278,12 +278,8 @@ Test(window, destroy_adjacent_window)
 {
 	void *a = NULL, *b = NULL;
 	awe_frame_t f[4];
-	char *hole;
 
-	AWE_OK(awe_init(0));
-	hole = free_range(8);
-	AWE_OK(awe_window_create(4 * pg(), hole, AWE_WINDOW_FIXED, &a));
-	AWE_OK(awe_window_create(4 * pg(), hole + 4 * pg(), AWE_WINDOW_FIXED, &b));
+	adjacent_windows(&a, &b);
 	alloc_exact(f, 4);
 	map_stamped(a, f, 2);
 	map_stamped(b, f + 2, 2);

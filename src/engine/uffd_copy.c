@@ -70,8 +70,9 @@ static bool present(struct uffd *u, uintptr_t va)
 }
 
 /* Drop the @n pages at @at[] (address order makes runs), in one call where
- * the kernel allows; @iov has room for @n. */
-static int drop(struct uffd *u, const uintptr_t *at, size_t n, struct iovec *iov)
+ * the kernel allows; @iov has room for @n. @unmap: those of an unmap, which
+ * the tests' fail_move reaches as it reaches every kernel call of one. */
+static int drop(struct uffd *u, const uintptr_t *at, size_t n, struct iovec *iov, bool unmap)
 {
 	size_t k = 0;
 
@@ -81,7 +82,9 @@ static int drop(struct uffd *u, const uintptr_t *at, size_t n, struct iovec *iov
 		else
 			iov[k++] = (struct iovec){(void *)at[i], u->page};
 	}
-	return AWE__INJECT(fail_drop) ? -ENOMEM : awe__sys_drop(u->pidfd, iov, k);
+	if (AWE__INJECT(fail_drop) || (unmap && AWE__INJECT(fail_move)))
+		return -ENOMEM;
+	return awe__sys_drop(u->pidfd, iov, k);
 }
 
 void awe__uffd_spares_drop(struct uffd *u, size_t keep)
@@ -91,7 +94,7 @@ void awe__uffd_spares_drop(struct uffd *u, size_t keep)
 
 	while (done < n) {
 		size_t k = n - done < SPARE_MAX / 2 ? n - done : SPARE_MAX / 2;
-		bool ok = drop(u, u->spare + done, k, iov) == 0;
+		bool ok = drop(u, u->spare + done, k, iov, false) == 0;
 
 		for (size_t i = done; i < done + k; i++) {
 			/* A failed batch may have dropped some: those that
@@ -217,7 +220,7 @@ int awe__uffd_evict(struct uffd *u, struct awe__op *ops, size_t n)
 			ops[i].home = at >> u->sh;
 			va[k++] = ops[i].va;
 		}
-		r = drop(u, va, k, iov);
+		r = drop(u, va, k, iov, true);
 		if (r)
 			return evict_failed(u, ops, n, first, i, true, awe__kerr(r));
 	}
