@@ -120,6 +120,7 @@ int main(int argc, char **argv)
 	struct config cf = {0};
 	FILE *json_f = NULL, *md_f = NULL;
 	size_t ncs = 0;
+	bool timed = false;
 	int rc;
 
 	start_ns = now_ns();
@@ -170,7 +171,11 @@ int main(int argc, char **argv)
 	rp.churn = xcalloc(ncs, sizeof(*rp.churn));
 	rp.pager = xcalloc(3 * ncs, sizeof(*rp.pager));
 
-	for (size_t s = 0; s < cf.nsizes; s++)
+	/* Without a timed workload (--workload pager, say), setting every
+	 * contender up at every size would be all there is to it. */
+	for (size_t w = 0; w < nworkloads; w++)
+		timed |= listed(cf.workload_list, workloads[w]->name);
+	for (size_t s = 0; timed && s < cf.nsizes; s++)
 		run_size(&cf, cs, ncs, cf.sizes[s], groups, 1 + opts.nthread_counts);
 	run_extras(&cf, cs, ncs);
 
