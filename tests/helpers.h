@@ -139,6 +139,16 @@ static inline bool engine_is_memfd(void)
 	return !strcmp(st.engine, "memfd");
 }
 
+/* The UFFDIO_MOVE engine in the mode it takes while other threads run
+ * (AWE_TEST_THREADS=2, the -copy variant of tests/meson.build): it copies
+ * pages in and keeps parking for 512 spare pages beyond the frames. */
+static inline bool engine_copies(void)
+{
+	const char *t = getenv("AWE_TEST_THREADS");
+
+	return !engine_is_memfd() && t && atoi(t) > 1;
+}
+
 /*
  * The signal an access libawe refuses raises: SIGBUS with UFFDIO_MOVE (an
  * empty slot is a registered hole; UFFD_FEATURE_SIGBUS), SIGSEGV with memfd

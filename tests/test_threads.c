@@ -377,3 +377,76 @@ Test(threads, concurrent_alloc_distinct)
 	assert_distinct_nonzero(f, ALLOCATORS * PER);
 	cr_assert_eq(get_stats().frames_allocated, ALLOCATORS * PER);
 }
+
+/*
+ * Two threads on windows of their own map and unmap random batches of 64
+ * frames, with exactly as many frames as parking's first arenas hold. With
+ * other threads running the default engine copies pages in and keeps their
+ * sources until it drops them, so a batch being copied in by one thread
+ * held parking slots the other's unmap needed: the unmap failed with
+ * ENOMEM although every frame has a parking slot. Every call must succeed
+ * and every frame keep its data.
+ */
+enum { BATCHERS = 2, BFRAMES = 4096, BATCH = 64, BROUNDS = 300 };
+
+static void *batcher_main(void *arg)
+{
+	unsigned int seed = (unsigned int)(uintptr_t)arg;
+	awe_frame_t *f = calloc(BFRAMES, sizeof(*f)), fr[BATCH];
+	void *w = NULL, *a[BATCH];
+	int r;
+
+	if (!f || awe_alloc(f, BFRAMES) != BFRAMES ||
+	    awe_window_create((size_t)BFRAMES * 4 * pg(), NULL, 0, &w)) {
+		fail("setup: %s", strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < BROUNDS && !atomic_load(&failed); i++) {
+		for (size_t k = 0; k < BATCH; k++) {
+			/* Distinct slots (one per 64-slot group) and frames. */
+			a[k] = (char *)w +
+			       ((rand_r(&seed) % (4 * BFRAMES / BATCH)) * BATCH + k) * pg();
+			fr[k] = f[(i * BATCH + k) % BFRAMES];
+		}
+		r = awe_map_scatter(a, BATCH, fr);
+		if (r) {
+			fail("round %zu: map: %s", i, awe_strerror(r));
+			break;
+		}
+		for (size_t k = 0; k < BATCH; k++)
+			*(awe_frame_t *)a[k] += fr[k];
+		r = awe_map_scatter(a, BATCH, NULL);
+		if (r) {
+			fail("round %zu: unmap: %s", i, awe_strerror(r));
+			break;
+		}
+	}
+	/* Frame j was written (its number added) once per round it was in. */
+	for (size_t j = 0; j < BFRAMES && !atomic_load(&failed); j++) {
+		awe_frame_t want =
+			f[j] * ((BROUNDS * BATCH) / BFRAMES + (j < (BROUNDS * BATCH) % BFRAMES));
+
+		if ((r = awe_map(w, 1, &f[j])) || *(awe_frame_t *)w != want ||
+		    (r = awe_map(w, 1, NULL)))
+			fail("frame %zu: %s", j, r ? awe_strerror(r) : "lost its data");
+	}
+out:
+	if (w)
+		awe_window_destroy(w);
+	if (f && f[0])
+		awe_free(f, BFRAMES, NULL);
+	free(f);
+	return NULL;
+}
+
+Test(threads, batches_on_own_windows, .timeout = 120)
+{
+	pthread_t t[BATCHERS];
+
+	for (size_t i = 0; i < BATCHERS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, batcher_main, (void *)(uintptr_t)(i + 1)),
+			     0);
+	join(t, BATCHERS);
+	assert_no_thread_failure();
+	cr_assert_eq(get_stats().frames_allocated, 0);
+}

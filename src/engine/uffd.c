@@ -137,6 +137,11 @@ static int grow_parking(struct uffd *u, size_t need)
 /* Room for SPARE_MAX spares beyond a slot per frame, while copying
  * (uffd_copy.c): without it every unmap that needs a free slot would drop
  * the spare the map before it left, a shootdown each. */
+int awe__uffd_grow(struct uffd *u, size_t need)
+{
+	return grow_parking(u, need);
+}
+
 void awe__uffd_headroom(struct uffd *u)
 {
 	if (u->park.total < u->nframes + SPARE_MAX)
@@ -178,8 +183,8 @@ static ssize_t uffd_alloc(void *e, const uint32_t *idx, uint64_t *home, size_t n
 	 * free do not count. */
 	if (u->park.total < u->nframes + n)
 		err = grow_parking(u, u->nframes + n - u->park.total);
-	if (u->copying)
-		awe__uffd_headroom(u);
+	if (u->copying && u->park.total < u->nframes + n + SPARE_MAX)
+		grow_parking(u, u->nframes + n + SPARE_MAX - u->park.total);
 	if (u->park.total < u->nframes + n)
 		n = u->park.total > u->nframes ? u->park.total - u->nframes : 0;
 	awe__uffd_room(u, n);

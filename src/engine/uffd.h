@@ -59,6 +59,7 @@ struct uffd {
 	uint32_t calls;
 	uint64_t looked_ns;
 	int pidfd;
+	size_t inflight; /* slots held by jobs: copies' sources, holes */
 	size_t nspare;
 	uintptr_t spare[SPARE_MAX];
 };
@@ -106,6 +107,7 @@ struct plan {
 	size_t nin;   /* ops putting a parked page on its slot */
 	size_t nfix;  /* ops whose frames change home other than by going out */
 	bool copy;    /* pages come in by copying (uffd_copy.c) */
+	size_t held;  /* of them, counted in the instance's inflight */
 	struct act small_log[8];
 };
 
@@ -184,6 +186,13 @@ static inline bool awe__uffd_copying(struct uffd *u)
 		awe__uffd_look(u);
 	return u->copying;
 }
+/* Parking slots no frame, spare or job will need. */
+static inline size_t awe__uffd_slack(const struct uffd *u)
+{
+	size_t held = u->nframes + u->nspare + u->inflight;
+
+	return u->park.total > held ? u->park.total - held : 0;
+}
 /* Keep the taken parking slot @at, which holds a stale page, as a spare. */
 AWE__HIDDEN void awe__uffd_spare_put(struct uffd *u, uintptr_t at);
 /* Drop spares, oldest first, until @keep are left: their pages go back to
@@ -191,6 +200,12 @@ AWE__HIDDEN void awe__uffd_spare_put(struct uffd *u, uintptr_t at);
 AWE__HIDDEN void awe__uffd_spares_drop(struct uffd *u, size_t keep);
 /* At least @n free parking slots, spares dropped if need be. */
 AWE__HIDDEN void awe__uffd_room(struct uffd *u, size_t n);
+/* Whether @k pages may come in by copying: their sources stay taken until
+ * they are dropped, and parking must keep a free slot for every shown
+ * frame (unmaps need them), so it must hold every frame, every spare and
+ * every source in flight. Drops spares or grows parking to make room;
+ * false when it cannot (RLIMIT_MEMLOCK): those pages are moved instead. */
+AWE__HIDDEN bool awe__uffd_copy_room(struct uffd *u, size_t k);
 /* AWE_UNMAP_EXCLUSIVE with other threads running: the unmaps @ops copied
  * out and dropped in batches. -EAGAIN when the ops are not all unmaps. */
 AWE__HIDDEN int awe__uffd_evict(struct uffd *u, struct awe__op *ops, size_t n);
@@ -204,8 +219,10 @@ AWE__HIDDEN int awe__uffd_wp(struct uffd *u, uintptr_t va, size_t len, bool on);
 AWE__HIDDEN int awe__uffd_register(struct uffd *u, uintptr_t base, size_t len, bool wp);
 AWE__HIDDEN size_t awe__uffd_fill_zero(struct uffd *u, uintptr_t dst, size_t pages);
 
-/* uffd.c: grow parking for spares (see there). */
+/* uffd.c: grow parking for spares (see there); add room for @need more
+ * pages. */
 AWE__HIDDEN void awe__uffd_headroom(struct uffd *u);
+AWE__HIDDEN int awe__uffd_grow(struct uffd *u, size_t need);
 /* uffd.c: reserve parking for a range of @pages going out (see there). */
 AWE__HIDDEN size_t awe__uffd_take_run(struct uffd *u, size_t pages, uintptr_t *at);
 

@@ -126,6 +126,22 @@ void awe__uffd_spare_put(struct uffd *u, uintptr_t at)
 		awe__park_release(&u->park, at, 1);
 }
 
+bool awe__uffd_copy_room(struct uffd *u, size_t k)
+{
+	size_t need = u->nframes + u->nspare + u->inflight + k;
+
+	if (u->park.total >= need)
+		return true;
+	if (u->nspare) {
+		awe__uffd_spares_drop(u, 0);
+		need = u->nframes + u->nspare + u->inflight + k;
+		if (u->park.total >= need)
+			return true;
+	}
+	awe__uffd_grow(u, need - u->park.total + SPARE_MAX);
+	return u->park.total >= need;
+}
+
 void awe__uffd_room(struct uffd *u, size_t n)
 {
 	if (u->nspare && awe__park_free(&u->park) < n)
@@ -193,6 +209,10 @@ static int evict_failed(struct uffd *u, struct awe__op *ops, size_t n, size_t fi
 		o->new = o->old;
 		o->newprot = o->oldprot;
 	}
+	/* Copies into free slots became spares: more than parking's room
+	 * for them (awe__uffd_copy_room()) goes now. */
+	if (u->park.total < u->nframes + u->nspare + u->inflight)
+		awe__uffd_spares_drop(u, 0);
 	return whole ? r : -ENOTRECOVERABLE;
 }
 

@@ -383,7 +383,7 @@ AWE__HOT static int apply_one(struct uffd *u, struct awe__op *o, struct awe__job
 	if (o->new) {
 		src = (uintptr_t)o->home << u->sh;
 		dst = o->va;
-		copy = awe__uffd_copying(u);
+		copy = awe__uffd_copying(u) && awe__uffd_copy_room(u, 1);
 	} else if (!awe__park_take_one(&u->park, &dst) &&
 		   (awe__uffd_room(u, 1), !awe__park_take_one(&u->park, &dst))) {
 		return -ENOMEM; /* cannot happen: parking has a slot per frame */
@@ -399,6 +399,7 @@ AWE__HOT static int apply_one(struct uffd *u, struct awe__op *o, struct awe__job
 		j->dst = dst;
 		j->src = src;
 		j->copy = copy;
+		u->inflight += copy;
 		return AWE__LATER;
 	}
 	return awe__uffd_one_done(u, o, dst, src, copy,
@@ -409,6 +410,7 @@ AWE__HOT static int apply_one(struct uffd *u, struct awe__op *o, struct awe__job
 /* apply_many() after its run (@r; @stop, @done: where it failed). */
 static int many_done(struct plan *p, struct awe__op *ops, size_t n, int r, size_t stop, size_t done)
 {
+	p->u->inflight -= p->held;
 	if (!r) {
 		settle(p, ops, n);
 	} else {
@@ -429,7 +431,7 @@ static __attribute__((noinline)) int apply_many(struct uffd *u, struct awe__op *
 {
 	struct ujob own, *j = job ? (struct ujob *)job : &own;
 	struct plan *p = &j->p; /* not cleared: the small log is written before read */
-	size_t out = 0, in = 0, wp = 0, fix = 0;
+	size_t out = 0, in = 0, wp = 0, fix = 0, holes;
 	int r;
 
 	/* Most calls only map or only unmap: skip the phases with nothing to
@@ -444,15 +446,22 @@ static __attribute__((noinline)) int apply_many(struct uffd *u, struct awe__op *
 		fix += ops[i].old != ops[i].new && (ops[i].new || !o);
 	}
 	awe__uffd_plan_start(p, u);
-	p->copy = in && awe__uffd_copying(u);
+	p->copy = in && awe__uffd_copying(u) && awe__uffd_copy_room(u, in);
+	p->held = 0;
 	if (out)
 		awe__uffd_room(u, out);
 	p->nout = out;
 	p->nfix = fix;
 	p->nin = in;
 	/* Parking holds a slot for every frame (uffd_alloc sees to it), so at
-	 * least as many are free as there are visible frames to take out. */
+	 * least as many are free as there are visible frames to take out.
+	 * Holes may spend only what no frame will ever need: free slots
+	 * beyond that belong to frames other calls may unmap meanwhile (jobs
+	 * run without the lock). */
 	p->spare = awe__park_free(&u->park) > out ? awe__park_free(&u->park) - out : 0;
+	if (p->spare > awe__uffd_slack(u))
+		p->spare = awe__uffd_slack(u);
+	holes = p->spare;
 	r = wp ? need_aside(ops, n) : 0;
 	if (!r && wp)
 		r = need_wp(u, ops, n);
@@ -468,6 +477,9 @@ static __attribute__((noinline)) int apply_many(struct uffd *u, struct awe__op *
 		return r;
 	}
 	if (job) {
+		/* Held until the job ends: the sources of copies, the holes. */
+		p->held = (p->copy ? in : 0) + holes - p->spare;
+		u->inflight += p->held;
 		j->range = false;
 		j->many = true;
 		j->o = ops;

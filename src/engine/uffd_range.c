@@ -157,5 +157,6 @@ AWE__HOT int awe__uffd_job_finish(void *e, struct awe__job *job, int moved)
 		return range_done(j, moved);
 	if (j->many)
 		return awe__uffd_many_done(j, moved);
+	((struct uffd *)e)->inflight -= j->copy;
 	return awe__uffd_one_done(e, j->o, j->dst, j->src, j->copy, moved);
 }
