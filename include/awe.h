@@ -313,7 +313,7 @@ enum {
  * awe_unmap - unmap the @count consecutive slots starting at the slot
  * holding @addr: awe_map(@addr, @count, NULL) with @flags (0 or
  * AWE_UNMAP_EXCLUSIVE). Errors are those of awe_map(), and -EINVAL for an
- * unknown flag.
+ * unknown flag (checked first, also when @count is 0).
  *
  * awe_unmap_scatter - unmap the slots holding @addrs[0..count-1]:
  * awe_map_scatter(@addrs, @count, NULL) with @flags.
