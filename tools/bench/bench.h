@@ -93,7 +93,7 @@ struct contender {
 };
 
 extern const struct contender contender_awe, contender_win32, contender_memfd, contender_raw,
-	contender_copy;
+	contender_rawcopy, contender_copy;
 
 /* System calls and ioctls issued by the calling thread, for contenders with
  * C_COUNTS_SYSCALLS. */

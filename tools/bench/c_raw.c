@@ -9,6 +9,16 @@
  * user space cannot go below with this kernel interface.
  *
  * Its alloc+free is the plain mmap(MAP_POPULATE) + munmap baseline.
+ *
+ * Contender "rawcopy": the floor of libawe's design for a process whose
+ * other threads run (src/engine/uffd_copy.c), bare the same way. A page
+ * comes in by UFFDIO_COPY, which flushes no TLB, and goes out by
+ * UFFDIO_MOVE (one shootdown: the only way to keep a write another CPU
+ * makes through a stale TLB entry). Each frame has two homes, one per half
+ * of parking: it goes out to the half it did not come in from, which is
+ * empty unless its last copy's source is still waiting to be dropped; the
+ * sources are dropped 256 at a time, one process_madvise() call each.
+ * Ranges go page by page.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -32,7 +43,21 @@ struct raw_st {
 	char *win;
 	size_t win_len;
 	uint32_t *slot; /* frame + 1 per slot of all windows, 0 when empty */
+	/* rawcopy: per frame, its home's half (bit 0) and which half holds a
+	 * source still to drop (bits 1, 2). */
+	bool copy;
+	size_t frames;
+	uint8_t *side;
+	int pidfd;
 };
+
+/* rawcopy: the sources each thread has to drop (threads work on frames of
+ * their own), for the state @owner. */
+static __thread struct {
+	const struct raw_st *owner;
+	size_t n;
+	char *at[256];
+} stale;
 
 #define PG (opts.page)
 
@@ -78,12 +103,15 @@ static void raw_teardown(void *p)
 		munmap(s->park, s->park_len);
 	if (s->fd >= 0)
 		close(s->fd);
+	if (s->copy && s->pidfd >= 0)
+		close(s->pidfd);
+	free(s->side);
 	free(s->slot);
 	free(s);
 }
 
 /* What the kernel requires of both ranges (see engine.md §2), nothing more. */
-static int prepare_range(struct raw_st *s, char **out, size_t len, bool populate)
+static int prepare_range(struct raw_st *s, char **out, size_t len, size_t populate)
 {
 	struct uffdio_register reg = {.mode = UFFDIO_REGISTER_MODE_MISSING};
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -96,8 +124,8 @@ static int prepare_range(struct raw_st *s, char **out, size_t len, bool populate
 		return bench_err(-errno, "madvise(MADV_DONTFORK): %s", strerror(errno));
 	/* A single-page move would split a huge page first. */
 	madvise(p, len, MADV_NOHUGEPAGE);
-	if (populate && madvise(p, len, MADV_POPULATE_WRITE) != 0)
-		for (size_t off = 0; off < len; off += PG)
+	if (populate && madvise(p, populate, MADV_POPULATE_WRITE) != 0)
+		for (size_t off = 0; off < populate; off += PG)
 			((volatile char *)p)[off] = 0;
 	reg.range.start = (uintptr_t)p;
 	reg.range.len = len;
@@ -106,7 +134,7 @@ static int prepare_range(struct raw_st *s, char **out, size_t len, bool populate
 	return 0;
 }
 
-static int raw_setup(void **out, const struct setup_args *a)
+static int setup(void **out, const struct setup_args *a, bool copy)
 {
 	struct raw_st *s = xcalloc(1, sizeof(*s));
 	char why[160];
@@ -115,13 +143,21 @@ static int raw_setup(void **out, const struct setup_args *a)
 
 	s->fd = open_uffd(why, sizeof(why));
 	s->slot = xcalloc(slots, sizeof(*s->slot));
-	s->park_len = a->frames * PG;
+	s->copy = copy;
+	s->frames = a->frames;
+	s->pidfd = -1;
+	if (copy) {
+		s->side = xcalloc(a->frames, 1);
+		s->pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	}
+	/* rawcopy: a second half, empty, for the frames' other homes. */
+	s->park_len = a->frames * PG * (copy ? 2 : 1);
 	s->win_len = slots * PG;
 	rc = s->fd < 0 ? bench_err(s->fd, "%s", why) : 0;
 	if (!rc)
-		rc = prepare_range(s, &s->park, s->park_len, true);
+		rc = prepare_range(s, &s->park, s->park_len, a->frames * PG);
 	if (!rc)
-		rc = prepare_range(s, &s->win, s->win_len, false);
+		rc = prepare_range(s, &s->win, s->win_len, 0);
 	if (rc) {
 		raw_teardown(s);
 		return rc;
@@ -129,6 +165,16 @@ static int raw_setup(void **out, const struct setup_args *a)
 	index_layout(a, s->win);
 	*out = s;
 	return 0;
+}
+
+static int raw_setup(void **out, const struct setup_args *a)
+{
+	return setup(out, a, false);
+}
+
+static int rawcopy_setup(void **out, const struct setup_args *a)
+{
+	return setup(out, a, true);
 }
 
 /* Pages at the start of the move that went through uncounted: Linux 6.18
@@ -186,6 +232,80 @@ static char *home(struct raw_st *s, uint64_t frame)
 	return s->park + frame * PG;
 }
 
+/* rawcopy: frame @f's home in half @h. */
+static char *home_in(struct raw_st *s, uint64_t f, unsigned int h)
+{
+	return s->park + (h * s->frames + f) * PG;
+}
+
+/* rawcopy: drop the sources of past copies, one call for all. */
+static int drop_stale(struct raw_st *s)
+{
+	struct iovec iov[256];
+	size_t n = 0;
+
+	for (size_t i = 0; stale.owner == s && i < stale.n; i++) {
+		size_t off = (size_t)(stale.at[i] - s->park) / PG;
+		uint64_t f = off % s->frames;
+
+		s->side[f] &= (uint8_t) ~(2u << (off / s->frames));
+		iov[n++] = (struct iovec){stale.at[i], PG};
+	}
+	stale.owner = s;
+	stale.n = 0;
+	bench_syscalls++;
+	if (n && syscall(SYS_process_madvise, s->pidfd, iov, n, MADV_DONTNEED_LOCKED, 0) < 0)
+		for (size_t i = 0; i < n; i++)
+			if (madvise(iov[i].iov_base, PG, MADV_DONTNEED_LOCKED) != 0)
+				return bench_err(-errno, "madvise: %s", strerror(errno));
+	return 0;
+}
+
+/* rawcopy: frame @f into the empty slot @addr. */
+static int copy_in(struct raw_st *s, char *addr, uint64_t f)
+{
+	unsigned int h = s->side[f] & 1;
+	struct uffdio_copy c = {
+		.dst = (uintptr_t)addr, .src = (uintptr_t)home_in(s, f, h), .len = PG};
+	int err;
+
+	if ((stale.owner != s || stale.n == ARRAY_SIZE(stale.at)) && drop_stale(s))
+		return -EIO;
+	bench_syscalls++;
+	err = (int)-awe__syscall3(SYS_ioctl, s->fd, (long)UFFDIO_COPY, (long)(uintptr_t)&c);
+	if (err)
+		return bench_err(-err, "UFFDIO_COPY: %s", strerror(err));
+	stale.at[stale.n++] = home_in(s, f, h);
+	s->side[f] |= (uint8_t)(2u << h);
+	return 0;
+}
+
+/* rawcopy: the page at @addr out to its frame's other home. */
+static int move_out(struct raw_st *s, char *addr)
+{
+	size_t k = slot_of(s, addr);
+	uint64_t f = s->slot[k] - 1;
+	unsigned int h = !(s->side[f] & 1);
+	int rc;
+
+	/* Its last copy's source is still there: drop the waiting ones now;
+	 * one a thread of an earlier case left, alone. */
+	if ((s->side[f] & (2u << h)) && (rc = drop_stale(s)))
+		return rc;
+	if (s->side[f] & (2u << h)) {
+		bench_syscalls++;
+		if (madvise(home_in(s, f, h), PG, MADV_DONTNEED_LOCKED) != 0)
+			return bench_err(-errno, "madvise: %s", strerror(errno));
+		s->side[f] &= (uint8_t) ~(2u << h);
+	}
+	rc = move(s, home_in(s, f, h), addr, PG);
+	if (!rc) {
+		s->side[f] = (uint8_t)((s->side[f] & ~1u) | h);
+		s->slot[k] = 0;
+	}
+	return rc;
+}
+
 /* Move whatever is at @addr back home: the destination must be empty. */
 static int evict(struct raw_st *s, char *addr)
 {
@@ -194,6 +314,8 @@ static int evict(struct raw_st *s, char *addr)
 
 	if (!s->slot[k])
 		return 0;
+	if (s->copy)
+		return move_out(s, addr);
 	rc = move(s, home(s, s->slot[k] - 1), addr, PG);
 	if (!rc)
 		s->slot[k] = 0;
@@ -208,7 +330,8 @@ static int raw_map(void *st, void *const *addrs, const uint64_t *frames, size_t 
 	for (size_t i = 0; i < n; i++) {
 		rc = evict(s, addrs[i]);
 		if (!rc)
-			rc = move(s, addrs[i], home(s, frames[i]), PG);
+			rc = s->copy ? copy_in(s, addrs[i], frames[i])
+				     : move(s, addrs[i], home(s, frames[i]), PG);
 		if (rc)
 			return rc;
 		s->slot[slot_of(s, addrs[i])] = (uint32_t)frames[i] + 1;
@@ -234,6 +357,16 @@ static int raw_map_range(void *st, char *addr, const uint64_t *frames, size_t n)
 	size_t i, j, k = slot_of(s, addr);
 	int rc;
 
+	if (s->copy) {
+		for (i = 0; i < n; i++) {
+			void *a = addr + i * PG;
+
+			rc = raw_map(st, &a, &frames[i], 1);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
 	for (i = 0; i < n; i++) {
 		rc = evict(s, addr + i * PG);
 		if (rc)
@@ -256,6 +389,11 @@ static int raw_unmap_range(void *st, char *addr, size_t n)
 	size_t i, j, k = slot_of(s, addr);
 	int rc;
 
+	for (i = 0; s->copy && i < n; i++) {
+		rc = evict(s, addr + i * PG);
+		if (rc)
+			return rc;
+	}
 	for (i = 0; i < n; i = j) {
 		if (!s->slot[k + i]) {
 			j = i + 1;
@@ -308,4 +446,18 @@ const struct contender contender_raw = {
 	.unmap_range = raw_unmap_range,
 	.alloc = raw_alloc,
 	.free = raw_free,
+};
+
+const struct contender contender_rawcopy = {
+	.name = "rawcopy",
+	.what = "bare UFFDIO_COPY in, UFFDIO_MOVE out, sources dropped 256 at a time "
+		"(the floor of libawe beside other threads)",
+	.flags = C_COUNTS_SYSCALLS | C_MAPS,
+	.probe = raw_probe,
+	.setup = rawcopy_setup,
+	.teardown = raw_teardown,
+	.map = raw_map,
+	.unmap = raw_unmap,
+	.map_range = raw_map_range,
+	.unmap_range = raw_unmap_range,
 };

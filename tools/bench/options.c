@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		"                    and the CPUs' count when more; 1: no such mode)\n"
 		"  --workload LIST   of scatter,sweep,batch64,evict64,replace,alloc,maxmap,memory,\n"
 		"                    churn,pager\n"
-		"  --contender LIST  of awe,win32,memfd,raw,copy\n"
+		"  --contender LIST  of awe,win32,memfd,raw,rawcopy,copy\n"
 		"  --rounds N        rounds per case (default 5, quick 1): all contenders are set\n"
 		"                    up at once and take turns, a round each, case by case; a\n"
 		"                    ratio is the median over rounds of the rounds' ratios\n"

@@ -12,7 +12,7 @@
 
 #include "bench.h"
 
-#define BENCH_NCONTENDERS 5
+#define BENCH_NCONTENDERS 6
 
 /* Every contender, in the order they are probed, run and reported. */
 extern const struct contender *const all_contenders[BENCH_NCONTENDERS];

@@ -13,7 +13,8 @@
 struct bench_opts opts;
 
 const struct contender *const all_contenders[] = {
-	&contender_awe, &contender_win32, &contender_memfd, &contender_raw, &contender_copy,
+	&contender_awe, &contender_win32,   &contender_memfd,
+	&contender_raw, &contender_rawcopy, &contender_copy,
 };
 
 struct report rp;
