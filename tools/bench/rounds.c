@@ -245,7 +245,9 @@ static void run_paired(const struct config *cf, const struct contender *const *c
 		       size_t size, const struct group *g)
 {
 	struct slot sl[ARRAY_SIZE(all_contenders)];
-	struct result *r[ARRAY_SIZE(all_contenders)];
+	/* Indexes: a new case may move the table (realloc), and with it every
+	 * pointer into it. */
+	size_t ri[ARRAY_SIZE(all_contenders)];
 	char line[512];
 
 	for (size_t k = 0; k < ncs; k++)
@@ -254,22 +256,23 @@ static void run_paired(const struct config *cf, const struct contender *const *c
 		if (!listed(cf->workload_list, workloads[w]->name))
 			continue;
 		for (size_t m = 0; m < g->nmodes; m++) {
-			for (size_t k = 0; k < ncs; k++) {
-				r[k] = case_for(cs[k], workloads[w], g, m, size);
-				r[k]->interleaved = true;
-			}
+			for (size_t k = 0; k < ncs; k++)
+				ri[k] = (size_t)(case_for(cs[k], workloads[w], g, m, size) -
+						 rp.cases);
+			for (size_t k = 0; k < ncs; k++)
+				rp.cases[ri[k]].interleaved = true;
 			for (unsigned int round = 0; round < opts.rounds; round++) {
 				size_t n = 0;
 
 				for (size_t j = 0; j < ncs; j++) {
 					size_t k = (j + round) % ncs;
+					struct result *r = &rp.cases[ri[k]];
 					double ns;
 
-					if (r[k]->status != ST_OK)
+					if (r->status != ST_OK)
 						continue;
-					ns = run_round(&sl[k], r[k]);
-					n = round_progress(cf, line, sizeof(line), n, r[k], round,
-							   ns);
+					ns = run_round(&sl[k], r);
+					n = round_progress(cf, line, sizeof(line), n, r, round, ns);
 				}
 				if (n)
 					progress(cf, "%s", line);
