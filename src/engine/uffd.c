@@ -525,7 +525,6 @@ static int uffd_init(const struct awe__eng_conf *conf, void **e)
 	 * madvise(): correct, one shootdown each. */
 	r = awe__sys_pidfd_self();
 	u->pidfd = r < 0 ? -1 : r;
-	awe__uffd_look(u);
 	*e = u;
 	return 0;
 }

@@ -8,8 +8,9 @@
  *                 and write-protection changes, all or nothing
  *   uffd_log.c    the move log: what a call did, undone when it fails
  *   uffd_range.c  the range path, and jobs run without the core's lock
- *   uffd_copy.c   with other threads running: copy in, keep spares, drop
- *                 exclusive unmaps in batches (one TLB shootdown each)
+ *   uffd_copy.c   with other threads running: copy in, and drop exclusive
+ *                 unmaps in batches (one TLB shootdown each)
+ *   uffd_spare.c  the stale pages copies leave in parking, dropped in batches
  *   uffd_ioctl.c  the userfaultfd ioctls as the engine uses them
  *   uffd_probe.c  the ioctls tried once at start (shared with awe-info)
  *
@@ -33,6 +34,8 @@
 #include "engine.h"
 #include "park.h"
 #include "sys.h"
+
+struct iovec;
 
 #define GAP_PAGES 16u  /* empty slots a bulk move may carry along */
 #define SPARE_MAX 512u /* spare parking pages kept before a batch is dropped */
@@ -176,7 +179,7 @@ AWE__HIDDEN int awe__uffd_many_done(struct ujob *j, int r);
 AWE__HIDDEN int awe__uffd_one_done(struct uffd *u, struct awe__op *o, uintptr_t dst, uintptr_t src,
 				   bool copy, int r);
 
-/* uffd_copy.c */
+/* uffd_copy.c, and the spares of uffd_spare.c */
 AWE__HIDDEN void awe__uffd_look(struct uffd *u);
 /* Whether pages come in by copying: other threads run (see uffd_copy.c).
  * Looks again now and then; inline, since every map asks. */
@@ -200,6 +203,13 @@ AWE__HIDDEN void awe__uffd_spare_put(struct uffd *u, uintptr_t at);
 AWE__HIDDEN void awe__uffd_spares_drop(struct uffd *u, size_t keep);
 /* At least @n free parking slots, spares dropped if need be. */
 AWE__HIDDEN void awe__uffd_room(struct uffd *u, size_t n);
+/* uffd_spare.c: whether the page at @va is present (mincore; true when it
+ * cannot tell); drop the @n pages at @at[] in as few calls as the kernel
+ * allows (@iov: room for @n; @unmap: those of an unmap, which the tests'
+ * fail_move reaches). */
+AWE__HIDDEN bool awe__uffd_present(struct uffd *u, uintptr_t va);
+AWE__HIDDEN int awe__uffd_drop(struct uffd *u, const uintptr_t *at, size_t n, struct iovec *iov,
+			       bool unmap);
 /* Whether @k pages may come in by copying: their sources stay taken until
  * they are dropped, and parking must keep a free slot for every shown
  * frame (unmaps need them), so it must hold every frame, every spare and

@@ -62,70 +62,6 @@ void awe__uffd_look(struct uffd *u)
 		awe__uffd_headroom(u);
 }
 
-static bool present(struct uffd *u, uintptr_t va)
-{
-	unsigned char v = 0;
-
-	return awe__sys_mincore(va, u->page, &v) || (v & 1);
-}
-
-/* Drop the @n pages at @at[] (address order makes runs), in one call where
- * the kernel allows; @iov has room for @n. @unmap: those of an unmap, which
- * the tests' fail_move reaches as it reaches every kernel call of one. */
-static int drop(struct uffd *u, const uintptr_t *at, size_t n, struct iovec *iov, bool unmap)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (k && (uintptr_t)iov[k - 1].iov_base + iov[k - 1].iov_len == at[i])
-			iov[k - 1].iov_len += u->page;
-		else
-			iov[k++] = (struct iovec){(void *)at[i], u->page};
-	}
-	if (AWE__INJECT(fail_drop) || (unmap && AWE__INJECT(fail_move)))
-		return -ENOMEM;
-	return awe__sys_drop(u->pidfd, iov, k);
-}
-
-void awe__uffd_spares_drop(struct uffd *u, size_t keep)
-{
-	struct iovec iov[SPARE_MAX / 2];
-	size_t n = u->nspare > keep ? u->nspare - keep : 0, done = 0, kept = 0;
-
-	while (done < n) {
-		size_t k = n - done < SPARE_MAX / 2 ? n - done : SPARE_MAX / 2;
-		bool ok = drop(u, u->spare + done, k, iov, false) == 0;
-
-		for (size_t i = done; i < done + k; i++) {
-			/* A failed batch may have dropped some: those that
-			 * still hold a page stay spares. */
-			if (ok || !present(u, u->spare[i]))
-				awe__park_release(&u->park, u->spare[i], 1);
-			else
-				u->spare[kept++] = u->spare[i];
-		}
-		done += k;
-	}
-	memmove(u->spare + kept, u->spare + n, (u->nspare - n) * sizeof(*u->spare));
-	u->nspare = kept + u->nspare - n;
-}
-
-void awe__uffd_spare_put(struct uffd *u, uintptr_t at)
-{
-	/* Half go at once, one shootdown for them all. Without headroom
-	 * (RLIMIT_MEMLOCK), keep a few free slots for the unmaps. */
-	if (u->nspare == SPARE_MAX || (u->nspare && awe__park_free(&u->park) < 16))
-		awe__uffd_spares_drop(u, u->nspare / 2);
-	if (u->nspare < SPARE_MAX) {
-		u->spare[u->nspare++] = at;
-		return;
-	}
-	/* Every spare still holds its page (the kernel refused them all):
-	 * this one goes alone, or stays taken, out of every count. */
-	if (!awe__sys_madvise(at, u->page, MADV_DONTNEED_LOCKED))
-		awe__park_release(&u->park, at, 1);
-}
-
 bool awe__uffd_copy_room(struct uffd *u, size_t k)
 {
 	size_t need = u->nframes + u->nspare + u->inflight + k;
@@ -140,12 +76,6 @@ bool awe__uffd_copy_room(struct uffd *u, size_t k)
 	}
 	awe__uffd_grow(u, need - u->park.total + SPARE_MAX);
 	return u->park.total >= need;
-}
-
-void awe__uffd_room(struct uffd *u, size_t n)
-{
-	if (u->nspare && awe__park_free(&u->park) < n)
-		awe__uffd_spares_drop(u, 0);
 }
 
 /* The page at slot @va into parking, its place in *@at: a spare already
@@ -196,7 +126,7 @@ static int evict_failed(struct uffd *u, struct awe__op *ops, size_t n, size_t fi
 
 		if (o->oldprot == AWE_PROT_NONE || i >= saved) {
 			gone = false;
-		} else if (i < first || (dropping && !present(u, o->va))) {
+		} else if (i < first || (dropping && !awe__uffd_present(u, o->va))) {
 			gone = !restore(u, o); /* an earlier batch, or dropped anyway */
 		} else {
 			gone = false; /* still at its slot: the copy is a spare */
@@ -240,7 +170,7 @@ int awe__uffd_evict(struct uffd *u, struct awe__op *ops, size_t n)
 			ops[i].home = at >> u->sh;
 			va[k++] = ops[i].va;
 		}
-		r = drop(u, va, k, iov, true);
+		r = awe__uffd_drop(u, va, k, iov, true);
 		if (r)
 			return evict_failed(u, ops, n, first, i, true, awe__kerr(r));
 	}
