@@ -179,23 +179,7 @@ AWE__HIDDEN int awe__uffd_many_done(struct ujob *j, int r);
 AWE__HIDDEN int awe__uffd_one_done(struct uffd *u, struct awe__op *o, uintptr_t dst, uintptr_t src,
 				   bool copy, int r);
 
-/* uffd_copy.c, and the spares of uffd_spare.c */
-AWE__HIDDEN void awe__uffd_look(struct uffd *u);
-/* Whether pages come in by copying: other threads run (see uffd_copy.c).
- * Looks again now and then; inline, since every map asks. */
-static inline bool awe__uffd_copying(struct uffd *u)
-{
-	if (__builtin_expect(++u->calls % LOOK_CALLS == 0 || AWE__TEST_THREADS(), 0))
-		awe__uffd_look(u);
-	return u->copying;
-}
-/* Parking slots no frame, spare or job will need. */
-static inline size_t awe__uffd_slack(const struct uffd *u)
-{
-	size_t held = u->nframes + u->nspare + u->inflight;
-
-	return u->park.total > held ? u->park.total - held : 0;
-}
+/* uffd_spare.c: the spares uffd_copy.c leaves in parking. */
 /* Keep the taken parking slot @at, which holds a stale page, as a spare. */
 AWE__HIDDEN void awe__uffd_spare_put(struct uffd *u, uintptr_t at);
 /* Drop spares, oldest first, until @keep are left: their pages go back to
@@ -210,15 +194,6 @@ AWE__HIDDEN void awe__uffd_room(struct uffd *u, size_t n);
 AWE__HIDDEN bool awe__uffd_present(struct uffd *u, uintptr_t va);
 AWE__HIDDEN int awe__uffd_drop(struct uffd *u, const uintptr_t *at, size_t n, struct iovec *iov,
 			       bool unmap);
-/* Whether @k pages may come in by copying: their sources stay taken until
- * they are dropped, and parking must keep a free slot for every shown
- * frame (unmaps need them), so it must hold every frame, every spare and
- * every source in flight. Drops spares or grows parking to make room;
- * false when it cannot (RLIMIT_MEMLOCK): those pages are moved instead. */
-AWE__HIDDEN bool awe__uffd_copy_room(struct uffd *u, size_t k);
-/* AWE_UNMAP_EXCLUSIVE with other threads running: the unmaps @ops copied
- * out and dropped in batches. -EAGAIN when the ops are not all unmaps. */
-AWE__HIDDEN int awe__uffd_evict(struct uffd *u, struct awe__op *ops, size_t n);
 
 /* uffd_ioctl.c */
 AWE__HIDDEN int awe__uffd_copy(struct uffd *u, uintptr_t dst, uintptr_t src, size_t len, bool wp,

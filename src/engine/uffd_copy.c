@@ -32,7 +32,7 @@
 #include <time.h>
 
 #include "sysfacts.h"
-#include "uffd.h"
+#include "uffd_copy.h"
 
 #define LOOK_NS (20u * 1000 * 1000)
 #define EVICT_BATCH 256u /* window pages dropped per call (4 KiB of iovecs) */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "uffd.h"
+#include "uffd_copy.h"
 
 static uintptr_t *aside_of(struct uffd *u, const struct awe__op *o)
 {
