@@ -199,53 +199,51 @@ int awe_window_destroy(void *base)
 	return (int)ret(IN_CTX(c, awe__enter, window_destroy(c, (uintptr_t)base)));
 }
 
+/* awe_map() and awe_unmap(): a range of slots. */
+static int map_range(struct awe__req *q)
+{
+	if (q->count == 0)
+		return 0;
+	if (!q->va)
+		return (int)ret(-EFAULT);
+	return (int)ret(IN_CTX(c, awe__enter_map, awe__map(c, q)));
+}
+
+/* awe_map_scatter() and awe_unmap_scatter(): a list of slots. */
+static inline int map_list(struct awe__req *q)
+{
+	if (q->count == 0)
+		return 0;
+	/* 2^32 addresses would be 32 GiB of them; the ops' seq is 32 bits. */
+	if (q->count > UINT32_MAX)
+		return (int)ret(-EINVAL);
+	return (int)ret(IN_CTX(c, awe__enter_map, awe__map_scatter(c, q)));
+}
+
 int awe_map(void *addr, size_t count, const awe_frame_t *frames)
 {
-	struct awe__req q = {.va = (uintptr_t)addr, .count = count, .frames = frames};
-
-	if (count == 0)
-		return 0;
-	if (!addr)
-		return (int)ret(-EFAULT);
-	return (int)ret(IN_CTX(c, awe__enter_map, awe__map(c, &q)));
+	return map_range(
+		&(struct awe__req){.va = (uintptr_t)addr, .count = count, .frames = frames});
 }
 
 AWE__HOT int awe_map_scatter(void *const *addrs, size_t count, const awe_frame_t *frames)
 {
-	struct awe__req q = {.addrs = addrs, .count = count, .frames = frames};
-
-	if (count == 0)
-		return 0;
-	/* 2^32 addresses would be 32 GiB of them; the ops' seq is 32 bits. */
-	if (count > UINT32_MAX)
-		return (int)ret(-EINVAL);
-	return (int)ret(IN_CTX(c, awe__enter_map, awe__map_scatter(c, &q)));
+	return map_list(&(struct awe__req){.addrs = addrs, .count = count, .frames = frames});
 }
 
+/* An unknown flag is refused first, also with a count of 0 (awe.h). */
 int awe_unmap(void *addr, size_t count, unsigned int flags)
 {
-	struct awe__req q = {.va = (uintptr_t)addr, .count = count, .flags = flags};
-
 	if (flags & ~(unsigned int)AWE_UNMAP_EXCLUSIVE)
 		return (int)ret(-EINVAL);
-	if (count == 0)
-		return 0;
-	if (!addr)
-		return (int)ret(-EFAULT);
-	return (int)ret(IN_CTX(c, awe__enter_map, awe__map(c, &q)));
+	return map_range(&(struct awe__req){.va = (uintptr_t)addr, .count = count, .flags = flags});
 }
 
 int awe_unmap_scatter(void *const *addrs, size_t count, unsigned int flags)
 {
-	struct awe__req q = {.addrs = addrs, .count = count, .flags = flags};
-
 	if (flags & ~(unsigned int)AWE_UNMAP_EXCLUSIVE)
 		return (int)ret(-EINVAL);
-	if (count == 0)
-		return 0;
-	if (count > UINT32_MAX)
-		return (int)ret(-EINVAL);
-	return (int)ret(IN_CTX(c, awe__enter_map, awe__map_scatter(c, &q)));
+	return map_list(&(struct awe__req){.addrs = addrs, .count = count, .flags = flags});
 }
 
 int awe_protect(void *addr, size_t count, int prot, int *old)
