@@ -134,18 +134,13 @@ static int grow_parking(struct uffd *u, size_t need)
 	return r;
 }
 
-/* Room for SPARE_MAX spares beyond a slot per frame, while copying
- * (uffd_copy.c): without it every unmap that needs a free slot would drop
- * the spare the map before it left, a shootdown each. */
-int awe__uffd_grow(struct uffd *u, size_t need)
+/* Room for SPARE_MAX spares beyond a slot per frame and @n more, while
+ * copying (uffd_copy.c): without it every unmap that needs a free slot
+ * would drop the spare the map before it left, a shootdown each. */
+void awe__uffd_headroom(struct uffd *u, size_t n)
 {
-	return grow_parking(u, need);
-}
-
-void awe__uffd_headroom(struct uffd *u)
-{
-	if (u->park.total < u->nframes + SPARE_MAX)
-		grow_parking(u, u->nframes + SPARE_MAX - u->park.total);
+	if (u->park.total < u->nframes + n + SPARE_MAX)
+		grow_parking(u, u->nframes + n + SPARE_MAX - u->park.total);
 }
 
 /* Ranges at least this long get a whole parking run. */
@@ -183,21 +178,21 @@ static ssize_t uffd_alloc(void *e, const uint32_t *idx, uint64_t *home, size_t n
 	 * free do not count. */
 	if (u->park.total < u->nframes + n)
 		err = grow_parking(u, u->nframes + n - u->park.total);
-	if (u->copying && u->park.total < u->nframes + n + SPARE_MAX)
-		grow_parking(u, u->nframes + n + SPARE_MAX - u->park.total);
+	if (u->copying)
+		awe__uffd_headroom(u, n);
 	if (u->park.total < u->nframes + n)
 		n = u->park.total > u->nframes ? u->park.total - u->nframes : 0;
 	awe__uffd_room(u, n);
 	awe__node_prefer(node, &saved);
 	while (done < n) {
 		uintptr_t at;
-		size_t run = awe__park_take(&u->park, n - done, 1, &at);
-		size_t got = run ? awe__uffd_fill_zero(u, at, run) : 0;
+		size_t run = awe__park_take(&u->park, n - done, 1, &at), got;
 
 		if (!run) { /* cannot happen: room was made above */
 			err = -ENOMEM;
 			break;
 		}
+		got = awe__uffd_fill_zero(u, at, run);
 
 		for (size_t i = 0; i < got; i++)
 			home[done + i] = (at >> u->sh) + i;

@@ -80,6 +80,12 @@ static inline struct uwin *uwin_of(const struct awe__ewin *w)
 	return w->priv;
 }
 
+/* The aside entry of op @o's slot: where its hidden page is parked. */
+static inline uintptr_t *aside_of(const struct uffd *u, const struct awe__op *o)
+{
+	return &uwin_of(o->win)->aside[awe__ewin_slot(o->win, o->va, u->sh)];
+}
+
 /* Whether a page sits in the page table entry of slot @va: a frame is
  * shown there (the core's table) and not hidden (parked aside). */
 static inline bool present_at(const struct uffd *u, const struct awe__ewin *w, uintptr_t va)
@@ -204,10 +210,8 @@ AWE__HIDDEN int awe__uffd_wp(struct uffd *u, uintptr_t va, size_t len, bool on);
 AWE__HIDDEN int awe__uffd_register(struct uffd *u, uintptr_t base, size_t len, bool wp);
 AWE__HIDDEN size_t awe__uffd_fill_zero(struct uffd *u, uintptr_t dst, size_t pages);
 
-/* uffd.c: grow parking for spares (see there); add room for @need more
- * pages. */
-AWE__HIDDEN void awe__uffd_headroom(struct uffd *u);
-AWE__HIDDEN int awe__uffd_grow(struct uffd *u, size_t need);
+/* uffd.c: grow parking for spares and @n pages more (see there). */
+AWE__HIDDEN void awe__uffd_headroom(struct uffd *u, size_t n);
 /* uffd.c: reserve parking for a range of @pages going out (see there). */
 AWE__HIDDEN size_t awe__uffd_take_run(struct uffd *u, size_t pages, uintptr_t *at);
 

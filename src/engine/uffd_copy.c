@@ -59,7 +59,7 @@ void awe__uffd_look(struct uffd *u)
 	if (was && !u->copying)
 		awe__uffd_spares_drop(u, 0); /* nothing reuses them alone */
 	if (!was && u->copying)
-		awe__uffd_headroom(u);
+		awe__uffd_headroom(u, 0);
 }
 
 bool awe__uffd_copy_room(struct uffd *u, size_t k)
@@ -74,7 +74,7 @@ bool awe__uffd_copy_room(struct uffd *u, size_t k)
 		if (u->park.total >= need)
 			return true;
 	}
-	awe__uffd_grow(u, need - u->park.total + SPARE_MAX);
+	awe__uffd_headroom(u, u->nspare + u->inflight + k);
 	return u->park.total >= need;
 }
 
@@ -177,12 +177,10 @@ int awe__uffd_evict(struct uffd *u, struct awe__op *ops, size_t n)
 	for (i = 0; i < n; i++) {
 		struct awe__op *o = &ops[i];
 
+		/* A hidden frame leaves its window: its page is parked already. */
 		if (o->oldprot == AWE_PROT_NONE) {
-			uintptr_t *aside =
-				&uwin_of(o->win)->aside[awe__ewin_slot(o->win, o->va, u->sh)];
-
-			o->home = *aside >> u->sh;
-			*aside = 0;
+			o->home = *aside_of(u, o) >> u->sh;
+			*aside_of(u, o) = 0;
 		}
 	}
 	return 0;

@@ -12,11 +12,6 @@
 
 #include "uffd_copy.h"
 
-static uintptr_t *aside_of(struct uffd *u, const struct awe__op *o)
-{
-	return &uwin_of(o->win)->aside[awe__ewin_slot(o->win, o->va, u->sh)];
-}
-
 /* Where the page that op @o brings in is parked. */
 static uintptr_t in_src(struct uffd *u, const struct awe__op *o)
 {
