@@ -72,6 +72,10 @@ extern "C" {
  * frame while the process lives, so a freed number stays invalid. */
 typedef uint64_t awe_frame_t;
 
+/* The bit of a frame number that marks a large frame (see
+ * awe_alloc_ex()): a frame number says which kind of frame it names. */
+#define AWE_FRAME_LARGE ((awe_frame_t)1 << 62)
+
 /* An AWE section's handle: non-zero, never reused. */
 typedef uint32_t awe_section_t;
 
@@ -89,6 +93,11 @@ enum {
 	/* Place the window exactly at the hint (rounded down to a page), failing
 	 * with -EEXIST if anything is mapped there. Never replaces a mapping. */
 	AWE_WINDOW_FIXED = 1u << 0,
+	/* Slots of awe_large_page_size() bytes, for large frames: the base, a
+	 * FIXED hint and the size are in large pages (the hint is rounded down
+	 * and the size up to one). Section windows take their slot size from
+	 * the section, and refuse this flag for a section of small frames. */
+	AWE_WINDOW_LARGE = 1u << 1,
 	/* Bits 8-13: the base's alignment, see AWE_WINDOW_ALIGN(). */
 	AWE_WINDOW_ALIGN_SHIFT = 8,
 	AWE_WINDOW_ALIGN_MASK = 0x3fu << 8,
@@ -190,6 +199,49 @@ AWE_API ssize_t awe_alloc(awe_frame_t *frames, size_t count);
  * online node.
  */
 AWE_API ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node);
+
+/* Flags for awe_alloc_ex(). */
+enum {
+	/* Large frames: each is one huge page of awe_large_page_size() bytes
+	 * (2 MiB on x86-64 and on arm64 with 4 KiB pages), never a run of small
+	 * pages, with AWE_FRAME_LARGE set in its number. They are mapped only
+	 * in windows created with AWE_WINDOW_LARGE, one frame per slot. */
+	AWE_ALLOC_LARGE = 1u << 0,
+};
+
+/*
+ * awe_alloc_ex - awe_alloc_node() with @flags (0 or AWE_ALLOC_LARGE).
+ *
+ * Large frames come from transparent huge pages with the uffd-move engine
+ * (the system's THP mode "always" or "madvise"), from hugetlbfs pages
+ * (vm.nr_hugepages) or else shmem huge pages (shmem_enabled) with the memfd
+ * engine. Each one is checked to be a single huge page once populated: a
+ * frame the kernel could only build from small pages is not handed out, so
+ * when huge pages run out (fragmentation, an empty hugetlb pool) the call
+ * returns fewer frames than asked, as Windows does. awe-info(1) tells how
+ * many could be had here and why not. @count is in large frames.
+ *
+ * Errors: those of awe_alloc_node(), -EINVAL for an unknown flag, and
+ * -EOPNOTSUPP when the engine cannot have huge pages at all on this system
+ * (THP "never", no hugetlb pages reserved and shmem huge pages off);
+ * -ENOMEM when not a single huge page could be had.
+ */
+AWE_API ssize_t awe_alloc_ex(awe_frame_t *frames, size_t count, int node, unsigned int flags);
+
+/*
+ * awe_frame_node - store in *@node the NUMA node the page of @frame (of
+ * the process or of a section) lives on, as move_pages(2) reports it.
+ *
+ * Errors: -EFAULT @node is NULL; -ENOENT @frame is not an allocated frame;
+ * -ENOSYS the kernel has no NUMA support (then there is one node, 0, and
+ * nothing to ask).
+ */
+AWE_API int awe_frame_node(awe_frame_t frame, int *node);
+
+/* awe_large_page_size - the size of a large frame and of a slot of an
+ * AWE_WINDOW_LARGE window, in bytes: the kernel's PMD size (2 MiB on
+ * x86-64); 0 when the kernel has no transparent huge pages nor hugetlbfs. */
+AWE_API size_t awe_large_page_size(void);
 
 /*
  * awe_free - free frames in array order, stopping at the first number that
@@ -374,12 +426,21 @@ AWE_API int awe_frame_addr(awe_frame_t frame, void **addr);
  * (-EINVAL). awe_frame_addr() of a section frame is -EINVAL: use awe_query().
  */
 
+/* Flags for awe_section_create(). */
+enum {
+	/* The section's frames are large (AWE_ALLOC_LARGE), and so are its
+	 * windows' slots: Windows' SEC_LARGE_PAGES. */
+	AWE_SECTION_LARGE = 1u << 0,
+};
+
 /*
  * awe_section_create - create an empty section; its handle goes to
- * *@section.
+ * *@section. @flags: 0 or AWE_SECTION_LARGE.
  *
- * Errors: -EFAULT @section is NULL; -EINVAL @flags is not 0; -ENOMEM;
- * -ENOSYS no memfd_create(2); any error of awe_init().
+ * Errors: -EFAULT @section is NULL; -EINVAL an unknown flag; -ENOMEM;
+ * -ENOSYS no memfd_create(2); -EOPNOTSUPP AWE_SECTION_LARGE and the system
+ * has neither hugetlbfs pages reserved nor shmem huge pages enabled; any
+ * error of awe_init().
  */
 AWE_API int awe_section_create(unsigned int flags, awe_section_t *section);
 
@@ -401,6 +462,10 @@ AWE_API int awe_section_close(awe_section_t section);
  * the process's and other sections' frames (-ENOENT).
  */
 AWE_API ssize_t awe_section_alloc(awe_section_t section, awe_frame_t *frames, size_t count);
+/* awe_section_alloc_node - awe_section_alloc() preferring NUMA node @node,
+ * as awe_alloc_node() does. */
+AWE_API ssize_t awe_section_alloc_node(awe_section_t section, awe_frame_t *frames, size_t count,
+				       int node);
 AWE_API int awe_section_free(awe_section_t section, const awe_frame_t *frames, size_t count,
 			     size_t *freed);
 
@@ -438,7 +503,13 @@ struct awe_probe {
 				      (host and memory cgroups) */
 	uint64_t max_map_count;	   /* vm.max_map_count */
 	uint64_t page_size;	   /* awe_page_size() */
-	uint64_t reserved[8];
+	uint64_t large_page_size;  /* awe_large_page_size() */
+	uint64_t large_frames;	   /* large frames (AWE_ALLOC_LARGE) the default
+				      engine could have now, at most: 0 when none */
+	const char *large_reason;  /* what limits them: the THP mode, defrag,
+				      vm.nr_hugepages, shmem_enabled, free
+				      memory in blocks of a huge page */
+	uint64_t reserved[5];
 };
 
 /*
