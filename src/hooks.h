@@ -26,7 +26,8 @@ enum awe__hook_point {
 
 /* hooks.c: fault injection counters (see there for what each does). */
 extern AWE__HIDDEN int awe__test_fail_move, awe__test_misreport_move, awe__test_fail_discard,
-	awe__test_fail_undo, awe__test_fail_alloc, awe__test_fail_drop, awe__test_threads;
+	awe__test_fail_undo, awe__test_fail_alloc, awe__test_fail_drop, awe__test_fail_huge,
+	awe__test_threads;
 extern AWE__HIDDEN void (*awe__test_hook)(enum awe__hook_point p);
 /* lock.c: the holder took the lock by its bias; the streak of lone mutex
  * calls that earns a thread the bias (0: the real policy). */
