@@ -20,6 +20,7 @@ enum awe__hook_point {
 	AWE__HOOK_FRAME_ADDR,	 /* awe_frame_addr() has let go of the lock */
 	AWE__HOOK_STATS,	 /* awe_stats() holds the lock */
 	AWE__HOOK_MOVING,	 /* a call let go of the lock for its moves */
+	AWE__HOOK_ALLOC_NODE,	 /* an engine allocates under the call's NUMA policy */
 };
 
 #ifdef AWE_TEST_HOOKS

@@ -269,6 +269,7 @@ static ssize_t memfd_alloc(void *e, const uint32_t *idx, uint64_t *home, size_t 
 	if (r)
 		return r;
 	awe__node_prefer(node, &saved);
+	awe__hook(AWE__HOOK_ALLOC_NODE);
 	done = populate(m, idx, n);
 	awe__node_restore(&saved);
 	for (size_t i = 0; i < done; i++)

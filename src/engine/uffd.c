@@ -188,6 +188,7 @@ static ssize_t uffd_alloc(void *e, const uint32_t *idx, uint64_t *home, size_t n
 		n = u->park.total > u->nframes ? u->park.total - u->nframes : 0;
 	awe__uffd_room(u, n);
 	awe__node_prefer(node, &saved);
+	awe__hook(AWE__HOOK_ALLOC_NODE);
 	while (done < n) {
 		uintptr_t at;
 		size_t run = awe__park_take(&u->park, n - done, 1, &at), got;
