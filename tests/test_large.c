@@ -9,6 +9,7 @@
  * why (test_large_system.c gives the memfd engine huge pages as root).
  */
 #include "helpers.h"
+#include "helpers_child.h"
 #include "helpers_large.h"
 
 extern int awe__test_fail_huge;
@@ -279,4 +280,34 @@ Test(large, sections)
 	assert_huge_slots(w2, 1);
 	AWE_OK(awe_section_free(s, f, 2, NULL));
 	assert_read_faults(w2);
+}
+
+/* Unprivileged, under RLIMIT_MEMLOCK: as many large frames as the limit
+ * lets be locked (the uffd engine's stage takes one page of it), and no
+ * more. */
+static int under_memlock(void *arg)
+{
+	awe_frame_t f[16];
+	ssize_t got = awe_alloc_ex(f, 16, -1, AWE_ALLOC_LARGE);
+	size_t cap = *(size_t *)arg / awe_large_page_size();
+
+	if (got == -EOPNOTSUPP || got == -ENOMEM)
+		return 0; /* no huge pages for this engine here: test_large's skips say so */
+	CHILD_CHECK(got > 0 && (size_t)got <= cap,
+		    "%zd large frames under a limit of %zu", got, cap);
+	if (got > 0)
+		CHILD_OK(awe_free(f, (size_t)got, NULL));
+	return 0;
+}
+
+Test(large, unprivileged_memlock)
+{
+	size_t limit = 6u << 20;
+
+	skip_unless_root("drops to nobody with a 6 MiB RLIMIT_MEMLOCK");
+	lpg();
+	if (!memlock_settable(limit))
+		cr_skip_test("RLIMIT_MEMLOCK cannot be set to 6 MiB here (no CAP_SYS_RESOURCE)");
+	run_in_child(under_memlock, &limit,
+		     &(struct child_opts){.as_nobody = true, .set_memlock = true, .memlock = limit});
 }

@@ -98,16 +98,6 @@ static void with_settings(unsigned nr, const char *shmem, int (*fn)(void *))
 	cr_assert_eq(WEXITSTATUS(status), 0, "the child failed: see its stderr");
 }
 
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                            \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fputc('\n', stderr);                                                       \
-			return 1;                                                                  \
-		}                                                                                  \
-	} while (0)
-
 /* Frames of a large section show one huge page each, in two windows. */
 static int section_works(awe_section_t s, size_t n)
 {
@@ -115,18 +105,18 @@ static int section_works(awe_section_t s, size_t n)
 	void *w, *w2;
 	ssize_t got = awe_section_alloc(s, f, n);
 
-	CHECK(got == (ssize_t)n, "section alloc of %zu: %zd (%s)", n, got,
+	CHILD_CHECK(got == (ssize_t)n, "section alloc of %zu: %zd (%s)", n, got,
 	      got < 0 ? awe_strerror((int)got) : "fewer");
-	CHECK(awe_section_window_create(s, n * lpg(), NULL, 0, &w) == 0, "window");
-	CHECK(awe_section_window_create(s, lpg(), NULL, 0, &w2) == 0, "window 2");
-	CHECK(awe_map(w, n, f) == 0 && awe_map(w2, 1, &f[n - 1]) == 0, "map");
+	CHILD_CHECK(awe_section_window_create(s, n * lpg(), NULL, 0, &w) == 0, "window");
+	CHILD_CHECK(awe_section_window_create(s, lpg(), NULL, 0, &w2) == 0, "window 2");
+	CHILD_CHECK(awe_map(w, n, f) == 0 && awe_map(w2, 1, &f[n - 1]) == 0, "map");
 	for (size_t i = 0; i < n; i++) {
 		((volatile uint64_t *)lslot(w, i))[7] = 0x77 + i;
-		CHECK(range_is_huge(lslot(w, i), lpg()) == 1, "slot %zu is not one huge page", i);
+		CHILD_CHECK(range_is_huge(lslot(w, i), lpg()) == 1, "slot %zu is not one huge page", i);
 	}
-	CHECK(((volatile uint64_t *)w2)[7] == 0x77 + n - 1, "the two views differ");
-	CHECK(range_is_huge(w2, lpg()) == 1, "the second view is not one huge page");
-	CHECK(awe_section_free(s, f, n, NULL) == 0, "free");
+	CHILD_CHECK(((volatile uint64_t *)w2)[7] == 0x77 + n - 1, "the two views differ");
+	CHILD_CHECK(range_is_huge(w2, lpg()) == 1, "the second view is not one huge page");
+	CHILD_CHECK(awe_section_free(s, f, n, NULL) == 0, "free");
 	return 0;
 }
 
@@ -137,22 +127,22 @@ static int pool_body(void *arg)
 	ssize_t got;
 
 	(void)arg;
-	CHECK(awe_section_create(AWE_SECTION_LARGE, &s) == 0, "large section");
-	CHECK(section_works(s, 3) == 0, "a section on the hugetlb pool");
+	CHILD_CHECK(awe_section_create(AWE_SECTION_LARGE, &s) == 0, "large section");
+	CHILD_CHECK(section_works(s, 3) == 0, "a section on the hugetlb pool");
 	/* Past the pool's end: fewer, as Windows gives, then none. */
 	got = awe_section_alloc(s, f, POOL + 4);
-	CHECK(got == POOL, "asked for %d of a pool of %d: got %zd", POOL + 4, POOL, got);
+	CHILD_CHECK(got == POOL, "asked for %d of a pool of %d: got %zd", POOL + 4, POOL, got);
 	got = awe_section_alloc(s, g, 1);
-	CHECK(got == -ENOMEM, "an empty pool gave %zd, not -ENOMEM", got);
-	CHECK(awe_section_free(s, f, 1, NULL) == 0, "free one");
-	CHECK(awe_section_alloc(s, g, 1) == 1, "the page freed is there again");
-	CHECK(awe_section_free(s, f + 1, POOL - 1, NULL) == 0 &&
+	CHILD_CHECK(got == -ENOMEM, "an empty pool gave %zd, not -ENOMEM", got);
+	CHILD_CHECK(awe_section_free(s, f, 1, NULL) == 0, "free one");
+	CHILD_CHECK(awe_section_alloc(s, g, 1) == 1, "the page freed is there again");
+	CHILD_CHECK(awe_section_free(s, f + 1, POOL - 1, NULL) == 0 &&
 		      awe_section_free(s, g, 1, NULL) == 0,
 	      "free");
 	/* The process's own large frames come from the pool with memfd. */
 	if (engine_is_memfd()) {
 		got = awe_alloc_ex(f, POOL + 4, -1, AWE_ALLOC_LARGE);
-		CHECK(got == POOL, "memfd engine: %d of a pool of %d: got %zd", POOL + 4, POOL,
+		CHILD_CHECK(got == POOL, "memfd engine: %d of a pool of %d: got %zd", POOL + 4, POOL,
 		      got);
 	}
 	return 0;
@@ -165,15 +155,15 @@ static int shmem_body(void *arg)
 	void *w;
 
 	(void)arg;
-	CHECK(awe_section_create(AWE_SECTION_LARGE, &s) == 0, "large section on shmem");
-	CHECK(section_works(s, 4) == 0, "a section on shmem huge pages");
+	CHILD_CHECK(awe_section_create(AWE_SECTION_LARGE, &s) == 0, "large section on shmem");
+	CHILD_CHECK(section_works(s, 4) == 0, "a section on shmem huge pages");
 	if (engine_is_memfd()) {
-		CHECK(awe_alloc_ex(f, 2, -1, AWE_ALLOC_LARGE) == 2, "memfd engine on shmem");
-		CHECK(awe_window_create(2 * lpg(), NULL, AWE_WINDOW_LARGE, &w) == 0, "window");
-		CHECK(awe_map(w, 2, f) == 0, "map");
+		CHILD_CHECK(awe_alloc_ex(f, 2, -1, AWE_ALLOC_LARGE) == 2, "memfd engine on shmem");
+		CHILD_CHECK(awe_window_create(2 * lpg(), NULL, AWE_WINDOW_LARGE, &w) == 0, "window");
+		CHILD_CHECK(awe_map(w, 2, f) == 0, "map");
 		for (int i = 0; i < 2; i++) {
 			*(volatile char *)lslot(w, i) = 1;
-			CHECK(range_is_huge(lslot(w, i), lpg()) == 1, "slot %d not huge", i);
+			CHILD_CHECK(range_is_huge(lslot(w, i), lpg()) == 1, "slot %d not huge", i);
 		}
 	}
 	return 0;
@@ -186,14 +176,14 @@ static int none_body(void *arg)
 	int r = awe_section_create(AWE_SECTION_LARGE, &s);
 
 	(void)arg;
-	CHECK(r == -EOPNOTSUPP, "no huge pages, yet a large section: %d", r);
-	CHECK(s == 0, "a failed call wrote the handle");
-	CHECK(strstr(awe_strerror(r), "nr_hugepages") && strstr(awe_strerror(r), "shmem_enabled"),
+	CHILD_CHECK(r == -EOPNOTSUPP, "no huge pages, yet a large section: %d", r);
+	CHILD_CHECK(s == 0, "a failed call wrote the handle");
+	CHILD_CHECK(strstr(awe_strerror(r), "nr_hugepages") && strstr(awe_strerror(r), "shmem_enabled"),
 	      "the reason does not name the settings: %s", awe_strerror(r));
 	if (engine_is_memfd()) {
 		ssize_t got = awe_alloc_ex(f, 1, -1, AWE_ALLOC_LARGE);
 
-		CHECK(got == -EOPNOTSUPP, "memfd engine without huge pages: %zd", got);
+		CHILD_CHECK(got == -EOPNOTSUPP, "memfd engine without huge pages: %zd", got);
 	}
 	return 0;
 }
