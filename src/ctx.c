@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "huge.h"
 #include "internal.h"
 #include "sysfacts.h"
 #include "uaddr.h"
@@ -50,6 +51,8 @@ static void atfork_child(void)
 		return;
 	awe__forked = true;
 	awe__cur->eng.ops->fork_child(awe__cur->eng.data);
+	if (awe__cur->large.ops)
+		awe__cur->large.ops->fork_child(awe__cur->large.data);
 	awe__sections_fork_child(awe__cur);
 }
 
@@ -68,6 +71,8 @@ static void ctx_destroy(struct awe__ctx *c, bool forked)
 {
 	awe__sections_fini(c, forked);
 	c->eng.ops->fini(c->eng.data, forked);
+	if (c->large.ops)
+		c->large.ops->fini(c->large.data, forked);
 	awe__windows_fini(c);
 	awe__frames_fini(c);
 	free(c);
@@ -86,7 +91,9 @@ static int ctx_create(unsigned int flags, struct awe__ctx **out)
 	c->memlock_limit = awe__memlock_limit();
 	c->page = (size_t)sysconf(_SC_PAGESIZE);
 	c->page_shift = (unsigned int)__builtin_ctzl(c->page);
-	awe__ctx_conf(c, &conf);
+	c->large_page = (size_t)awe__large_size();
+	c->large_shift = c->large_page ? (unsigned int)__builtin_ctzl(c->large_page) : 0;
+	awe__ctx_conf(c, false, &conf);
 	r = awe__frames_measure(c);
 	if (!r)
 		r = awe__engine_select(&conf, &c->eng.ops, &c->eng.data, c->engine_reason,
