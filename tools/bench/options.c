@@ -21,7 +21,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: awe-bench [options]\n"
 		"Measure libawe (native and Win32 API) against a memfd remapper, the bare\n"
-		"UFFDIO_MOVE floor and a copy window.\n"
+		"UFFDIO_MOVE floor and a copy window, and its large frames against small ones.\n"
 		"\n"
 		"  --quick           smoke run: smallest size, few iterations (a few seconds)\n"
 		"  --sizes LIST      sizes of frames, e.g. 4M,64M,1G,4G (the default; touch: 4G)\n"
