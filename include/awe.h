@@ -213,18 +213,21 @@ enum {
  * awe_alloc_ex - awe_alloc_node() with @flags (0 or AWE_ALLOC_LARGE).
  *
  * Large frames come from transparent huge pages with the uffd-move engine
- * (the system's THP mode "always" or "madvise"), from hugetlbfs pages
- * (vm.nr_hugepages) or else shmem huge pages (shmem_enabled) with the memfd
- * engine. Each one is checked to be a single huge page once populated: a
- * frame the kernel could only build from small pages is not handed out, so
- * when huge pages run out (fragmentation, an empty hugetlb pool) the call
- * returns fewer frames than asked, as Windows does. awe-info(1) tells how
- * many could be had here and why not. @count is in large frames.
+ * (in THP mode "always" or "madvise" a fault builds one; in "never"
+ * MADV_COLLAPSE does), and with the memfd engine from the hugetlb pool
+ * (vm.nr_hugepages) while it has a free page, else from shmem huge pages
+ * (shmem_enabled). Each one is checked to be a single huge page once
+ * populated: a frame the kernel could only build from small pages is not
+ * handed out, so when huge pages run out (fragmentation, an empty hugetlb
+ * pool) the call returns fewer frames than asked, as Windows does.
+ * awe-info(1) tells how many could be had here and why not. @count is in
+ * large frames.
  *
  * Errors: those of awe_alloc_node(), -EINVAL for an unknown flag, and
  * -EOPNOTSUPP when the engine cannot have huge pages at all on this system
- * (THP "never", no hugetlb pages reserved and shmem huge pages off);
- * -ENOMEM when not a single huge page could be had.
+ * (a kernel without them; memfd: no free hugetlb page and shmem huge pages
+ * off, or shmem huge pages on a kernel that cannot tell huge pages,
+ * before Linux 6.7); -ENOMEM when not a single huge page could be had.
  */
 AWE_API ssize_t awe_alloc_ex(awe_frame_t *frames, size_t count, int node, unsigned int flags);
 
@@ -234,7 +237,9 @@ AWE_API ssize_t awe_alloc_ex(awe_frame_t *frames, size_t count, int node, unsign
  *
  * Errors: -EFAULT @node is NULL; -ENOENT @frame is not an allocated frame;
  * -ENOSYS the kernel has no NUMA support (then there is one node, 0, and
- * nothing to ask).
+ * nothing to ask); -EPERM move_pages(2) is refused (a seccomp filter);
+ * -ENOMEM (memfd engine) no room to view the page to ask about it; -EIO
+ * the kernel could not find the page.
  */
 AWE_API int awe_frame_node(awe_frame_t frame, int *node);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "huge.h"
 #include "internal.h"
 #include "sysfacts.h"
 
@@ -141,9 +142,13 @@ static size_t window_align(unsigned int flags)
 static long window_check(size_t size, void *hint, unsigned int flags, void **base)
 {
 	size_t align = window_align(flags);
-	/* The hint names its page, as every address does: an alignment up to
-	 * the page size changes nothing, with AWE_WINDOW_FIXED too. */
-	uintptr_t at = (uintptr_t)hint & ~(uintptr_t)(sysconf(_SC_PAGESIZE) - 1);
+	/* The hint names its page (a large one for large slots), as every
+	 * address does: an alignment up to the page size changes nothing, with
+	 * AWE_WINDOW_FIXED too. */
+	size_t page = (flags & AWE_WINDOW_LARGE) && awe__large_size()
+			      ? awe__large_size()
+			      : (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t at = (uintptr_t)hint & ~(uintptr_t)(page - 1);
 
 	if (!awe__ptr_ok(base, 1, sizeof(*base)))
 		return -EFAULT;

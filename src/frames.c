@@ -139,6 +139,7 @@ ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_fram
 	size_t done = 0, want;
 	uint64_t avail;
 	ssize_t err = 0;
+	bool pooled;
 
 	if (count == 0)
 		return 0;
@@ -152,7 +153,9 @@ ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_fram
 		if (err)
 			return err;
 	}
-	avail = available(c, count << sh) >> sh;
+	/* A hugetlb pool is memory set aside: what it lacks, it says. */
+	pooled = e->ops->pooled && e->ops->pooled(e->data);
+	avail = pooled ? count : available(c, count << sh) >> sh;
 	want = count < avail ? count : (size_t)avail;
 	while (done < want) {
 		uint32_t n = want - done > BATCH ? BATCH : (uint32_t)(want - done);
@@ -184,7 +187,8 @@ ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_fram
 		}
 		done += (size_t)k;
 		c->allocated += (uint64_t)k;
-		c->avail_pages -= (uint64_t)k << sh;
+		if (!pooled)
+			c->avail_pages -= (uint64_t)k << sh;
 		if (sec)
 			sec->nframes += (uint64_t)k;
 		if ((uint32_t)k < n)

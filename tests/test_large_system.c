@@ -106,13 +106,14 @@ static int section_works(awe_section_t s, size_t n)
 	ssize_t got = awe_section_alloc(s, f, n);
 
 	CHILD_CHECK(got == (ssize_t)n, "section alloc of %zu: %zd (%s)", n, got,
-	      got < 0 ? awe_strerror((int)got) : "fewer");
+		    got < 0 ? awe_strerror((int)got) : "fewer");
 	CHILD_CHECK(awe_section_window_create(s, n * lpg(), NULL, 0, &w) == 0, "window");
 	CHILD_CHECK(awe_section_window_create(s, lpg(), NULL, 0, &w2) == 0, "window 2");
 	CHILD_CHECK(awe_map(w, n, f) == 0 && awe_map(w2, 1, &f[n - 1]) == 0, "map");
 	for (size_t i = 0; i < n; i++) {
 		((volatile uint64_t *)lslot(w, i))[7] = 0x77 + i;
-		CHILD_CHECK(range_is_huge(lslot(w, i), lpg()) == 1, "slot %zu is not one huge page", i);
+		CHILD_CHECK(range_is_huge(lslot(w, i), lpg()) == 1, "slot %zu is not one huge page",
+			    i);
 	}
 	CHILD_CHECK(((volatile uint64_t *)w2)[7] == 0x77 + n - 1, "the two views differ");
 	CHILD_CHECK(range_is_huge(w2, lpg()) == 1, "the second view is not one huge page");
@@ -128,6 +129,12 @@ static int pool_body(void *arg)
 
 	(void)arg;
 	CHILD_CHECK(awe_section_create(AWE_SECTION_LARGE, &s) == 0, "large section");
+	/* Committed a few at a time, as ZGC does: the pool's view grows. */
+	for (int i = 0; i < 3; i++) {
+		got = awe_section_alloc(s, f + 2 * i, 2);
+		CHILD_CHECK(got == 2, "step %d of committing 2 at a time: %zd", i, got);
+	}
+	CHILD_CHECK(awe_section_free(s, f, 6, NULL) == 0, "free the steps");
 	CHILD_CHECK(section_works(s, 3) == 0, "a section on the hugetlb pool");
 	/* Past the pool's end: fewer, as Windows gives, then none. */
 	got = awe_section_alloc(s, f, POOL + 4);
@@ -137,13 +144,15 @@ static int pool_body(void *arg)
 	CHILD_CHECK(awe_section_free(s, f, 1, NULL) == 0, "free one");
 	CHILD_CHECK(awe_section_alloc(s, g, 1) == 1, "the page freed is there again");
 	CHILD_CHECK(awe_section_free(s, f + 1, POOL - 1, NULL) == 0 &&
-		      awe_section_free(s, g, 1, NULL) == 0,
-	      "free");
+			    awe_section_free(s, g, 1, NULL) == 0,
+		    "free");
 	/* The process's own large frames come from the pool with memfd. */
 	if (engine_is_memfd()) {
+		CHILD_CHECK(awe_alloc_ex(g, 1, -1, AWE_ALLOC_LARGE) == 1, "one large frame");
+		CHILD_CHECK(awe_free(g, 1, NULL) == 0, "free it");
 		got = awe_alloc_ex(f, POOL + 4, -1, AWE_ALLOC_LARGE);
-		CHILD_CHECK(got == POOL, "memfd engine: %d of a pool of %d: got %zd", POOL + 4, POOL,
-		      got);
+		CHILD_CHECK(got == POOL, "memfd engine: %d of a pool of %d: got %zd", POOL + 4,
+			    POOL, got);
 	}
 	return 0;
 }
@@ -159,7 +168,8 @@ static int shmem_body(void *arg)
 	CHILD_CHECK(section_works(s, 4) == 0, "a section on shmem huge pages");
 	if (engine_is_memfd()) {
 		CHILD_CHECK(awe_alloc_ex(f, 2, -1, AWE_ALLOC_LARGE) == 2, "memfd engine on shmem");
-		CHILD_CHECK(awe_window_create(2 * lpg(), NULL, AWE_WINDOW_LARGE, &w) == 0, "window");
+		CHILD_CHECK(awe_window_create(2 * lpg(), NULL, AWE_WINDOW_LARGE, &w) == 0,
+			    "window");
 		CHILD_CHECK(awe_map(w, 2, f) == 0, "map");
 		for (int i = 0; i < 2; i++) {
 			*(volatile char *)lslot(w, i) = 1;
@@ -178,8 +188,9 @@ static int none_body(void *arg)
 	(void)arg;
 	CHILD_CHECK(r == -EOPNOTSUPP, "no huge pages, yet a large section: %d", r);
 	CHILD_CHECK(s == 0, "a failed call wrote the handle");
-	CHILD_CHECK(strstr(awe_strerror(r), "nr_hugepages") && strstr(awe_strerror(r), "shmem_enabled"),
-	      "the reason does not name the settings: %s", awe_strerror(r));
+	CHILD_CHECK(strstr(awe_strerror(r), "nr_hugepages") &&
+			    strstr(awe_strerror(r), "shmem_enabled"),
+		    "the reason does not name the settings: %s", awe_strerror(r));
 	if (engine_is_memfd()) {
 		ssize_t got = awe_alloc_ex(f, 1, -1, AWE_ALLOC_LARGE);
 

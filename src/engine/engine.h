@@ -151,6 +151,11 @@ struct awe__engine {
 	 * it a run of consecutive homes at a time. */
 	int (*discard)(void *e, uint64_t home, size_t n);
 
+	/* Optional: whether the instance's pages come from a pool of their own
+	 * (the hugetlb pool), not from the memory the system has available:
+	 * the core then does not hold allocations to MemAvailable. */
+	bool (*pooled)(void *e);
+
 	/* Optional: room the instance holds beyond what its frames need (the
 	 * UFFDIO_MOVE engine's parking, the memfd engine's locked pool). trim_wanted() says whether there is
 	 * some to give back: with @all, everything that can go (a window could

@@ -114,18 +114,23 @@ static int resize(struct mfd *m, size_t pages)
 	if ((!m->locked && !m->large) || pages <= m->pool_pages)
 		return 0;
 	if (m->large) {
+		bool first = !m->pool;
+
 		r = awe__mfd_large_pool(m, m->pool_pages << m->sh, len, &at);
-		if (!r && !m->pool)
-			r = awe__sys_madvise(at, len, MADV_DONTFORK);
-		/* hugetlbfs pages are never swapped out, and mlock() leaves
-		 * their views unlocked anyway. */
-		if (!r && !m->pool && m->locked && !m->hugetlb)
-			r = awe__sys_lock_on_fault(at, len);
-		if (r && !m->pool)
-			awe__sys_munmap(at, len);
 		if (r)
 			return r == -EPERM ? r : -ENOMEM;
-		if (!m->pool)
+		/* A view that is new (the first, or hugetlbfs's replacement,
+		 * which is in place already) has fresh flags. hugetlbfs pages
+		 * are never swapped out, and mlock() leaves their views
+		 * unlocked anyway. */
+		r = first || m->hugetlb ? awe__sys_madvise(at, len, MADV_DONTFORK) : 0;
+		if (!r && first && m->locked && !m->hugetlb)
+			r = awe__sys_lock_on_fault(at, len);
+		if (r && first) {
+			awe__sys_munmap(at, len);
+			return r == -EPERM ? r : -ENOMEM;
+		}
+		if (first)
 			awe__mfd_budget_add(0, 1);
 	} else if (m->pool) {
 		/* A locked mapping keeps its flags when it grows: locked on
@@ -366,6 +371,11 @@ static void memfd_stats(void *e, struct awe_stats *st)
 	awe__mfd_budget_stats(st);
 }
 
+static bool memfd_pooled(void *e)
+{
+	return ((struct mfd *)e)->hugetlb;
+}
+
 /* The page is in the file wherever it is shown: seen through the pool, or
  * through a view of it made for the question. */
 static int memfd_page_node(void *e, uint32_t idx, uint64_t home, const struct awe__ewin *w,
@@ -478,6 +488,7 @@ const struct awe__engine awe__engine_memfd = {
 	.trim_wanted = memfd_trim_wanted,
 	.trim = memfd_trim,
 	.apply = awe__mfd_apply,
+	.pooled = memfd_pooled,
 	.page_node = memfd_page_node,
 	.stats = memfd_stats,
 };

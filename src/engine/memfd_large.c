@@ -34,8 +34,19 @@ int awe__mfd_large_open(struct mfd *m)
 	}
 	sm = awe__huge_shmem(&h);
 	if (sm == AWE__SHMEM_ALWAYS || sm == AWE__SHMEM_WITHIN_SIZE || sm == AWE__SHMEM_ADVISE ||
-	    sm == AWE__SHMEM_FORCE)
+	    sm == AWE__SHMEM_FORCE) {
+		/* shmem falls back to small pages unseen: each page must be
+		 * checked, and kernels before 6.7 cannot tell. */
+		if (awe__sys_huge((uintptr_t)&h & ~(uintptr_t)(m->base_page - 1), m->base_page) ==
+		    -ENOTTY) {
+			awe__set_detail(EOPNOTSUPP,
+					"large frames on shmem huge pages need PAGEMAP_SCAN (Linux "
+					"6.7) to check each one; reserve hugetlb pages instead "
+					"(vm.nr_hugepages)");
+			return -EOPNOTSUPP;
+		}
 		return awe__sys_memfd_create("libawe", MFD_CLOEXEC);
+	}
 	/* Written under the library's lock, read by awe_strerror(). */
 	snprintf(why, sizeof(why),
 		 "large frames of the memfd engine need huge pages: no free page in the hugetlb "
@@ -45,12 +56,23 @@ int awe__mfd_large_open(struct mfd *m)
 	return -EOPNOTSUPP;
 }
 
+/* Whether the page at @at is one huge page. hugetlbfs has no other kind:
+ * where the kernel cannot tell (before 6.7), a page present is one. */
+static bool huge_at(const struct mfd *m, uintptr_t at)
+{
+	unsigned char v = 0;
+	int r = awe__sys_huge(at, m->page);
+
+	if (r == -ENOTTY && m->hugetlb)
+		return awe__sys_mincore(at, m->base_page, &v) == 0 && (v & 1);
+	return r == 1;
+}
+
 size_t awe__mfd_large_good(const struct mfd *m, uint64_t off, size_t n)
 {
 	size_t i = 0;
 
-	while (i < n && !AWE__INJECT(fail_huge) &&
-	       awe__sys_huge(m->pool + off + (i << m->sh), m->page) == 1)
+	while (i < n && !AWE__INJECT(fail_huge) && huge_at(m, m->pool + off + (i << m->sh)))
 		i++;
 	return i;
 }
@@ -62,7 +84,9 @@ int awe__mfd_large_pool(struct mfd *m, size_t old_len, size_t len, uintptr_t *at
 
 	if (r)
 		return -ENOMEM;
-	if (old_len)
+	/* mremap() refuses to move hugetlbfs views (EINVAL), which hold no
+	 * lock to keep: a new view replaces the old one. */
+	if (old_len && !m->hugetlb)
 		r = awe__sys_mremap_to(m->pool, old_len, len, to);
 	else
 		/* Without MAP_NORESERVE hugetlbfs would reserve a page for
@@ -74,6 +98,8 @@ int awe__mfd_large_pool(struct mfd *m, size_t old_len, size_t len, uintptr_t *at
 		awe__sys_munmap(to, len);
 		return r == -EAGAIN ? -EPERM : -ENOMEM;
 	}
+	if (old_len && m->hugetlb)
+		awe__sys_munmap(m->pool, old_len);
 	/* shmem_enabled "advise" wants it; hugetlbfs needs no advice. */
 	if (!m->hugetlb)
 		awe__sys_madvise(to, len, MADV_HUGEPAGE);

@@ -295,7 +295,8 @@ static void setting(char *buf, size_t len, const char *file, unsigned long long 
 static uint64_t on_demand(const struct awe__huge *h, const struct awe__huge_room *room,
 			  const char *what, char *why, size_t len)
 {
-	const char *defrag = awe__defrag_name(h->defrag);
+	/* MADV_COLLAPSE (THP off) compacts whatever defrag says. */
+	const char *defrag = h->collapse ? "ignored" : awe__defrag_name(h->defrag);
 	bool by_lock = room->locked && room->memlock_room < room->mem_available;
 	uint64_t n = (by_lock ? room->memlock_room : room->mem_available) / h->size;
 	unsigned long long blocks = (unsigned long long)h->free_blocks;
@@ -343,7 +344,7 @@ static uint64_t uffd_frames(const struct awe__huge *h, const struct awe__huge_ro
 	enum awe__thp mode = awe__huge_thp(h);
 	bool per_size = h->thp_size != AWE__THP_ABSENT && h->thp_size != AWE__THP_INHERIT;
 	unsigned long long kb = (unsigned long long)(h->size / 1024);
-	char set[128], what[160], sz[32];
+	char set[128], what[192], sz[32];
 
 	if (mode == AWE__THP_ABSENT) {
 		snprintf(why, len,
@@ -353,9 +354,15 @@ static uint64_t uffd_frames(const struct awe__huge *h, const struct awe__huge_ro
 		return 0;
 	}
 	setting(set, sizeof(set), "enabled", kb, per_size, awe__thp_name(mode));
+	/* The engine builds what a fault would not with MADV_COLLAPSE, which
+	 * ignores the mode and compacts as it needs (uffd_large.c). */
 	if (mode == AWE__THP_NEVER) {
-		snprintf(why, len, "THP is off (%s)", set);
-		return 0;
+		struct awe__huge collapse = *h;
+
+		collapse.defrag = AWE__DEFRAG_ALWAYS;
+		collapse.collapse = true;
+		snprintf(what, sizeof(what), "THP off (%s): frames built with MADV_COLLAPSE", set);
+		return on_demand(&collapse, room, what, why, len);
 	}
 	if (mode != AWE__THP_MADVISE && mode != AWE__THP_ALWAYS) {
 		snprintf(why, len, "THP mode unknown (%s)", set);

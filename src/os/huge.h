@@ -71,6 +71,8 @@ struct awe__huge {
 	uint64_t nr_hugepages;	    /* its pool: nr_hugepages, */
 	uint64_t free_hugepages;    /* free_hugepages, */
 	uint64_t resv_hugepages;    /* and resv_hugepages (promised to mappings) */
+	bool collapse;		    /* awe__large_frames()'s own: THP off, frames
+				       built with MADV_COLLAPSE */
 	bool buddy_known;	    /* /proc/buddyinfo was read */
 	uint64_t free_blocks;	    /* free memory in blocks of @size, counted in
 				       such blocks (zones DMA32, Normal, Movable) */
