@@ -61,13 +61,21 @@ static long alloc_check(awe_frame_t *frames, int node)
 	return 0;
 }
 
-ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node)
+ssize_t awe_alloc_ex(awe_frame_t *frames, size_t count, int node, unsigned int flags)
 {
-	long r = count ? alloc_check(frames, node) : 0;
+	bool large = flags & AWE_ALLOC_LARGE;
+	long r = flags & ~(unsigned int)AWE_ALLOC_LARGE ? -EINVAL
+		 : count				? alloc_check(frames, node)
+							: 0;
 
 	if (!r && count)
-		r = IN_CTX(c, awe__enter, awe__frames_alloc(c, NULL, frames, count, node));
+		r = IN_CTX(c, awe__enter, awe__frames_alloc(c, NULL, frames, count, node, large));
 	return ret(r);
+}
+
+ssize_t awe_alloc_node(awe_frame_t *frames, size_t count, int node)
+{
+	return awe_alloc_ex(frames, count, node, 0);
 }
 
 ssize_t awe_alloc(awe_frame_t *frames, size_t count)
@@ -75,13 +83,19 @@ ssize_t awe_alloc(awe_frame_t *frames, size_t count)
 	return awe_alloc_node(frames, count, -1);
 }
 
-ssize_t awe_section_alloc(awe_section_t section, awe_frame_t *frames, size_t count)
+ssize_t awe_section_alloc_node(awe_section_t section, awe_frame_t *frames, size_t count, int node)
 {
-	long r = count ? alloc_check(frames, -1) : 0;
+	long r = count ? alloc_check(frames, node) : 0;
 
 	if (!r && count)
-		r = IN_SECTION(c, s, section, awe__frames_alloc(c, s, frames, count, -1));
+		r = IN_SECTION(c, s, section,
+			       awe__frames_alloc(c, s, frames, count, node, s->large));
 	return ret(r);
+}
+
+ssize_t awe_section_alloc(awe_section_t section, awe_frame_t *frames, size_t count)
+{
+	return awe_section_alloc_node(section, frames, count, -1);
 }
 
 static long free_check(const awe_frame_t *frames, size_t count, size_t *freed)
@@ -133,7 +147,9 @@ static long window_check(size_t size, void *hint, unsigned int flags, void **bas
 
 	if (!awe__ptr_ok(base, 1, sizeof(*base)))
 		return -EFAULT;
-	if (size == 0 || (flags & ~(unsigned int)(AWE_WINDOW_FIXED | AWE_WINDOW_ALIGN_MASK)) ||
+	if (size == 0 ||
+	    (flags &
+	     ~(unsigned int)(AWE_WINDOW_FIXED | AWE_WINDOW_LARGE | AWE_WINDOW_ALIGN_MASK)) ||
 	    ((flags & AWE_WINDOW_FIXED) && !hint) || align == SIZE_MAX ||
 	    ((flags & AWE_WINDOW_FIXED) && align && (at & (align - 1))))
 		return -EINVAL;
@@ -145,13 +161,18 @@ static long window_check(size_t size, void *hint, unsigned int flags, void **bas
 static long window_create(struct awe__ctx *c, struct awe__section *s, size_t size, void *hint,
 			  unsigned int flags, void **base)
 {
-	struct awe__eng *e = s ? &s->eng : &c->eng;
-	bool fixed = flags & AWE_WINDOW_FIXED;
+	bool fixed = flags & AWE_WINDOW_FIXED, large = flags & AWE_WINDOW_LARGE;
 	size_t align = window_align(flags);
-	int r = awe__window_create(c, s, size, hint, align, fixed, base);
+	int r;
 
-	if (r == -EPERM && awe__frames_trim(c, e, true))
-		r = awe__window_create(c, s, size, hint, align, fixed, base);
+	/* A section's frames say what its windows' slots are. */
+	if (s && large && !s->large)
+		return -EINVAL;
+	large = s ? s->large : large;
+	r = awe__window_create(c, s, size, hint, align, fixed, large, base);
+	/* Room is given back by the instance the window belongs to. */
+	if (r == -EPERM && awe__frames_trim(c, s ? &s->eng : large ? &c->large : &c->eng, true))
+		r = awe__window_create(c, s, size, hint, align, fixed, large, base);
 	return r;
 }
 
@@ -277,7 +298,7 @@ static int query(struct awe__ctx *c, uintptr_t va, struct awe_page_info *info)
 	info->frame = k ? awe__frame_number(c, k - 1) : 0;
 	info->prot = k ? awe__slot_prot(c, w, s) : AWE_PROT_NONE;
 	info->window = (void *)w->ew.base;
-	info->window_size = w->ew.npages << c->page_shift;
+	info->window_size = w->ew.npages << w->sh;
 	return 0;
 }
 
@@ -313,13 +334,21 @@ int awe_frame_addr(awe_frame_t frame, void **addr)
 	return (int)ret(r);
 }
 
+int awe_frame_node(awe_frame_t frame, int *node)
+{
+	if (!awe__ptr_ok(node, 1, sizeof(*node)))
+		return (int)ret(-EFAULT);
+	return (int)ret(IN_CTX(c, awe__enter, awe__frame_node(c, frame, node)));
+}
+
 int awe_section_create(unsigned int flags, awe_section_t *section)
 {
 	if (!awe__ptr_ok(section, 1, sizeof(*section)))
 		return (int)ret(-EFAULT);
-	if (flags)
+	if (flags & ~(unsigned int)AWE_SECTION_LARGE)
 		return (int)ret(-EINVAL);
-	return (int)ret(IN_CTX(c, awe__enter, awe__section_create(c, section)));
+	return (int)ret(
+		IN_CTX(c, awe__enter, awe__section_create(c, flags & AWE_SECTION_LARGE, section)));
 }
 
 int awe_section_close(awe_section_t section)
@@ -343,6 +372,8 @@ static int stats(struct awe__ctx *c, struct awe_stats *st)
 	 * it, and it reads the limit again as it counts. */
 	awe__max_map_count(&st->max_map_count);
 	c->eng.ops->stats(c->eng.data, st);
+	if (c->large.ops)
+		c->large.ops->stats(c->large.data, st);
 	if (c->eng.ops != &awe__engine_memfd && c->nsec) {
 		struct awe_stats sec = {0};
 
@@ -378,4 +409,15 @@ int awe_probe(struct awe_probe *p)
 size_t awe_page_size(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* TEMPORARY until the probe's reader lands (helper): the PMD size. */
+size_t awe_large_page_size(void)
+{
+	uint64_t v = 0;
+
+	if (awe__read_u64("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", &v) != 0 ||
+	    (v & (v - 1)))
+		v = 0;
+	return (size_t)v;
 }

@@ -50,6 +50,8 @@ static void atfork_child(void)
 		return;
 	awe__forked = true;
 	awe__cur->eng.ops->fork_child(awe__cur->eng.data);
+	if (awe__cur->large.ops)
+		awe__cur->large.ops->fork_child(awe__cur->large.data);
 	awe__sections_fork_child(awe__cur);
 }
 
@@ -68,6 +70,8 @@ static void ctx_destroy(struct awe__ctx *c, bool forked)
 {
 	awe__sections_fini(c, forked);
 	c->eng.ops->fini(c->eng.data, forked);
+	if (c->large.ops)
+		c->large.ops->fini(c->large.data, forked);
 	awe__windows_fini(c);
 	awe__frames_fini(c);
 	free(c);
@@ -86,7 +90,9 @@ static int ctx_create(unsigned int flags, struct awe__ctx **out)
 	c->memlock_limit = awe__memlock_limit();
 	c->page = (size_t)sysconf(_SC_PAGESIZE);
 	c->page_shift = (unsigned int)__builtin_ctzl(c->page);
-	awe__ctx_conf(c, &conf);
+	c->large_page = awe_large_page_size();
+	c->large_shift = c->large_page ? (unsigned int)__builtin_ctzl(c->large_page) : 0;
+	awe__ctx_conf(c, false, &conf);
 	r = awe__frames_measure(c);
 	if (!r)
 		r = awe__engine_select(&conf, &c->eng.ops, &c->eng.data, c->engine_reason,
@@ -96,6 +102,24 @@ static int ctx_create(unsigned int flags, struct awe__ctx **out)
 		return r;
 	}
 	*out = c;
+	return 0;
+}
+
+int awe__large_eng(struct awe__ctx *c, struct awe__eng **e)
+{
+	struct awe__eng_conf conf;
+	int r;
+
+	if (!c->large.ops) {
+		if (!c->large_page)
+			return -EOPNOTSUPP;
+		awe__ctx_conf(c, true, &conf);
+		r = c->eng.ops->init(&conf, &c->large.data);
+		if (r)
+			return r;
+		c->large.ops = c->eng.ops;
+	}
+	*e = &c->large;
 	return 0;
 }
 

@@ -128,10 +128,19 @@ static uint64_t available(struct awe__ctx *c, size_t want)
 	return c->avail_pages;
 }
 
+struct awe__eng *awe__frame_eng(struct awe__ctx *c, const struct awe__frame *f)
+{
+	struct awe__section *s = f->sec ? awe__section_any(c, (uint32_t)f->loc) : NULL;
+
+	return s ? &s->eng : f->large ? &c->large : &c->eng;
+}
+
 ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_frame_t *frames,
-			  size_t count, int node)
+			  size_t count, int node, bool large)
 {
 	struct awe__eng *e = sec ? &sec->eng : &c->eng;
+	/* Availability is counted in small pages. */
+	unsigned int sh = large ? c->large_shift - c->page_shift : 0;
 	uint32_t idx[BATCH];
 	uint64_t home[BATCH];
 	size_t done = 0, want;
@@ -140,12 +149,17 @@ ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_fram
 
 	if (count == 0)
 		return 0;
-	if (count > (SIZE_MAX >> c->page_shift))
+	if (count > (SIZE_MAX >> (c->page_shift + sh)))
 		return -EINVAL;
 	/* Here, with libawe started: no once-check. */
 	if (!awe__uaddr_array_ok(frames, count, sizeof(*frames)))
 		return -EFAULT;
-	avail = available(c, count);
+	if (large && !sec) {
+		err = awe__large_eng(c, &e);
+		if (err)
+			return err;
+	}
+	avail = available(c, count << sh) >> sh;
 	want = count < avail ? count : (size_t)avail;
 	while (done < want) {
 		uint32_t n = want - done > BATCH ? BATCH : (uint32_t)(want - done);
@@ -164,6 +178,7 @@ ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_fram
 				f->mapped = 0;
 				f->prot = 0;
 				f->sec = sec != NULL;
+				f->large = large;
 				f->loc = sec ? sec->id : home[i];
 				frames[done + i] = awe__frame_number(c, idx[i]);
 			} else {
@@ -173,7 +188,7 @@ ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_fram
 		}
 		done += (size_t)k;
 		c->allocated += (uint64_t)k;
-		c->avail_pages -= (uint64_t)k;
+		c->avail_pages -= (uint64_t)k << sh;
 		if (sec)
 			sec->nframes += (uint64_t)k;
 		if ((uint32_t)k < n)
@@ -187,6 +202,7 @@ ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_fram
 void awe__frame_forget(struct awe__ctx *c, uint32_t i)
 {
 	c->frames[i].sec = 0;
+	c->frames[i].large = 0;
 	c->allocated--;
 	put_slot(c, i);
 }
@@ -201,7 +217,7 @@ void awe__frame_forget(struct awe__ctx *c, uint32_t i)
 static size_t drop_batch(struct awe__ctx *c, struct awe__section *sec, const uint32_t *idx,
 			 size_t n, int *err)
 {
-	struct awe__eng *e = sec ? &sec->eng : &c->eng;
+	struct awe__eng *e = sec ? &sec->eng : awe__frame_eng(c, &c->frames[idx[0]]);
 	uint64_t home[FREE_BATCH];
 	size_t k, j;
 
@@ -247,6 +263,9 @@ int awe__frames_free(struct awe__ctx *c, struct awe__section *sec, const awe_fra
 			f = awe__frame_get(c, frames[i], &x);
 			if (!f || f->sec != (sec != NULL) || (sec && f->loc != sec->id))
 				r = -ENOENT;
+			/* One call frees one kind: the first entry's. */
+			else if ((frames[i] ^ frames[0]) & AWE_FRAME_LARGE)
+				r = -EINVAL;
 		}
 		if (n && (i == count || r || n == sizeof(idx) / sizeof(idx[0]))) {
 			int err;
@@ -283,9 +302,9 @@ bool awe__frames_trim(struct awe__ctx *c, struct awe__eng *e, bool all)
 
 	if (!e->ops->trim || !e->ops->trim_wanted(e->data, all))
 		return false;
-	/* Only the default instance's engine may move pages to give room back:
+	/* Only the process's own instances may move pages to give room back:
 	 * a section's (memfd) keeps its pages in its file. */
-	if (e->ops->trim(e->data, all, NULL, 0) == 0 || e != &c->eng)
+	if (e->ops->trim(e->data, all, NULL, 0) == 0 || (e != &c->eng && e != &c->large))
 		return true;
 	idx = AWE__INJECT(fail_alloc) ? NULL : malloc(c->allocated * sizeof(*idx));
 	home = idx ? malloc(c->allocated * sizeof(*home)) : NULL;
@@ -296,7 +315,8 @@ bool awe__frames_trim(struct awe__ctx *c, struct awe__eng *e, bool all)
 	for (uint32_t i = 0; i < c->nframes; i++) {
 		const struct awe__frame *f = &c->frames[i];
 
-		if (f->state == AWE__FRAME_OWNED && !f->sec && !f->mapped && n < c->allocated) {
+		if (f->state == AWE__FRAME_OWNED && !f->sec && !f->mapped &&
+		    f->large == (e == &c->large) && n < c->allocated) {
 			idx[n] = i;
 			home[n++] = f->loc;
 		}
@@ -307,4 +327,29 @@ bool awe__frames_trim(struct awe__ctx *c, struct awe__eng *e, bool all)
 	free(idx);
 	free(home);
 	return true;
+}
+
+int awe__frame_node(struct awe__ctx *c, awe_frame_t frame, int *node)
+{
+	struct awe__frame *f;
+	struct awe__eng *e;
+	struct awe__window *w = NULL;
+	uint32_t i;
+	int r;
+
+	f = awe__frame_get(c, frame, &i);
+	if (!f)
+		return -ENOENT;
+	e = awe__frame_eng(c, f);
+	if (f->mapped)
+		w = awe__window_find(c, awe__frame_va(c, f));
+	r = e->ops->page_node(e->data, i, f->sec ? i : f->loc, w ? &w->ew : NULL,
+			      awe__frame_va(c, f));
+	/* Every frame is resident: a page the kernel cannot find was refused
+	 * to us, like a page a move is refused. */
+	if (r == -ENOENT || r == -EFAULT)
+		r = -EIO;
+	if (r >= 0)
+		*node = r;
+	return r < 0 ? r : 0;
 }

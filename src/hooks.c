@@ -28,6 +28,9 @@ int awe__test_fail_alloc;
 /* When it counts down to zero, that batched drop of pages fails with
  * ENOMEM having dropped nothing. */
 int awe__test_fail_drop;
+/* When it counts down to zero, that check of a large frame's page finds it
+ * built of small pages, as when the kernel has no free huge page. */
+int awe__test_fail_huge;
 /* Not 0: the number of threads the engines take the process to have, in
  * place of /proc/self/stat's (1: alone, 2: with others). */
 int awe__test_threads;

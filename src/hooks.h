@@ -20,13 +20,15 @@ enum awe__hook_point {
 	AWE__HOOK_FRAME_ADDR,	 /* awe_frame_addr() has let go of the lock */
 	AWE__HOOK_STATS,	 /* awe_stats() holds the lock */
 	AWE__HOOK_MOVING,	 /* a call let go of the lock for its moves */
+	AWE__HOOK_ALLOC_NODE,	 /* an engine allocates under the call's NUMA policy */
 };
 
 #ifdef AWE_TEST_HOOKS
 
 /* hooks.c: fault injection counters (see there for what each does). */
 extern AWE__HIDDEN int awe__test_fail_move, awe__test_misreport_move, awe__test_fail_discard,
-	awe__test_fail_undo, awe__test_fail_alloc, awe__test_fail_drop, awe__test_threads;
+	awe__test_fail_undo, awe__test_fail_alloc, awe__test_fail_drop, awe__test_fail_huge,
+	awe__test_threads;
 extern AWE__HIDDEN void (*awe__test_hook)(enum awe__hook_point p);
 /* lock.c: the holder took the lock by its bias; the streak of lone mutex
  * calls that earns a thread the bias (0: the real policy). */

@@ -34,7 +34,7 @@ enum {
 
 /* Bits of the generation, the upper half of a frame number. A table slot
  * whose generation is used up is retired, not reused. */
-#define AWE__GEN_BITS 19
+#define AWE__GEN_BITS 18
 
 /* One frame, 8 bytes: the table is the library's main memory cost and is
  * touched at random by scatter calls, so it is kept as small as the cache
@@ -49,6 +49,7 @@ struct awe__frame {
 	 * the free list, index + 1 of the next free table slot. */
 	uint64_t loc : AWE__HOME_BITS;
 	uint64_t gen : AWE__GEN_BITS;
+	uint64_t large : 1;  /* a large frame (AWE_FRAME_LARGE in its number) */
 	uint64_t sec : 1;    /* frame of an AWE section */
 	uint64_t state : 2;  /* AWE__FRAME_* */
 	uint64_t prot : 2;   /* AWE_PROT_* while mapped */
@@ -62,6 +63,7 @@ _Static_assert(sizeof(struct awe__frame) == 8, "struct awe__frame must stay 8 by
 struct awe__section {
 	uint32_t id;	 /* the handle: never 0, never reused */
 	bool closed;	 /* handle closed: goes away with its last window */
+	bool large;	 /* AWE_SECTION_LARGE: large frames and slots */
 	size_t nwindows; /* windows tied to it */
 	uint64_t nframes;
 	struct awe__eng eng;
@@ -71,6 +73,8 @@ struct awe__window {
 	struct awe__ewin ew;	  /* first: what the engine sees (base, npages) */
 	struct awe__eng *eng;	  /* the default instance, or sec's */
 	struct awe__section *sec; /* NULL: a plain window */
+	unsigned int sh;	  /* slot shift: the page's, or a large page's */
+	bool large;		  /* slots for large frames */
 	uint32_t *slot;		  /* frame index + 1 per slot, 0 when empty */
 	uint8_t *sprot;		  /* section windows: AWE_PROT_* per slot */
 	size_t nmapped;
@@ -88,7 +92,13 @@ struct awe__ctx {
 	uint64_t memlock_limit; /* bytes, UINT64_MAX when unlimited */
 	size_t page;
 	unsigned int page_shift;
-	struct awe__eng eng;	 /* the default engine instance */
+	struct awe__eng eng; /* the default engine instance */
+	/* The instance of large frames not in a section: the default engine's
+	 * kind, started with their first window or allocation (ops NULL
+	 * until then). @large_page is 0 when the kernel has no huge pages. */
+	struct awe__eng large;
+	size_t large_page;
+	unsigned int large_shift;
 	char engine_reason[200]; /* why that engine */
 
 	struct awe__frame *frames;
@@ -140,7 +150,11 @@ AWE__HIDDEN void awe__frames_fini(struct awe__ctx *c);
 /* Allocate up to @count frames of the default instance (@sec NULL) or of
  * @sec into @frames; free them in order (awe_free()). */
 AWE__HIDDEN ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec,
-				      awe_frame_t *frames, size_t count, int node);
+				      awe_frame_t *frames, size_t count, int node, bool large);
+/* The instance frame @f lives in. */
+AWE__HIDDEN struct awe__eng *awe__frame_eng(struct awe__ctx *c, const struct awe__frame *f);
+/* awe_frame_node(): the node of frame @f's page. */
+AWE__HIDDEN int awe__frame_node(struct awe__ctx *c, awe_frame_t f, int *node);
 AWE__HIDDEN int awe__frames_free(struct awe__ctx *c, struct awe__section *sec,
 				 const awe_frame_t *frames, size_t count, size_t *freed);
 /* Forget frame @i, whose page is gone: its number becomes invalid. */
@@ -152,15 +166,17 @@ AWE__HIDDEN bool awe__frames_trim(struct awe__ctx *c, struct awe__eng *e, bool a
 /* windows.c: the window table. */
 AWE__HIDDEN struct awe__window *awe__window_find(struct awe__ctx *c, uintptr_t va);
 AWE__HIDDEN int awe__window_create(struct awe__ctx *c, struct awe__section *sec, size_t size,
-				   void *hint, size_t align, bool fixed, void **base);
+				   void *hint, size_t align, bool fixed, bool large, void **base);
 /* Release @w, which shows no frame any more, and forget it. */
 AWE__HIDDEN void awe__window_remove(struct awe__ctx *c, struct awe__window *w);
 AWE__HIDDEN void awe__windows_fini(struct awe__ctx *c);
 
 /* section.c: the section table. */
-AWE__HIDDEN int awe__section_create(struct awe__ctx *c, awe_section_t *id);
+AWE__HIDDEN int awe__section_create(struct awe__ctx *c, bool large, awe_section_t *id);
 /* The open section @id, or NULL. */
 AWE__HIDDEN struct awe__section *awe__section_find(struct awe__ctx *c, awe_section_t id);
+/* The section @id, closed or not, or NULL. */
+AWE__HIDDEN struct awe__section *awe__section_any(struct awe__ctx *c, uint32_t id);
 /* Close @s: it goes when no window is tied to it any more. */
 AWE__HIDDEN void awe__section_close(struct awe__ctx *c, struct awe__section *s);
 /* A window of @s went: a closed section goes with its last one. */
@@ -197,21 +213,30 @@ AWE__HIDDEN int awe__unmap_frames(struct awe__ctx *c, struct awe__section *sec, 
 /* Take every frame off @w. */
 AWE__HIDDEN int awe__unmap_window(struct awe__ctx *c, struct awe__window *w);
 
-/* What an engine instance of @c is told when it starts. */
-static inline void awe__ctx_conf(const struct awe__ctx *c, struct awe__eng_conf *conf)
+/* What an engine instance of @c is told when it starts: one of small
+ * frames or, with @large, of large ones. */
+static inline void awe__ctx_conf(const struct awe__ctx *c, bool large, struct awe__eng_conf *conf)
 {
 	*conf = (struct awe__eng_conf){
-		.page = c->page,
-		.page_shift = c->page_shift,
+		.page = large ? c->large_page : c->page,
+		.page_shift = large ? c->large_shift : c->page_shift,
+		.large = large,
+		.base_page = c->page,
 		.locked = c->locked,
 		.memlock_limit = c->memlock_limit,
 	};
 }
 
+/* ctx.c: the instance of the process's large frames, started if need be:
+ * -EOPNOTSUPP when the kernel has no huge pages. */
+AWE__HIDDEN int awe__large_eng(struct awe__ctx *c, struct awe__eng **e);
+
 /* The frame number of table index @idx. */
 static inline awe_frame_t awe__frame_number(const struct awe__ctx *c, uint32_t idx)
 {
-	return ((awe_frame_t)c->frames[idx].gen << 32) | (idx + 1);
+	const struct awe__frame *f = &c->frames[idx];
+
+	return ((awe_frame_t)f->gen << 32) | (f->large ? AWE_FRAME_LARGE : 0) | (idx + 1);
 }
 
 /* The frame named @f if it is allocated (its index in *@idx), else NULL.
@@ -224,7 +249,7 @@ static inline struct awe__frame *awe__frame_get(struct awe__ctx *c, awe_frame_t 
 	if (lo == 0 || lo > c->nframes)
 		return NULL;
 	fr = &c->frames[lo - 1];
-	if (fr->state != AWE__FRAME_OWNED || fr->gen != (f >> 32))
+	if (fr->state != AWE__FRAME_OWNED || awe__frame_number(c, lo - 1) != f)
 		return NULL;
 	if (idx)
 		*idx = lo - 1;
@@ -274,7 +299,8 @@ static inline uintptr_t awe__page_down(const struct awe__ctx *c, uintptr_t va)
 static inline size_t awe__slot_of(const struct awe__ctx *c, const struct awe__window *w,
 				  uintptr_t va)
 {
-	return (va - w->ew.base) >> c->page_shift;
+	(void)c;
+	return (va - w->ew.base) >> w->sh;
 }
 
 /* Whether the frame's page sits in its slot's page table entry (a frame

@@ -156,7 +156,7 @@ static int op_cmp(const void *a, const void *b)
 static struct awe__op unmap_op(const struct awe__ctx *c, struct awe__window *w, size_t s)
 {
 	return (struct awe__op){
-		.va = w->ew.base + (s << c->page_shift),
+		.va = w->ew.base + (s << w->sh),
 		.win = &w->ew,
 		.old = w->slot[s],
 		.oldprot = (uint8_t)awe__slot_prot(c, w, s),
@@ -278,6 +278,9 @@ AWE__HOT static int claim_one(struct awe__ctx *c, struct awe__op *o, struct awe_
 	f = awe__frame_get(c, frame, &k);
 	if (!f || f->sec != (w->sec != NULL) || (f->sec && f->loc != w->sec->id))
 		return -ENOENT;
+	/* A large frame fills a large slot, a small one a small slot. */
+	if (f->large != w->large)
+		return -EINVAL;
 	o->new = k + 1;
 	o->newprot = AWE_PROT_READWRITE;
 	if (f->sec)
@@ -297,12 +300,13 @@ AWE__HOT static int claim_one(struct awe__ctx *c, struct awe__op *o, struct awe_
 AWE__HOT static uint32_t slot_op(struct awe__ctx *c, struct awe__op *o, struct awe__window *w,
 				 uintptr_t va)
 {
-	uint32_t old = w->slot[awe__slot_of(c, w, va)];
+	size_t s = awe__slot_of(c, w, va);
+	uint32_t old = w->slot[s];
 
-	o->va = va;
+	o->va = w->ew.base + (s << w->sh);
 	o->win = &w->ew;
 	o->old = old;
-	o->oldprot = old ? (uint8_t)awe__slot_prot(c, w, awe__slot_of(c, w, va)) : 0;
+	o->oldprot = old ? (uint8_t)awe__slot_prot(c, w, s) : 0;
 	o->new = 0;
 	o->newprot = 0;
 	o->claim = 0;
@@ -376,7 +380,9 @@ static int map_range(struct awe__ctx *c, struct awe__req *q, struct awe__window 
 	uint32_t small[RANGE_STACK], *idx = small;
 	uint64_t small_home[RANGE_STACK], *home = small_home;
 	size_t s = awe__slot_of(c, w, va), i, moved = 0;
-	uint64_t pn = va >> c->page_shift;
+	/* The engine's page numbers are in slots; the table's in small pages. */
+	uint64_t epn = va >> w->sh;
+	unsigned int step = w->sh - c->page_shift;
 	bool in = q->frames != NULL;
 	int r = -EAGAIN;
 
@@ -395,7 +401,7 @@ static int map_range(struct awe__ctx *c, struct awe__req *q, struct awe__window 
 		if (in) {
 			/* Marked, as claim_one() does, so that a duplicate shows. */
 			f = k ? NULL : awe__frame_get(c, q->frames[i], &idx[i]);
-			if (!f || f->sec || f->mapped || f->mark)
+			if (!f || f->sec || f->mapped || f->mark || f->large != w->large)
 				break;
 			home[i] = f->loc; /* before the mark: see claim_one() */
 			f->mark = 1;
@@ -419,10 +425,10 @@ static int map_range(struct awe__ctx *c, struct awe__req *q, struct awe__window 
 		struct awe__frame f = c->frames[idx[i]];
 
 		f.mark = 0;
-		if (!r || (home[i] == pn + i) == in) {
+		if (!r || (home[i] == epn + i) == in) {
 			f.mapped = in;
 			f.prot = in ? AWE_PROT_READWRITE : 0;
-			f.loc = in ? pn + i : home[i];
+			f.loc = in ? (epn + i) << step : home[i];
 			w->slot[s + i] = in ? idx[i] + 1 : 0;
 			moved++;
 		}
@@ -448,6 +454,7 @@ static int plan_map(struct awe__ctx *c, struct awe__req *q, struct awe__op **ops
 
 	if (r)
 		return r;
+	va = w->ew.base + (awe__slot_of(c, w, va) << w->sh);
 	/* Here, with libawe started: no once-check. */
 	if (q->frames && !awe__uaddr_array_ok(q->frames, q->count, sizeof(*q->frames)))
 		return -EFAULT;
@@ -465,11 +472,11 @@ static int plan_map(struct awe__ctx *c, struct awe__req *q, struct awe__op **ops
 
 		for (size_t i = 0; i < q->count; i++)
 			if (w->slot[s + i])
-				slot_op(c, &(*ops)[(*n)++], w, va + (i << c->page_shift));
+				slot_op(c, &(*ops)[(*n)++], w, va + (i << w->sh));
 		return 0;
 	}
 	for (size_t i = 0; i < q->count; i++) {
-		slot_op(c, &(*ops)[i], w, va + (i << c->page_shift));
+		slot_op(c, &(*ops)[i], w, va + (i << w->sh));
 		r = claim_one(c, &(*ops)[i], w, q->frames[i], false);
 		if (r) {
 			unmark(c, *ops, i);
@@ -565,11 +572,12 @@ static int plan_protect(struct awe__ctx *c, struct awe__req *q, struct awe__op *
 
 	if (r)
 		return r;
+	va = w->ew.base + (awe__slot_of(c, w, va) << w->sh);
 	*ops = ops_alloc(q, q->count < w->nmapped ? q->count : w->nmapped);
 	if (!*ops)
 		return -ENOMEM;
 	for (size_t i = 0; i < q->count; i++) {
-		uintptr_t s = va + (i << c->page_shift);
+		uintptr_t s = va + (i << w->sh);
 		uint32_t k = w->slot[awe__slot_of(c, w, s)];
 
 		if (k && awe__slot_prot(c, w, awe__slot_of(c, w, s)) != q->prot) {

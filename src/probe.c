@@ -11,10 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "huge.h"
 #include "internal.h"
 #include "sysfacts.h"
 
-static __thread char why[200];
+static __thread char why[200], large_why[300];
 
 /* Start the engine awe_init() would pick, note it, and stop it again. */
 static void try_engine(struct awe_probe *p, const struct awe__eng_conf *conf)
@@ -31,6 +32,24 @@ static void try_engine(struct awe_probe *p, const struct awe__eng_conf *conf)
 		snprintf(why, sizeof(why), "%s", awe_strerror(r));
 	}
 	p->engine_reason = why;
+}
+
+/* How many large frames the engine found could have now, and why not more
+ * (huge.c): the huge page settings read now, bounded by the memory and lock
+ * room found above. The size is awe_large_page_size()'s, read once. */
+static void probe_large(struct awe_probe *p)
+{
+	struct awe__huge h;
+	struct awe__huge_room room = {
+		.mem_available = p->mem_available,
+		.locked = p->locked,
+		.memlock_room = p->memlock_room,
+	};
+
+	awe__huge_read(&h, awe__large_size());
+	p->large_page_size = h.size;
+	p->large_frames = awe__large_frames(&h, p->engine, &room, large_why, sizeof(large_why));
+	p->large_reason = large_why;
 }
 
 int awe__probe(struct awe__ctx *c, struct awe_probe *p)
@@ -58,5 +77,11 @@ int awe__probe(struct awe__ctx *c, struct awe_probe *p)
 	awe__mem_available(&p->mem_available);
 	awe__max_map_count(&p->max_map_count);
 	p->page_size = conf.page;
+	probe_large(p);
 	return 0;
+}
+
+size_t awe_large_page_size(void)
+{
+	return (size_t)awe__large_size();
 }

@@ -36,7 +36,14 @@ struct awe__section *awe__section_find(struct awe__ctx *c, awe_section_t id)
 	return c->sec[i];
 }
 
-int awe__section_create(struct awe__ctx *c, awe_section_t *id)
+struct awe__section *awe__section_any(struct awe__ctx *c, uint32_t id)
+{
+	size_t i = sec_at(c, id);
+
+	return i < c->nsec && c->sec[i]->id == id ? c->sec[i] : NULL;
+}
+
+int awe__section_create(struct awe__ctx *c, bool large, awe_section_t *id)
 {
 	struct awe__eng_conf conf;
 	struct awe__section *s;
@@ -49,7 +56,12 @@ int awe__section_create(struct awe__ctx *c, awe_section_t *id)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	awe__ctx_conf(c, &conf);
+	if (large && !c->large_page) {
+		free(s);
+		return -EOPNOTSUPP;
+	}
+	awe__ctx_conf(c, large, &conf);
+	s->large = large;
 	s->eng.ops = &awe__engine_memfd;
 	r = s->eng.ops->init(&conf, &s->eng.data);
 	if (r) {

@@ -2127,7 +2127,7 @@ static inline void model_gen_wcreate(struct model *m, struct mcall *c)
 	if (!m->w32) {
 		c->flags = 0;
 		if (model_pct(m, 3))
-			c->flags = 2;
+			c->flags = 4; /* no such flag (2 is AWE_WINDOW_LARGE) */
 		else if (model_pct(m, 3))
 			c->flags = AWE_WINDOW_FIXED;
 		else if (model_pct(m, 5) && (w = model_pick_win(m, -2)) >= 0)
@@ -2391,7 +2391,9 @@ static inline void model_gen_screate(struct model *m, struct mcall *c)
 		c->type = full || model_pct(m, 8) ? 1 + (uint32_t)model_rnd(m, 4) : 0;
 		return;
 	}
-	c->flags = full || model_pct(m, 5) ? 1 : 0;
+	/* 2: a flag that does not exist (1 is AWE_SECTION_LARGE, which the
+	 * model does not cover: test_large.c does). */
+	c->flags = full || model_pct(m, 5) ? 2 : 0;
 	c->out = model_pick_ptr(m, 3, false);
 	if (c->out == P_MIS)
 		c->out = P_OK;

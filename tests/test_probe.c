@@ -3,8 +3,11 @@
  * awe_probe(): what libawe would find here, asked without starting it. The
  * engine awe_init() would choose and why (the same as awe_stats() says once
  * it runs), AWE_ENGINE and LIBAWE_UNLOCKED, the lock limit and room as root
- * and as nobody, the system's numbers, the errors, and that a probe leaves
- * nothing behind: no descriptor, no mapping, no errno, no started libawe.
+ * and as nobody, the system's numbers, large frames and
+ * awe_large_page_size() against the THP settings and the hugetlb pool read
+ * here (test_huge has every setting, in fake trees), the errors, and that a
+ * probe leaves nothing behind: no descriptor, no mapping, no errno, no
+ * started libawe.
  *
  * Each Criterion test is a process of its own, so a test that sets the
  * environment before its first libawe call sees what a program would.
@@ -169,6 +172,9 @@ Test(probe, env_bogus)
 	/* The other facts are there all the same. */
 	cr_assert_eq(p.page_size, awe_page_size());
 	cr_assert_gt(p.max_map_count, 0);
+	cr_assert_eq(p.large_page_size, awe_large_page_size());
+	cr_assert_eq(p.large_frames, 0, "no engine, yet %" PRIu64 " large frames", p.large_frames);
+	cr_assert_str_eq(p.large_reason, "no engine can start, so no large frames either");
 	AWE_ERR(awe_init(0), EINVAL);
 	/* Nothing started: a good value starts libawe normally. */
 	engine_env("memfd");
@@ -202,6 +208,7 @@ Test(probe, reason_per_thread)
 	cr_assert_eq(err, -EINVAL, "the other thread's probe found %d", err);
 	cr_assert(strstr(p.engine_reason, "AWE_ENGINE=memfd"), "engine_reason now: %s",
 		  p.engine_reason);
+	cr_assert(!strstr(p.large_reason, "no engine"), "large_reason now: %s", p.large_reason);
 }
 
 /* --- frames locked or not -------------------------------------------------- */
@@ -357,6 +364,218 @@ Test(probe, mem_available)
 	cr_assert_gt(p.mem_available, 0);
 	cr_assert_leq(p.mem_available, (uint64_t)total * 1024,
 		      "mem_available %" PRIu64 " above MemTotal %ld kB", p.mem_available, total);
+}
+
+/* --- large frames -------------------------------------------------------------- */
+
+/* The selected word of a sysfs choice file ("always [madvise] never") into
+ * @buf; NULL when the file is missing. */
+static const char *sys_choice(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	char line[256], *open, *close;
+
+	if (!f)
+		return NULL;
+	cr_assert_not_null(fgets(line, sizeof(line), f), "%s is empty", path);
+	fclose(f);
+	open = strchr(line, '[');
+	close = open ? strchr(open, ']') : NULL;
+	cr_assert_not_null(close, "%s has no [choice]: %s", path, line);
+	*close = '\0';
+	snprintf(buf, len, "%s", open + 1);
+	return buf;
+}
+
+/* The number of a /sys file, or @missing without the file. */
+static uint64_t sys_u64(const char *path, uint64_t missing)
+{
+	return access(path, F_OK) == 0 ? proc_u64(path) : missing;
+}
+
+#define THP "/sys/kernel/mm/transparent_hugepage"
+
+/* What the kernel says the large page size is: THP's PMD size, else the
+ * default hugetlb size, else none. */
+static uint64_t large_size_here(void)
+{
+	long kb = proc_kb("/proc/meminfo", "Hugepagesize");
+
+	return sys_u64(THP "/hpage_pmd_size", kb > 0 ? (uint64_t)kb * 1024 : 0);
+}
+
+/* The THP (@file "enabled") or shmem (@file "shmem_enabled") mode that holds
+ * for large pages: the per-size one (Linux 6.8) unless it inherits. */
+static const char *thp_mode_here(const char *file, char *buf, size_t len)
+{
+	char path[128];
+	const char *top, *sized;
+	char tmp[32];
+
+	snprintf(path, sizeof(path), THP "/%s", file);
+	top = sys_choice(path, buf, len);
+	if (!top || !strcmp(top, "deny") || !strcmp(top, "force"))
+		return top;
+	snprintf(path, sizeof(path), THP "/hugepages-%" PRIu64 "kB/%s", large_size_here() / 1024,
+		 file);
+	sized = sys_choice(path, tmp, sizeof(tmp));
+	if (sized && strcmp(sized, "inherit") != 0)
+		snprintf(buf, len, "%s", sized);
+	return buf;
+}
+
+/* The hugetlb pages of the large size a new MFD_HUGETLB mapping may get. */
+static uint64_t hugetlb_free_here(void)
+{
+	char free_path[128], resv_path[128];
+	uint64_t kb = large_size_here() / 1024, free, resv;
+
+	snprintf(free_path, sizeof(free_path),
+		 "/sys/kernel/mm/hugepages/hugepages-%" PRIu64 "kB/free_hugepages", kb);
+	snprintf(resv_path, sizeof(resv_path),
+		 "/sys/kernel/mm/hugepages/hugepages-%" PRIu64 "kB/resv_hugepages", kb);
+	free = sys_u64(free_path, 0);
+	resv = sys_u64(resv_path, 0);
+	return free > resv ? free - resv : 0;
+}
+
+/* awe_large_page_size() is the kernel's, read here independently, and the
+ * same every time, before libawe starts and after. */
+Test(probe, large_page_size)
+{
+	uint64_t want = large_size_here();
+	size_t size = awe_large_page_size();
+
+	cr_assert_eq(size, want, "awe_large_page_size() %zu, the kernel says %" PRIu64, size, want);
+	if (size) {
+		cr_assert_eq(size & (size - 1), 0, "%zu is not a power of two", size);
+		cr_assert_gt(size, awe_page_size());
+	}
+	cr_assert_eq(awe_large_page_size(), size);
+	AWE_OK(awe_init(0));
+	cr_assert_eq(awe_large_page_size(), size);
+	cr_assert_eq(probe_now().large_page_size, size);
+}
+
+/* The large fields of @p agree with each other and with the system: the
+ * size is awe_large_page_size(), a reason is always given, and the count
+ * follows the engine's source of huge pages (THP for uffd-move; the hugetlb
+ * pool, else shmem huge pages, for memfd) within memory and lock room. */
+static void assert_large_consistent(const struct awe_probe *p)
+{
+	uint64_t size = p->large_page_size, n = p->large_frames;
+	char mode[32];
+
+	cr_assert_eq(size, awe_large_page_size());
+	cr_assert_not_null(p->large_reason);
+	cr_assert_gt(strlen(p->large_reason), 0);
+	cr_assert_null(strchr(p->large_reason, '\n'), "two lines: %s", p->large_reason);
+	if (!size) {
+		cr_assert_eq(n, 0, "%" PRIu64 " large frames of no size", n);
+		return;
+	}
+	if (!strcmp(p->engine, "uffd-move")) {
+		const char *thp = thp_mode_here("enabled", mode, sizeof(mode));
+
+		if (!thp || !strcmp(thp, "never")) {
+			cr_assert_eq(n, 0, "THP %s, yet %" PRIu64 " large frames (%s)",
+				     thp ? thp : "absent", n, p->large_reason);
+			if (thp)
+				cr_assert(strstr(p->large_reason, "THP is off") &&
+						  strstr(p->large_reason, "enabled = never"),
+					  "large_reason: %s", p->large_reason);
+			return;
+		}
+		cr_assert(starts_with(p->large_reason, "THP ") && strstr(p->large_reason, thp) &&
+				  strstr(p->large_reason, "defrag "),
+			  "THP %s, large_reason: %s", thp, p->large_reason);
+	} else if (hugetlb_free_here()) {
+		/* The pool is set aside: neither memory nor the lock limit bound it. */
+		cr_assert_eq(n, hugetlb_free_here(), "%" PRIu64 " large frames (%s)", n,
+			     p->large_reason);
+		cr_assert(strstr(p->large_reason, "MFD_HUGETLB"), "large_reason: %s",
+			  p->large_reason);
+		return;
+	} else {
+		const char *shmem = thp_mode_here("shmem_enabled", mode, sizeof(mode));
+
+		if (!shmem || !strcmp(shmem, "never") || !strcmp(shmem, "deny")) {
+			cr_assert_eq(n, 0,
+				     "shmem_enabled %s and no hugetlb page free, yet %" PRIu64
+				     " large frames (%s)",
+				     shmem ? shmem : "absent", n, p->large_reason);
+			cr_assert(strstr(p->large_reason, "no huge pages for the memfd engine"),
+				  "large_reason: %s", p->large_reason);
+			return;
+		}
+		cr_assert(strstr(p->large_reason, "shmem_enabled = ") &&
+				  strstr(p->large_reason, shmem),
+			  "shmem_enabled %s, large_reason: %s", shmem, p->large_reason);
+	}
+	/* Built on demand: within the memory available and, locked, the room. */
+	cr_assert_leq(n, p->mem_available / size, "%" PRIu64 " large frames, memory for %" PRIu64,
+		      n, p->mem_available / size);
+	if (p->locked)
+		cr_assert_leq(n, p->memlock_room / size,
+			      "%" PRIu64 " large frames, lock room for %" PRIu64, n,
+			      p->memlock_room / size);
+}
+
+Test(probe, large_frames_consistent)
+{
+	struct awe_probe p = probe_now();
+
+	assert_engine_found(&p);
+	assert_large_consistent(&p);
+	AWE_OK(awe_init(0));
+	p = probe_now();
+	cr_assert_eq(p.started, 1);
+	assert_large_consistent(&p);
+}
+
+Test(probe, large_frames_unlocked)
+{
+	struct awe_probe p;
+
+	cr_assert_eq(setenv("LIBAWE_UNLOCKED", "1", 1), 0);
+	p = probe_now();
+	cr_assert_eq(p.locked, 0);
+	assert_large_consistent(&p);
+}
+
+/* Locked under an RLIMIT_MEMLOCK of 1 MiB, as nobody: not one THP or shmem
+ * frame fits, and the reason says so; hugetlb pages are not counted. */
+static int child_large_memlock(void *arg)
+{
+	struct awe_probe p;
+
+	(void)arg;
+	CHILD_OK(awe_probe(&p));
+	CHILD_CHECK(p.engine && p.locked && p.memlock_room < p.large_page_size,
+		    "engine %s, locked %u, room %" PRIu64, p.engine, p.locked, p.memlock_room);
+	if (strstr(p.large_reason, "MFD_HUGETLB"))
+		return 0;
+	CHILD_CHECK(p.large_frames == 0, "%" PRIu64 " large frames in %" PRIu64 " bytes of room",
+		    p.large_frames, p.memlock_room);
+	/* With THP or shmem huge pages on, the lock limit is what stops them. */
+	if ((starts_with(p.large_reason, "THP ") && !starts_with(p.large_reason, "THP is off")) ||
+	    strstr(p.large_reason, "shmem huge pages ("))
+		CHILD_CHECK(strstr(p.large_reason, "RLIMIT_MEMLOCK leaves no room"),
+			    "large_reason: %s", p.large_reason);
+	return 0;
+}
+
+Test(probe, large_frames_memlock)
+{
+	struct child_opts o = {.as_nobody = true, .set_memlock = true, .memlock = 1 << 20};
+
+	skip_unless_root("dropping to nobody");
+	if (!awe_large_page_size())
+		cr_skip_test("no large pages here");
+	if (!memlock_settable(o.memlock))
+		cr_skip_test("RLIMIT_MEMLOCK cannot be set to 1 MiB here");
+	cr_assert_eq(unsetenv("LIBAWE_UNLOCKED"), 0);
+	run_in_child(child_large_memlock, NULL, &o);
 }
 
 /* --- errors, and what a probe leaves behind ---------------------------------- */

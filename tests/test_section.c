@@ -33,7 +33,7 @@ Test(section, create_arguments)
 	awe_section_t a, b;
 
 	AWE_ERR(awe_section_create(0, NULL), EFAULT);
-	AWE_ERR(awe_section_create(1, &a), EINVAL);
+	AWE_ERR(awe_section_create(2, &a), EINVAL); /* 1 is AWE_SECTION_LARGE */
 	a = section_new();
 	b = section_new();
 	cr_assert_neq(a, b, "two sections got handle %u", a);

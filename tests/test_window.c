@@ -67,7 +67,7 @@ Test(window, bad_arguments)
 
 	AWE_ERR(awe_window_create(0, NULL, 0, &base), EINVAL);
 	AWE_ERR(awe_window_create(pg(), NULL, 0, NULL), EFAULT);
-	AWE_ERR(awe_window_create(pg(), NULL, 1u << 1, &base), EINVAL);
+	AWE_ERR(awe_window_create(pg(), NULL, 1u << 2, &base), EINVAL);
 	AWE_ERR(awe_window_create(pg(), NULL, ~0u, &base), EINVAL);
 	AWE_ERR(awe_window_create(pg(), NULL, AWE_WINDOW_FIXED, &base), EINVAL);
 	/* Rounding SIZE_MAX up to a page overflows. */

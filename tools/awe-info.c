@@ -14,7 +14,9 @@
  * memory libawe could allocate now, and what limits it, with libawe's own
  * reader (src/os/sysfacts.c, compiled in), so that it is the number libawe uses;
  * the ioctls tried with libawe's own probe (src/engine/uffd_probe.c) for the same
- * reason.
+ * reason. How many large frames the engine could have, and why not more, is
+ * awe_probe()'s too; the huge page settings behind it are read here with
+ * libawe's own reader (src/os/huge.c).
  *
  * Exit status: 0 when libawe works here, 1 when it does not, 2 on bad usage.
  *
@@ -43,6 +45,7 @@
 
 #include <awe.h>
 
+#include "huge.h"
 #include "linux_abi.h"
 #include "sysfacts.h"
 #include "uffd_probe.h"
@@ -69,6 +72,8 @@ struct probe {
 	int mem_rc;	/* of awe__mem_explain() */
 	struct awe__mem_why mem;
 	char memcg[2][AWE__PATH_BUF]; /* v1's memory cgroup, the v2 cgroup; "" when none */
+	bool pmd_size;		      /* the large page size is THP's hpage_pmd_size */
+	struct awe__huge huge;	      /* the huge page settings behind large frames */
 
 	int probe_rc;	     /* of awe_probe(), before libawe starts */
 	struct awe_probe pr; /* its findings */
@@ -267,6 +272,9 @@ static void probe_all(struct probe *p)
 	for (int v = 1; v <= 2; v++)
 		if (awe__memcg_dir(v, p->memcg[v - 1], sizeof(p->memcg[0])))
 			p->memcg[v - 1][0] = '\0';
+	p->pmd_size = awe__read_u64("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size",
+				    &(uint64_t){0}) == 0;
+	awe__huge_read(&p->huge, awe__large_size());
 	/* Before anything starts libawe: the engine awe_init() will choose. */
 	p->probe_rc = awe_probe(&p->pr);
 	probe_libawe(p);
@@ -475,6 +483,67 @@ static void print_probe(const struct probe *p)
 	      p->pr.engine_reason);
 }
 
+/* A THP setting, with the per-size one of the large page size when the
+ * kernel has one (Linux 6.8): "madvise (hugepages-2048kB: inherit)". */
+static void print_setting(const struct probe *p, const char *label, const char *top, bool sized,
+			  const char *size)
+{
+	if (sized)
+		field(label, "%s (hugepages-%llukB: %s)", top,
+		      (unsigned long long)(p->huge.size / 1024), size);
+	else
+		field(label, "%s", top);
+}
+
+/* Large frames: the size, the settings that decide how many can be had,
+ * and awe_probe()'s answer for its engine. */
+static void print_large(const struct probe *p)
+{
+	const struct awe__huge *h = &p->huge;
+	char a[32] = "none";
+
+	if (!h->size) {
+		field("large page size:", "none (no transparent huge pages, no hugetlbfs)");
+	} else {
+		fmt_limit(h->size, a, sizeof(a));
+		field("large page size:", "%s (%s)", a,
+		      p->pmd_size ? "transparent_hugepage/hpage_pmd_size"
+				  : "Hugepagesize of /proc/meminfo");
+	}
+	print_setting(p, "THP enabled:", awe__thp_name(h->thp), h->thp_size != AWE__THP_ABSENT,
+		      awe__thp_name(h->thp_size));
+	field("THP defrag:", "%s%s", awe__defrag_name(h->defrag),
+	      h->defrag == AWE__DEFRAG_ABSENT ? ""
+	      : awe__huge_compacts(h)	      ? " (a madvised fault compacts memory)"
+					      : " (a fault takes only free huge blocks)");
+	print_setting(p, "THP shmem_enabled:", awe__shmem_name(h->shmem),
+		      h->shmem_size != AWE__SHMEM_ABSENT, awe__shmem_name(h->shmem_size));
+	if (h->hugetlb)
+		field("hugetlb pages:", "%llu of %s (vm.nr_hugepages), %llu free, %llu reserved",
+		      (unsigned long long)h->nr_hugepages, a, (unsigned long long)h->free_hugepages,
+		      (unsigned long long)h->resv_hugepages);
+	else
+		field("hugetlb pages:", "none of this size");
+	if (h->buddy_known)
+		field("free huge blocks:",
+		      "%llu (free memory already in %s blocks; the rest needs compaction)",
+		      (unsigned long long)h->free_blocks, a);
+	else
+		field("free huge blocks:", "unknown (no /proc/buddyinfo)");
+	if (p->probe_rc) {
+		field("large frames now:", "unknown");
+		return;
+	}
+	if (!p->pr.engine)
+		field("large frames now:", "0 (no engine)");
+	else if (!p->pr.large_frames)
+		field("large frames now:", "0 (engine %s)", p->pr.engine);
+	else
+		field("large frames now:", "at most %llu (engine %s)",
+		      (unsigned long long)p->pr.large_frames, p->pr.engine);
+	field("large frames because:", "%s", p->pr.large_reason);
+}
+
 static void print_text(const struct probe *p)
 {
 	char a[32], b[32], buf[512];
@@ -536,6 +605,7 @@ static void print_text(const struct probe *p)
 	print_memory(p);
 
 	print_probe(p);
+	print_large(p);
 	if (p->init_rc)
 		field("awe_init(0):", "%d: %s", p->init_rc, awe_strerror(p->init_rc));
 	else
@@ -639,6 +709,28 @@ static void print_json_probe(const struct probe *p)
 	}
 }
 
+/* Large frames: awe_probe()'s answer (null when the probe failed) and the
+ * settings behind it, each null when its file is missing. */
+static void print_json_large(const struct probe *p)
+{
+	const struct awe__huge *h = &p->huge;
+	bool ok = !p->probe_rc;
+
+	json_num("large_page_size", (long long)p->pr.large_page_size, ok);
+	json_num("large_frames", (long long)p->pr.large_frames, ok);
+	json_str("large_reason", ok ? p->pr.large_reason : NULL, false);
+	json_str("thp_enabled", h->thp ? awe__thp_name(h->thp) : NULL, false);
+	json_str("thp_enabled_size", h->thp_size ? awe__thp_name(h->thp_size) : NULL, false);
+	json_str("thp_defrag", h->defrag ? awe__defrag_name(h->defrag) : NULL, false);
+	json_str("thp_shmem_enabled", h->shmem ? awe__shmem_name(h->shmem) : NULL, false);
+	json_str("thp_shmem_enabled_size", h->shmem_size ? awe__shmem_name(h->shmem_size) : NULL,
+		 false);
+	json_num("nr_hugepages", (long long)h->nr_hugepages, h->hugetlb);
+	json_num("free_hugepages", (long long)h->free_hugepages, h->hugetlb);
+	json_num("resv_hugepages", (long long)h->resv_hugepages, h->hugetlb);
+	json_num("free_huge_blocks", (long long)h->free_blocks, h->buddy_known);
+}
+
 static void print_json(const struct probe *p)
 {
 	char buf[512];
@@ -673,6 +765,7 @@ static void print_json(const struct probe *p)
 	printf("  \"process_madvise_dontneed\": %s,\n", p->drop_err ? "false" : "true");
 	print_json_memory(p);
 	print_json_probe(p);
+	print_json_large(p);
 	printf("  \"awe_init\": %d,\n", p->init_rc);
 	json_str("awe_init_error", p->init_rc ? awe_strerror(p->init_rc) : NULL, false);
 	printf("  \"works\": %s,\n", p->smoke_call ? "false" : "true");

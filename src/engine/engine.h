@@ -43,8 +43,14 @@
 
 /* What an instance is told when it starts. */
 struct awe__eng_conf {
-	size_t page;
+	size_t page; /* the instance's frame and slot size */
 	unsigned int page_shift;
+	/* Large frames: @page is the kernel's huge page size, and every frame
+	 * must be one huge page, never a run of small ones (-EOPNOTSUPP from
+	 * init() when the engine cannot have them at all). @base_page is the
+	 * system's page size either way. */
+	bool large;
+	size_t base_page;
 	bool locked;		/* frames are locked (mlock), as Windows' are */
 	uint64_t memlock_limit; /* bytes; UINT64_MAX: unlimited (CAP_IPC_LOCK) */
 };
@@ -180,6 +186,11 @@ struct awe__engine {
 	 * of the call (with it) given move()'s result. */
 	int (*move)(void *e, struct awe__job *job);
 	int (*finish)(void *e, struct awe__job *job, int moved);
+
+	/* The NUMA node of frame @idx's page, kept at @home, or shown at @va
+	 * of @w when @w is not NULL: >= 0, or -errno (-ENOSYS: no NUMA). */
+	int (*page_node)(void *e, uint32_t idx, uint64_t home, const struct awe__ewin *w,
+			 uintptr_t va);
 
 	/* Add this instance's part to @st: parking_bytes, and the memfd
 	 * engine's process-wide VMA budget (max_map_count, vmas_worst). */

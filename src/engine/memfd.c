@@ -30,7 +30,9 @@
 #include "memfd.h"
 #include "sysfacts.h"
 
-#define MIN_PAGES 512u /* file and pool grow by at least 2 MiB of 4 KiB pages */
+/* The file and pool grow by at least 2 MiB: 512 small pages, or one large. */
+#define MIN_BYTES (2u << 20)
+#define MIN_PAGES (MIN_BYTES > m->page ? (size_t)(MIN_BYTES >> m->sh) : 1)
 
 _Static_assert(AWE_PROT_NONE == PROT_NONE && AWE_PROT_READ == PROT_READ &&
 		       AWE_PROT_READWRITE == (PROT_READ | PROT_WRITE),
@@ -51,9 +53,13 @@ int awe__mfd_reserve(uintptr_t va, size_t len)
 int awe__mfd_show(const struct mfd *m, uintptr_t va, size_t len, int prot, uint32_t idx)
 {
 	uintptr_t got;
-	int r = awe__sys_mmap_fd(va, len, prot, MAP_SHARED | MAP_FIXED, m->fd,
+	/* hugetlbfs would reserve pages for the view: they exist already. */
+	int r = awe__sys_mmap_fd(va, len, prot, MAP_SHARED | MAP_FIXED | MAP_NORESERVE, m->fd,
 				 (uint64_t)idx << m->sh, &got);
 
+	/* shmem huge pages in "advise" mode are mapped whole only so. */
+	if (!r && m->large && !m->hugetlb)
+		awe__sys_madvise(va, len, MADV_HUGEPAGE);
 	return r ? r : awe__sys_madvise(va, len, MADV_DONTFORK);
 }
 
@@ -105,9 +111,23 @@ static int resize(struct mfd *m, size_t pages)
 			return -ENOMEM;
 		m->pages = pages;
 	}
-	if (!m->locked || pages <= m->pool_pages)
+	if ((!m->locked && !m->large) || pages <= m->pool_pages)
 		return 0;
-	if (m->pool) {
+	if (m->large) {
+		r = awe__mfd_large_pool(m, m->pool_pages << m->sh, len, &at);
+		if (!r && !m->pool)
+			r = awe__sys_madvise(at, len, MADV_DONTFORK);
+		/* hugetlbfs pages are never swapped out, and mlock() leaves
+		 * their views unlocked anyway. */
+		if (!r && !m->pool && m->locked && !m->hugetlb)
+			r = awe__sys_lock_on_fault(at, len);
+		if (r && !m->pool)
+			awe__sys_munmap(at, len);
+		if (r)
+			return r == -EPERM ? r : -ENOMEM;
+		if (!m->pool)
+			awe__mfd_budget_add(0, 1);
+	} else if (m->pool) {
 		/* A locked mapping keeps its flags when it grows: locked on
 		 * fault, DONTFORK. */
 		r = awe__sys_mremap(m->pool, m->pool_pages << m->sh, len, &at);
@@ -185,7 +205,7 @@ static int fault_in(struct mfd *m, uint64_t off, size_t len, size_t page)
 	if (!m->no_populate) {
 		int r = awe__sys_madvise(m->pool + off, len, MADV_POPULATE_WRITE);
 
-		if (r != -EINVAL)
+		if (r != -EINVAL || m->large)
 			return r;
 		m->no_populate = true;
 	}
@@ -211,8 +231,19 @@ static size_t populate(struct mfd *m, const uint32_t *idx, size_t n)
 
 		j = AWE__RUN_END(idx, i, n);
 		len = (j - i) << m->sh;
-		r = m->locked ? fault_in(m, off, len, m->page)
-			      : awe__sys_fallocate(m->fd, 0, off, len);
+		r = m->locked || m->large ? fault_in(m, off, len, m->page)
+					  : awe__sys_fallocate(m->fd, 0, off, len);
+		/* The first page that is not one huge page stops the
+		 * allocation (huge pages ran out): those before it are good. */
+		if (m->large) {
+			size_t good = awe__mfd_large_good(m, off, j - i);
+
+			if (good < j - i) {
+				punch(m, off + (good << m->sh), len - (good << m->sh));
+				return i + good;
+			}
+			r = 0;
+		}
 		if (r) {
 			/* Some of the run may have pages: not handed out, they
 			 * must not stay behind. */
@@ -238,6 +269,7 @@ static ssize_t memfd_alloc(void *e, const uint32_t *idx, uint64_t *home, size_t 
 	if (r)
 		return r;
 	awe__node_prefer(node, &saved);
+	awe__hook(AWE__HOOK_ALLOC_NODE);
 	done = populate(m, idx, n);
 	awe__node_restore(&saved);
 	for (size_t i = 0; i < done; i++)
@@ -331,6 +363,32 @@ static void memfd_stats(void *e, struct awe_stats *st)
 	awe__mfd_budget_stats(st);
 }
 
+/* The page is in the file wherever it is shown: seen through the pool, or
+ * through a view of it made for the question. */
+static int memfd_page_node(void *e, uint32_t idx, uint64_t home, const struct awe__ewin *w,
+			   uintptr_t va)
+{
+	struct mfd *m = e;
+	uintptr_t at;
+	int r;
+
+	(void)home;
+	(void)w;
+	(void)va;
+	if (m->pool && idx < m->pool_pages)
+		return awe__sys_page_node(m->pool + ((uintptr_t)idx << m->sh));
+	r = awe__sys_mmap_fd(0, m->page, PROT_READ, MAP_SHARED | MAP_NORESERVE, m->fd,
+			     (uint64_t)idx << m->sh, &at);
+	if (r)
+		return r;
+	/* A page of the file not faulted into this view yet has no node to
+	 * report: reading it maps the page that is there. */
+	*(volatile char *)at;
+	r = awe__sys_page_node(at);
+	awe__sys_munmap(at, m->page);
+	return r;
+}
+
 /* A fork() child inherits the memfd (MFD_CLOEXEC acts on exec only), and
  * through it the parent's live frames; and the parent's maps file. */
 static void memfd_fork_child(void *e)
@@ -361,10 +419,13 @@ static int memfd_init(const struct awe__eng_conf *conf, void **e)
 	m->sh = conf->page_shift;
 	m->locked = conf->locked;
 	m->memlock_limit = conf->memlock_limit;
-	m->fd = awe__sys_memfd_create("libawe", MFD_CLOEXEC);
+	m->large = conf->large;
+	m->fd = m->large ? awe__mfd_large_open(m) : awe__sys_memfd_create("libawe", MFD_CLOEXEC);
 	if (m->fd < 0) {
 		r = m->fd;
 		free(m);
+		if (r == -EOPNOTSUPP)
+			return r;
 		/* EPERM is how container profiles refuse a system call: as
 		 * good as missing, as for userfaultfd(2). */
 		if (r == -ENOSYS)
@@ -413,5 +474,6 @@ const struct awe__engine awe__engine_memfd = {
 	.trim_wanted = memfd_trim_wanted,
 	.trim = memfd_trim,
 	.apply = awe__mfd_apply,
+	.page_node = memfd_page_node,
 	.stats = memfd_stats,
 };

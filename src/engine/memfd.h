@@ -27,6 +27,10 @@ struct mfd {
 	bool no_populate;  /* the kernel lacks MADV_POPULATE_WRITE (before 5.14) */
 	unsigned long ino; /* the file's inode, as /proc/self/maps shows it */
 	size_t live;	   /* frames with a page in the file */
+	/* Large frames (memfd_large.c): the file is hugetlbfs (@hugetlb) or
+	 * shmem with huge pages, and the pool exists, locked or not, aligned
+	 * to a huge page: pages are built and checked through it. */
+	bool large, hugetlb;
 };
 
 /* Whether slot @s of @w shows a page (the core's table). */
@@ -62,6 +66,16 @@ AWE__HIDDEN int awe__mfd_shown(const struct mfd *m, uintptr_t va, uint32_t *k, i
 AWE__HIDDEN int awe__mfd_reserve(uintptr_t va, size_t len);
 AWE__HIDDEN int awe__mfd_show(const struct mfd *m, uintptr_t va, size_t len, int prot,
 			      uint32_t idx);
+
+/* memfd_large.c: the file of a large instance, or -EOPNOTSUPP (with the
+ * reason set) when the system has no huge pages for it; how many of the
+ * @n pages from @off of the file, seen through the pool, are huge pages
+ * before the first that is not;
+ * a new pool view of @len bytes, aligned, moving the old one (@old_len
+ * bytes at m->pool) there if any. */
+AWE__HIDDEN int awe__mfd_large_open(struct mfd *m);
+AWE__HIDDEN size_t awe__mfd_large_good(const struct mfd *m, uint64_t off, size_t n);
+AWE__HIDDEN int awe__mfd_large_pool(struct mfd *m, size_t old_len, size_t len, uintptr_t *at);
 
 /* memfd_apply.c */
 AWE__HIDDEN int awe__mfd_apply(void *e, struct awe__op *ops, size_t n, unsigned int flags,

@@ -22,12 +22,15 @@
 #include "uffd_probe.h"
 
 #define NEED_FEATURES (UFFD_FEATURE_MOVE | UFFD_FEATURE_SIGBUS | UFFD_FEATURE_PAGEFAULT_FLAG_WP)
-#define ZERO_LEN (2u << 20)   /* source of zero pages for UFFDIO_COPY */
-#define ARENA_MIN_PAGES 4096u /* 16 MiB of 4 KiB pages */
-#define CHUNK_PAGES 512u      /* arenas are whole 2 MiB page-table spans */
+#define ZERO_LEN (2u << 20) /* source of zero pages for UFFDIO_COPY */
+#define ARENA_MIN_BYTES (16u << 20)
+#define CHUNK_BYTES (2u << 20) /* arenas are whole 2 MiB page-table spans */
+/* In the instance's pages (a large frame's page is a whole span). */
+#define ARENA_MIN_PAGES ((size_t)(ARENA_MIN_BYTES >> u->sh))
+#define CHUNK_PAGES (CHUNK_BYTES > u->page ? (size_t)(CHUNK_BYTES >> u->sh) : 1)
 
 /* Make a fresh range usable as a window or as parking. */
-static int setup_range(struct uffd *u, uintptr_t base, size_t len)
+int awe__uffd_setup_range(struct uffd *u, uintptr_t base, size_t len)
 {
 	int r;
 
@@ -36,8 +39,9 @@ static int setup_range(struct uffd *u, uintptr_t base, size_t len)
 		return r;
 	/* Huge pages would have to be split by every single-page move, and KSM
 	 * merging (prctl PR_SET_MEMORY_MERGE) would make pages shared, which
-	 * UFFDIO_MOVE refuses. Both are only hints, so errors do not matter. */
-	awe__sys_madvise(base, len, MADV_NOHUGEPAGE);
+	 * UFFDIO_MOVE refuses. Both are only hints, so errors do not matter.
+	 * Large frames are huge pages: their ranges say so. */
+	awe__sys_madvise(base, len, u->large ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	awe__sys_madvise(base, len, MADV_UNMERGEABLE);
 	/* Not for write-protection yet: a window registered for it makes every
 	 * move into or out of it slower (about 5 % of a single-page map+unmap
@@ -62,7 +66,7 @@ static int uffd_window_reserve(void *e, uintptr_t hint, size_t len, size_t align
 	}
 	r = awe__sys_reserve(hint, len, align, fixed, PROT_READ | PROT_WRITE, &w->base);
 	if (!r) {
-		r = setup_range(u, w->base, len);
+		r = awe__uffd_setup_range(u, w->base, len);
 		if (r)
 			awe__sys_munmap(w->base, len);
 		if (r && r != -EPERM)
@@ -98,11 +102,11 @@ static int add_arena(struct uffd *u, size_t pages)
 	uintptr_t base;
 	int r;
 
-	r = awe__sys_mmap(0, len, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, &base);
+	/* Large frames' slots are aligned to their size, or no PMD moves. */
+	r = awe__sys_reserve(0, len, u->large ? u->page : 0, false, PROT_READ | PROT_WRITE, &base);
 	if (r)
 		return -ENOMEM;
-	r = setup_range(u, base, len);
+	r = awe__uffd_setup_range(u, base, len);
 	if (!r)
 		r = awe__park_add(&u->park, base, pages);
 	if (r)
@@ -184,6 +188,7 @@ static ssize_t uffd_alloc(void *e, const uint32_t *idx, uint64_t *home, size_t n
 		n = u->park.total > u->nframes ? u->park.total - u->nframes : 0;
 	awe__uffd_room(u, n);
 	awe__node_prefer(node, &saved);
+	awe__hook(AWE__HOOK_ALLOC_NODE);
 	while (done < n) {
 		uintptr_t at;
 		size_t run = awe__park_take(&u->park, n - done, 1, &at), got;
@@ -192,7 +197,7 @@ static ssize_t uffd_alloc(void *e, const uint32_t *idx, uint64_t *home, size_t n
 			err = -ENOMEM;
 			break;
 		}
-		got = awe__uffd_fill_zero(u, at, run);
+		got = u->large ? awe__uffd_fill_large(u, at, run) : awe__uffd_fill_zero(u, at, run);
 
 		for (size_t i = 0; i < got; i++)
 			home[done + i] = (at >> u->sh) + i;
@@ -498,6 +503,8 @@ static int uffd_init(const struct awe__eng_conf *conf, void **e)
 	}
 	u->page = conf->page;
 	u->sh = conf->page_shift;
+	u->base_page = conf->base_page;
+	u->large = conf->large;
 	u->locked = conf->locked;
 	u->memlock_limit = conf->memlock_limit;
 	/* Reading untouched anonymous memory yields the shared zero page, so
@@ -511,7 +518,8 @@ static int uffd_init(const struct awe__eng_conf *conf, void **e)
 		return -ENOMEM;
 	}
 	awe__park_init(&u->park, u->sh);
-	r = probe_ioctls(u);
+	/* A large instance starts beside a default one that probed them. */
+	r = u->large ? 0 : probe_ioctls(u);
 	if (r) {
 		uffd_fini(u, false); /* nothing parked yet */
 		return r;
@@ -546,6 +554,8 @@ static void uffd_fini(void *e, bool forked)
 		for (size_t i = 0; i < u->park.n; i++)
 			awe__sys_munmap(u->park.a[i].base, u->park.a[i].npages << u->sh);
 	awe__sys_munmap(u->zero, u->zero_len);
+	if (!forked)
+		awe__uffd_large_fini(u);
 	if (u->fd >= 0)
 		awe__sys_close(u->fd);
 	if (u->pidfd >= 0)
@@ -553,6 +563,23 @@ static void uffd_fini(void *e, bool forked)
 	awe__park_fini(&u->park);
 	free(u->win);
 	free(u);
+}
+
+/* A page hidden behind AWE_PROT_NONE is parked aside (uffd_move.c). */
+static int uffd_page_node(void *e, uint32_t idx, uint64_t home, const struct awe__ewin *w,
+			  uintptr_t va)
+{
+	struct uffd *u = e;
+	uintptr_t at = home << u->sh;
+
+	(void)idx;
+	if (w) {
+		const uintptr_t *aside = uwin_of(w)->aside;
+		size_t s = awe__ewin_slot(w, va, u->sh);
+
+		at = aside && aside[s] ? aside[s] : va;
+	}
+	return awe__sys_page_node(at);
 }
 
 const struct awe__engine awe__engine_uffd = {
@@ -570,5 +597,6 @@ const struct awe__engine awe__engine_uffd = {
 	.move_range = awe__uffd_move_range,
 	.move = awe__uffd_job_move,
 	.finish = awe__uffd_job_finish,
+	.page_node = uffd_page_node,
 	.stats = uffd_stats,
 };

@@ -44,7 +44,10 @@ struct iovec;
 struct uffd {
 	int fd;
 	size_t page;
-	unsigned int sh; /* page shift */
+	unsigned int sh;  /* page shift */
+	size_t base_page; /* the system's page size */
+	bool large;	  /* frames are huge pages (uffd_large.c) */
+	uintptr_t stage;  /* large: where a huge page is built, 0 until needed */
 	bool locked;
 	uint64_t memlock_limit;
 	struct awe__park park;
@@ -223,5 +226,12 @@ AWE__HIDDEN int awe__uffd_move_range(void *e, uintptr_t va, uint64_t *home, size
 				     unsigned int flags, struct awe__job *job);
 AWE__HIDDEN int awe__uffd_job_move(void *e, struct awe__job *job);
 AWE__HIDDEN int awe__uffd_job_finish(void *e, struct awe__job *job, int moved);
+
+/* uffd_large.c: large frames. Give the empty parking slots [dst, dst +
+ * pages) a zeroed huge page each; returns how many got one, a prefix. */
+AWE__HIDDEN size_t awe__uffd_fill_large(struct uffd *u, uintptr_t dst, size_t pages);
+AWE__HIDDEN void awe__uffd_large_fini(struct uffd *u);
+/* Prepare a fresh range as setup_range() does (uffd.c). */
+AWE__HIDDEN int awe__uffd_setup_range(struct uffd *u, uintptr_t base, size_t len);
 
 #endif

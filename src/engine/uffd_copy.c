@@ -44,7 +44,11 @@ void awe__uffd_look(struct uffd *u)
 	struct timespec ts;
 	uint64_t now, n;
 
-	if (forced) {
+	/* A large frame copied in would be small pages: large ones always
+	 * move, one PMD and one flush for 512 pages' worth. */
+	if (u->large) {
+		u->copying = false;
+	} else if (forced) {
 		u->copying = forced > 1;
 	} else {
 		/* The coarse clock is a read of the vDSO's page, no system call. */

@@ -27,9 +27,17 @@ static size_t moved_uncounted(struct uffd *u, uintptr_t dst, uintptr_t src, size
 	while (n < pages) {
 		size_t k = pages - n < BATCH ? pages - n : BATCH;
 
-		if (awe__sys_mincore(dst + n * u->page, k * u->page, in) ||
-		    awe__sys_mincore(src + n * u->page, k * u->page, out))
+		/* mincore() answers per small page: a large frame is asked
+		 * about its first one, as it moves whole. */
+		if (u->large) {
+			k = 1;
+			if (awe__sys_mincore(dst + n * u->page, u->base_page, in) ||
+			    awe__sys_mincore(src + n * u->page, u->base_page, out))
+				break;
+		} else if (awe__sys_mincore(dst + n * u->page, k * u->page, in) ||
+			   awe__sys_mincore(src + n * u->page, k * u->page, out)) {
 			break;
+		}
 		for (size_t i = 0; i < k; i++, n++)
 			if ((out[i] & 1) || (!(in[i] & 1) && !holes))
 				return n * u->page;

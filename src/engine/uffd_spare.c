@@ -15,7 +15,8 @@ bool awe__uffd_present(struct uffd *u, uintptr_t va)
 {
 	unsigned char v = 0;
 
-	return awe__sys_mincore(va, u->page, &v) || (v & 1);
+	/* One small page: mincore() answers per small page. */
+	return awe__sys_mincore(va, u->base_page, &v) || (v & 1);
 }
 
 /* Drop the @n pages at @at[] (address order makes runs), in one call where

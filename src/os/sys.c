@@ -94,6 +94,15 @@ int awe__sys_mremap(uintptr_t addr, size_t old_len, size_t new_len, uintptr_t *o
 			out);
 }
 
+int awe__sys_mremap_to(uintptr_t addr, size_t old_len, size_t new_len, uintptr_t to)
+{
+	uintptr_t out;
+
+	return addr_ret(awe__syscall6(SYS_mremap, (long)addr, (long)old_len, (long)new_len,
+				      MREMAP_MAYMOVE | MREMAP_FIXED, (long)to, 0),
+			&out);
+}
+
 int awe__sys_mprotect(uintptr_t addr, size_t len, int prot)
 {
 	return (int)awe__syscall3(SYS_mprotect, (long)addr, (long)len, prot);

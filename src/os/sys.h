@@ -27,6 +27,9 @@ AWE__HIDDEN int awe__sys_mmap_fd(uintptr_t addr, size_t len, int prot, int flags
 AWE__HIDDEN int awe__sys_reserve(uintptr_t hint, size_t len, size_t align, bool fixed, int prot,
 				 uintptr_t *base);
 AWE__HIDDEN int awe__sys_mremap(uintptr_t addr, size_t old_len, size_t new_len, uintptr_t *out);
+/* Move (and grow) [addr, addr + old_len) to exactly @to, replacing what is
+ * there: a view that must stay aligned to a huge page. */
+AWE__HIDDEN int awe__sys_mremap_to(uintptr_t addr, size_t old_len, size_t new_len, uintptr_t to);
 AWE__HIDDEN int awe__sys_mprotect(uintptr_t addr, size_t len, int prot);
 AWE__HIDDEN int awe__sys_memfd_create(const char *name, unsigned int flags);
 AWE__HIDDEN int awe__sys_fallocate(int fd, int mode, uint64_t off, uint64_t len);
@@ -44,6 +47,12 @@ AWE__HIDDEN int awe__sys_pidfd_self(void);
  * then be dropped: the caller looks). */
 struct iovec;
 AWE__HIDDEN int awe__sys_drop(int pidfd, const struct iovec *iov, size_t n);
+/* Whether [addr, addr + len) is wholly present in huge pages, each mapped
+ * whole (a PMD, or hugetlbfs): 1 yes, 0 no, -ENOTTY when the kernel cannot
+ * tell (PAGEMAP_SCAN, Linux 6.7), other -errno (pagemap.c). */
+AWE__HIDDEN int awe__sys_huge(uintptr_t addr, size_t len);
+/* The NUMA node of the page at @addr, or -errno (-ENOSYS without NUMA). */
+AWE__HIDDEN int awe__sys_page_node(uintptr_t addr);
 AWE__HIDDEN int awe__sys_mincore(uintptr_t addr, size_t len, unsigned char *vec);
 AWE__HIDDEN int awe__sys_mlock2(uintptr_t addr, size_t len, unsigned int flags);
 /* Lock [addr, addr + len) as its pages come (MLOCK_ONFAULT, which does not
