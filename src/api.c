@@ -410,14 +410,3 @@ size_t awe_page_size(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
-
-/* TEMPORARY until the probe's reader lands (helper): the PMD size. */
-size_t awe_large_page_size(void)
-{
-	uint64_t v = 0;
-
-	if (awe__read_u64("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", &v) != 0 ||
-	    (v & (v - 1)))
-		v = 0;
-	return (size_t)v;
-}

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "huge.h"
 #include "internal.h"
 #include "sysfacts.h"
 #include "uaddr.h"
@@ -90,7 +91,7 @@ static int ctx_create(unsigned int flags, struct awe__ctx **out)
 	c->memlock_limit = awe__memlock_limit();
 	c->page = (size_t)sysconf(_SC_PAGESIZE);
 	c->page_shift = (unsigned int)__builtin_ctzl(c->page);
-	c->large_page = awe_large_page_size();
+	c->large_page = (size_t)awe__large_size();
 	c->large_shift = c->large_page ? (unsigned int)__builtin_ctzl(c->large_page) : 0;
 	awe__ctx_conf(c, false, &conf);
 	r = awe__frames_measure(c);

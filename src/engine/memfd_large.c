@@ -15,64 +15,33 @@
  */
 #include <linux/memfd.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/mman.h>
 
+#include "huge.h"
 #include "memfd.h"
-#include "sysfacts.h"
-
-/* The word in [brackets] of a sysfs mode file: the mode in force. */
-static bool mode_is(const char *path, const char *const *modes)
-{
-	char buf[256], *a, *b;
-
-	if (awe__read_file(path, buf, sizeof(buf)) <= 0)
-		return false;
-	a = strchr(buf, '[');
-	b = a ? strchr(a, ']') : NULL;
-	if (!b)
-		return false;
-	*b = '\0';
-	for (; *modes; modes++)
-		if (strcmp(a + 1, *modes) == 0)
-			return true;
-	return false;
-}
-
-/* Whether new shmem pages of a mapping advised MADV_HUGEPAGE may be huge:
- * the global setting, or (Linux 6.11+) the one for PMD-sized pages. */
-static bool shmem_huge(size_t page)
-{
-	static const char *const yes[] = {"always", "within_size", "advise", "force", NULL};
-	static const char *const inherit[] = {"inherit", NULL};
-	char path[128];
-
-	snprintf(path, sizeof(path),
-		 "/sys/kernel/mm/transparent_hugepage/hugepages-%zukB/shmem_enabled", page >> 10);
-	if (mode_is(path, yes))
-		return true;
-	if (!awe__path_missing(path) && !mode_is(path, inherit))
-		return false;
-	return mode_is("/sys/kernel/mm/transparent_hugepage/shmem_enabled", yes);
-}
 
 int awe__mfd_large_open(struct mfd *m)
 {
-	char path[128];
-	uint64_t reserved = 0;
+	static char why[200];
+	struct awe__huge h;
+	enum awe__shmem sm;
 
-	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
-		 m->page >> 10);
-	if (awe__read_u64(path, &reserved) == 0 && reserved > 0) {
+	awe__huge_read(&h, m->page);
+	if (awe__huge_hugetlb_free(&h) > 0) {
 		m->hugetlb = true;
-		return awe__sys_memfd_create("libawe",
-					     MFD_CLOEXEC | MFD_HUGETLB | (m->sh << MFD_HUGE_SHIFT));
+		return awe__sys_memfd_create("libawe", MFD_CLOEXEC | MFD_HUGETLB |
+							       (m->sh << MFD_HUGE_SHIFT));
 	}
-	if (shmem_huge(m->page))
+	sm = awe__huge_shmem(&h);
+	if (sm == AWE__SHMEM_ALWAYS || sm == AWE__SHMEM_WITHIN_SIZE || sm == AWE__SHMEM_ADVISE ||
+	    sm == AWE__SHMEM_FORCE)
 		return awe__sys_memfd_create("libawe", MFD_CLOEXEC);
-	awe__set_detail(EOPNOTSUPP,
-			"large frames of the memfd engine need huge pages: vm.nr_hugepages is 0 "
-			"and transparent_hugepage/shmem_enabled allows no shmem huge pages");
+	/* Written under the library's lock, read by awe_strerror(). */
+	snprintf(why, sizeof(why),
+		 "large frames of the memfd engine need huge pages: no free page in the hugetlb "
+		 "pool (vm.nr_hugepages = %llu) and shmem huge pages are off (shmem_enabled = %s)",
+		 (unsigned long long)h.nr_hugepages, awe__shmem_name(sm));
+	awe__set_detail(EOPNOTSUPP, why);
 	return -EOPNOTSUPP;
 }
 
