@@ -174,6 +174,27 @@ BOOL AllocateUserPhysicalPages2(HANDLE ObjectHandle, PULONG_PTR NumberOfPages, P
 	return allocate(ObjectHandle, NumberOfPages, PageArray, a.node, a.large);
 }
 
+/* libawe frees frames of one size per call, the first entry's (-EINVAL at
+ * the first of the other); Windows' process owns both kinds, and frees
+ * any mix in one call. So: each run of one size in turn, stopping where
+ * libawe stops, with *@freed counting through the runs. */
+static int free_runs(awe_section_t sec, const awe_frame_t *f, size_t n, size_t *freed)
+{
+	size_t done = 0;
+	int rc = 0;
+
+	while (done < n && !rc) {
+		size_t run = 1, k = 0;
+
+		while (done + run < n && !((f[done + run] ^ f[done]) & AWE_FRAME_LARGE))
+			run++;
+		rc = sec ? awe_section_free(sec, f + done, run, &k) : awe_free(f + done, run, &k);
+		done += k;
+	}
+	*freed = done;
+	return rc;
+}
+
 BOOL FreeUserPhysicalPages(HANDLE hProcess, PULONG_PTR NumberOfPages, PULONG_PTR PageArray)
 {
 	struct w32__section sec;
@@ -199,10 +220,7 @@ BOOL FreeUserPhysicalPages(HANDLE hProcess, PULONG_PTR NumberOfPages, PULONG_PTR
 	/* A PFN of another owner (the process's with a section handle, a
 	 * section's with the process handle) is not one of the owner's: 487
 	 * like any other. */
-	if (sec.id)
-		rc = awe_section_free(sec.id, (const awe_frame_t *)PageArray, n, &freed);
-	else
-		rc = awe_free((const awe_frame_t *)PageArray, n, &freed);
+	rc = free_runs(sec.id, (const awe_frame_t *)PageArray, n, &freed);
 	*NumberOfPages = freed;
 	/* -ENOENT with nothing freed is also what a section closed by another
 	 * thread since the check answers. */

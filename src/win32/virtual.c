@@ -58,7 +58,8 @@ static DWORD window_error(int rc)
 		return ERROR_INVALID_HANDLE;
 	case -EEXIST:
 		return ERROR_INVALID_ADDRESS;
-	case -EPERM: /* the window could not be locked: page tables, in Windows' terms */
+	case -EPERM:	  /* the window could not be locked: page tables, in Windows' terms */
+	case -EOPNOTSUPP: /* large slots of an engine with no huge page to be had here */
 		return ERROR_NO_SYSTEM_RESOURCES;
 	case -EINVAL:
 		return ERROR_INVALID_PARAMETER;
@@ -117,7 +118,14 @@ static DWORD physical_region(void *addr, SIZE_T size, DWORD type, SIZE_T align,
 	DWORD r;
 	int rc;
 
-	if (size == 0 || size > W32__USER_END)
+	/* The region covers every page [addr, addr + size) touches, from the
+	 * allocation granule holding addr (a large region's are whole large
+	 * pages, or check_large() refuses them). */
+	base = a & ~(uintptr_t)(W32__GRANULARITY - 1);
+	end = (a + size + page_mask()) & ~page_mask();
+	len = addr ? end - base : (size + page_mask()) & ~page_mask();
+	if (size == 0 || size > W32__USER_END ||
+	    (addr && (a >= W32__USER_END || end > W32__USER_END || end < a)))
 		return ERROR_INVALID_PARAMETER;
 	r = large ? check_large(addr, size, type, sec) : 0;
 	if (r)
@@ -125,17 +133,8 @@ static DWORD physical_region(void *addr, SIZE_T size, DWORD type, SIZE_T align,
 	if (!addr) {
 		if (large && align < awe_large_page_size())
 			align = awe_large_page_size();
-		len = (size + page_mask()) & ~page_mask();
 		r = aligned_window(sec->id, len, align, flags, out);
 	} else {
-		/* The region covers every page [addr, addr + size) touches,
-		 * from the allocation granule holding addr (a large region's
-		 * are whole large pages already). */
-		base = a & ~(uintptr_t)(W32__GRANULARITY - 1);
-		end = (a + size + page_mask()) & ~page_mask();
-		if (a >= W32__USER_END || end > W32__USER_END || end < a)
-			return ERROR_INVALID_PARAMETER;
-		len = end - base;
 		rc = new_window(sec->id, len, (void *)base, flags | AWE_WINDOW_FIXED, out);
 		r = rc ? window_error(rc) : 0;
 	}
