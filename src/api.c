@@ -334,11 +334,41 @@ int awe_frame_addr(awe_frame_t frame, void **addr)
 	return (int)ret(r);
 }
 
+/* Where the page of @frame is: its engine asks the kernel, given its home,
+ * or the slot showing it. */
+static int frame_node(struct awe__ctx *c, awe_frame_t frame, int *node)
+{
+	struct awe__frame *f;
+	struct awe__section *s = NULL;
+	struct awe__window *w = NULL;
+	struct awe__eng *e;
+	uint32_t i;
+	int r;
+
+	f = awe__frame_get(c, frame, &i);
+	if (!f)
+		return -ENOENT;
+	if (f->sec)
+		s = awe__section_any(c, (uint32_t)f->loc);
+	e = s ? &s->eng : awe__own_eng(c, f);
+	if (f->mapped)
+		w = awe__window_find(c, awe__frame_va(c, f));
+	r = e->ops->page_node(e->data, i, f->sec ? i : f->loc, w ? &w->ew : NULL,
+			      awe__frame_va(c, f));
+	/* Every frame is resident: a page the kernel cannot find was refused
+	 * to us, like a page a move is refused. */
+	if (r == -ENOENT || r == -EFAULT)
+		r = -EIO;
+	if (r >= 0)
+		*node = r;
+	return r < 0 ? r : 0;
+}
+
 int awe_frame_node(awe_frame_t frame, int *node)
 {
 	if (!awe__ptr_ok(node, 1, sizeof(*node)))
 		return (int)ret(-EFAULT);
-	return (int)ret(IN_CTX(c, awe__enter, awe__frame_node(c, frame, node)));
+	return (int)ret(IN_CTX(c, awe__enter, frame_node(c, frame, node)));
 }
 
 int awe_section_create(unsigned int flags, awe_section_t *section)

@@ -106,24 +106,6 @@ static int ctx_create(unsigned int flags, struct awe__ctx **out)
 	return 0;
 }
 
-int awe__large_eng(struct awe__ctx *c, struct awe__eng **e)
-{
-	struct awe__eng_conf conf;
-	int r;
-
-	if (!c->large.ops) {
-		if (!c->large_page)
-			return -EOPNOTSUPP;
-		awe__ctx_conf(c, true, &conf);
-		r = c->eng.ops->init(&conf, &c->large.data);
-		if (r)
-			return r;
-		c->large.ops = c->eng.ops;
-	}
-	*e = &c->large;
-	return 0;
-}
-
 /* Acquire: the once routine's writes (awe__uaddr) are read without it. */
 AWE__HOT static void once(void)
 {

@@ -128,13 +128,6 @@ static uint64_t available(struct awe__ctx *c, size_t want)
 	return c->avail_pages;
 }
 
-struct awe__eng *awe__frame_eng(struct awe__ctx *c, const struct awe__frame *f)
-{
-	struct awe__section *s = f->sec ? awe__section_any(c, (uint32_t)f->loc) : NULL;
-
-	return s ? &s->eng : f->large ? &c->large : &c->eng;
-}
-
 ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_frame_t *frames,
 			  size_t count, int node, bool large)
 {
@@ -217,7 +210,7 @@ void awe__frame_forget(struct awe__ctx *c, uint32_t i)
 static size_t drop_batch(struct awe__ctx *c, struct awe__section *sec, const uint32_t *idx,
 			 size_t n, int *err)
 {
-	struct awe__eng *e = sec ? &sec->eng : awe__frame_eng(c, &c->frames[idx[0]]);
+	struct awe__eng *e = sec ? &sec->eng : awe__own_eng(c, &c->frames[idx[0]]);
 	uint64_t home[FREE_BATCH];
 	size_t k, j;
 
@@ -327,29 +320,4 @@ bool awe__frames_trim(struct awe__ctx *c, struct awe__eng *e, bool all)
 	free(idx);
 	free(home);
 	return true;
-}
-
-int awe__frame_node(struct awe__ctx *c, awe_frame_t frame, int *node)
-{
-	struct awe__frame *f;
-	struct awe__eng *e;
-	struct awe__window *w = NULL;
-	uint32_t i;
-	int r;
-
-	f = awe__frame_get(c, frame, &i);
-	if (!f)
-		return -ENOENT;
-	e = awe__frame_eng(c, f);
-	if (f->mapped)
-		w = awe__window_find(c, awe__frame_va(c, f));
-	r = e->ops->page_node(e->data, i, f->sec ? i : f->loc, w ? &w->ew : NULL,
-			      awe__frame_va(c, f));
-	/* Every frame is resident: a page the kernel cannot find was refused
-	 * to us, like a page a move is refused. */
-	if (r == -ENOENT || r == -EFAULT)
-		r = -EIO;
-	if (r >= 0)
-		*node = r;
-	return r < 0 ? r : 0;
 }

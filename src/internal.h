@@ -151,10 +151,7 @@ AWE__HIDDEN void awe__frames_fini(struct awe__ctx *c);
  * @sec into @frames; free them in order (awe_free()). */
 AWE__HIDDEN ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec,
 				      awe_frame_t *frames, size_t count, int node, bool large);
-/* The instance frame @f lives in. */
-AWE__HIDDEN struct awe__eng *awe__frame_eng(struct awe__ctx *c, const struct awe__frame *f);
-/* awe_frame_node(): the node of frame @f's page. */
-AWE__HIDDEN int awe__frame_node(struct awe__ctx *c, awe_frame_t f, int *node);
+
 AWE__HIDDEN int awe__frames_free(struct awe__ctx *c, struct awe__section *sec,
 				 const awe_frame_t *frames, size_t count, size_t *freed);
 /* Forget frame @i, whose page is gone: its number becomes invalid. */
@@ -227,8 +224,8 @@ static inline void awe__ctx_conf(const struct awe__ctx *c, bool large, struct aw
 	};
 }
 
-/* ctx.c: the instance of the process's large frames, started if need be:
- * -EOPNOTSUPP when the kernel has no huge pages. */
+/* large.c: the instance of the process's large frames, started if need
+ * be: -EOPNOTSUPP when the kernel has no huge pages. */
 AWE__HIDDEN int awe__large_eng(struct awe__ctx *c, struct awe__eng **e);
 
 /* The frame number of table index @idx. */
@@ -301,6 +298,12 @@ static inline size_t awe__slot_of(const struct awe__ctx *c, const struct awe__wi
 {
 	(void)c;
 	return (va - w->ew.base) >> w->sh;
+}
+
+/* The instance a frame of the process (not of a section) lives in. */
+static inline struct awe__eng *awe__own_eng(struct awe__ctx *c, const struct awe__frame *f)
+{
+	return f->large ? &c->large : &c->eng;
 }
 
 /* Whether the frame's page sits in its slot's page table entry (a frame

@@ -9,6 +9,7 @@
  * why (test_large_system.c gives the memfd engine huge pages as root).
  */
 #include "helpers.h"
+#include "helpers_child.h"
 #include "helpers_large.h"
 
 extern int awe__test_fail_huge;
@@ -279,4 +280,101 @@ Test(large, sections)
 	assert_huge_slots(w2, 1);
 	AWE_OK(awe_section_free(s, f, 2, NULL));
 	assert_read_faults(w2);
+}
+
+/* Unprivileged, under RLIMIT_MEMLOCK: as many large frames as the limit
+ * lets be locked (the uffd engine's stage takes one page of it), and no
+ * more. */
+static int under_memlock(void *arg)
+{
+	awe_frame_t f[16];
+	ssize_t got = awe_alloc_ex(f, 16, -1, AWE_ALLOC_LARGE);
+	size_t cap = *(size_t *)arg / awe_large_page_size();
+
+	if (got == -EOPNOTSUPP || got == -ENOMEM)
+		return 0; /* no huge pages for this engine here: test_large's skips say so */
+	CHILD_CHECK(got > 0 && (size_t)got <= cap, "%zd large frames under a limit of %zu", got,
+		    cap);
+	if (got > 0)
+		CHILD_OK(awe_free(f, (size_t)got, NULL));
+	return 0;
+}
+
+Test(large, unprivileged_memlock)
+{
+	size_t limit = 6u << 20;
+
+	skip_unless_root("drops to nobody with a 6 MiB RLIMIT_MEMLOCK");
+	lpg();
+	if (!memlock_settable(limit))
+		cr_skip_test("RLIMIT_MEMLOCK cannot be set to 6 MiB here (no CAP_SYS_RESOURCE)");
+	run_in_child(
+		under_memlock, &limit,
+		&(struct child_opts){.as_nobody = true, .set_memlock = true, .memlock = limit});
+}
+
+/* A fork() child inherits no large frame and no large window (their
+ * ranges are MADV_DONTFORK), and starts an instance of its own. */
+static int large_child(void *arg)
+{
+	awe_frame_t *parent = arg, g[1];
+	void *w;
+
+	CHILD_ERR(awe_frame_addr(parent[0], &(void *){0}), ENOENT);
+	CHILD_CHECK(awe_alloc_ex(g, 1, -1, AWE_ALLOC_LARGE) == 1, "no large frame in the child");
+	CHILD_OK(awe_window_create(awe_large_page_size(), NULL, AWE_WINDOW_LARGE, &w));
+	CHILD_OK(awe_map(w, 1, g));
+	CHILD_CHECK(*(volatile uint64_t *)w == 0, "the child's frame is not zero");
+	return 0;
+}
+
+Test(large, fork_child_inherits_nothing)
+{
+	awe_frame_t f[2];
+	char *w;
+
+	large_alloc(f, 2);
+	w = large_window(2);
+	AWE_OK(awe_map(w, 2, f));
+	stamp_large(w, 0xf0);
+	run_in_child(large_child, f, NULL);
+	assert_large_stamp(w, 0xf0);
+	AWE_OK(awe_map(w, 2, NULL));
+	AWE_OK(awe_map(w, 2, (awe_frame_t[]){f[1], f[0]}));
+	assert_large_stamp(lslot(w, 1), 0xf0);
+	assert_huge_slots(w, 2);
+}
+
+/* Freeing most frames gives parking back, moving the parked pages that
+ * are left (the uffd engine's trim), which stay whole and keep their
+ * data. */
+Test(large, free_most_then_use_the_rest)
+{
+	enum { N = 24 };
+	awe_frame_t f[N], keep[4];
+	char *w;
+	uint64_t before;
+
+	large_alloc(f, N);
+	w = large_window(N);
+	AWE_OK(awe_map(w, N, f));
+	for (int i = 0; i < N; i++)
+		stamp_large(lslot(w, i), 0x7700 + (uint64_t)i);
+	AWE_OK(awe_map(w, N, NULL));
+	before = get_stats().parking_bytes;
+	for (int i = 0, k = 0; i < N; i++) {
+		if (i % 6 == 5) {
+			keep[k++] = f[i];
+			continue;
+		}
+		AWE_OK(awe_free(&f[i], 1, NULL));
+	}
+	if (engine_is_memfd())
+		cr_assert_leq(get_stats().parking_bytes, before);
+	else
+		cr_assert_lt(get_stats().parking_bytes, before, "parking was not given back");
+	AWE_OK(awe_map(w, 4, keep));
+	for (int k = 0; k < 4; k++)
+		assert_large_stamp(lslot(w, k), 0x7700 + (uint64_t)(6 * k + 5));
+	assert_huge_slots(w, 4);
 }

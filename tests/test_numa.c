@@ -22,7 +22,6 @@
 #define MPOL_PREFERRED 1
 #endif
 
-
 static int seen_mode = -1;
 static unsigned long seen_mask;
 static int seen_calls;
@@ -160,8 +159,7 @@ Test(numa, policy_while_allocating)
 	AWE_OK(awe_section_create(0, &s));
 	awe__test_hook = read_policy;
 	cr_assert_eq(AWE_OK(awe_alloc_node(&f, 1, 0)), 1);
-	cr_assert_eq(seen_mode, MPOL_PREFERRED, "policy %d while allocating for node 0",
-		     seen_mode);
+	cr_assert_eq(seen_mode, MPOL_PREFERRED, "policy %d while allocating for node 0", seen_mode);
 	cr_assert_eq(seen_mask, 1ul);
 	cr_assert_eq(current_mode(), before, "the thread's policy was not put back");
 	seen_mode = -1;

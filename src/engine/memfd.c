@@ -286,10 +286,13 @@ static size_t pool_top(const struct mfd *m)
 	unsigned char vec[4096];
 	size_t end = m->pool_pages;
 
+	/* mincore() answers per small page: a large page is asked about its
+	 * first one, a page per call. */
 	while (end) {
-		size_t k = end < sizeof(vec) ? end : sizeof(vec);
+		size_t k = m->large ? 1 : end < sizeof(vec) ? end : sizeof(vec);
 
-		if (awe__sys_mincore(m->pool + ((end - k) << m->sh), k << m->sh, vec))
+		if (awe__sys_mincore(m->pool + ((end - k) << m->sh),
+				     m->large ? m->base_page : k << m->sh, vec))
 			return m->pool_pages;
 		while (k && !(vec[k - 1] & 1))
 			k--, end--;
@@ -420,6 +423,7 @@ static int memfd_init(const struct awe__eng_conf *conf, void **e)
 	m->locked = conf->locked;
 	m->memlock_limit = conf->memlock_limit;
 	m->large = conf->large;
+	m->base_page = conf->base_page;
 	m->fd = m->large ? awe__mfd_large_open(m) : awe__sys_memfd_create("libawe", MFD_CLOEXEC);
 	if (m->fd < 0) {
 		r = m->fd;

@@ -31,6 +31,7 @@ struct mfd {
 	 * shmem with huge pages, and the pool exists, locked or not, aligned
 	 * to a huge page: pages are built and checked through it. */
 	bool large, hugetlb;
+	size_t base_page; /* the system's page size */
 };
 
 /* Whether slot @s of @w shows a page (the core's table). */

@@ -29,8 +29,8 @@ int awe__mfd_large_open(struct mfd *m)
 	awe__huge_read(&h, m->page);
 	if (awe__huge_hugetlb_free(&h) > 0) {
 		m->hugetlb = true;
-		return awe__sys_memfd_create("libawe", MFD_CLOEXEC | MFD_HUGETLB |
-							       (m->sh << MFD_HUGE_SHIFT));
+		return awe__sys_memfd_create("libawe",
+					     MFD_CLOEXEC | MFD_HUGETLB | (m->sh << MFD_HUGE_SHIFT));
 	}
 	sm = awe__huge_shmem(&h);
 	if (sm == AWE__SHMEM_ALWAYS || sm == AWE__SHMEM_WITHIN_SIZE || sm == AWE__SHMEM_ADVISE ||

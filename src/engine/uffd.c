@@ -177,6 +177,12 @@ static ssize_t uffd_alloc(void *e, const uint32_t *idx, uint64_t *home, size_t n
 	size_t done = 0;
 
 	(void)idx;
+	if (u->large) {
+		int r = awe__uffd_stage(u);
+
+		if (r)
+			return r;
+	}
 	/* Parking must be able to hold every frame at once, mapped ones too:
 	 * unmapping must never need more of it. Slots that mapped frames left
 	 * free do not count. */

@@ -230,6 +230,9 @@ AWE__HIDDEN int awe__uffd_job_finish(void *e, struct awe__job *job, int moved);
 /* uffd_large.c: large frames. Give the empty parking slots [dst, dst +
  * pages) a zeroed huge page each; returns how many got one, a prefix. */
 AWE__HIDDEN size_t awe__uffd_fill_large(struct uffd *u, uintptr_t dst, size_t pages);
+/* Make the stage, once: it is locked like parking, so it comes before
+ * parking is sized to what RLIMIT_MEMLOCK still allows. */
+AWE__HIDDEN int awe__uffd_stage(struct uffd *u);
 AWE__HIDDEN void awe__uffd_large_fini(struct uffd *u);
 /* Prepare a fresh range as setup_range() does (uffd.c). */
 AWE__HIDDEN int awe__uffd_setup_range(struct uffd *u, uintptr_t base, size_t len);

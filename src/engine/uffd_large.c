@@ -22,11 +22,14 @@
 
 #include "uffd.h"
 
-static int stage_setup(struct uffd *u)
+int awe__uffd_stage(struct uffd *u)
 {
 	uintptr_t at;
-	int r = awe__sys_reserve(0, u->page, u->page, false, PROT_READ | PROT_WRITE, &at);
+	int r;
 
+	if (u->stage)
+		return 0;
+	r = awe__sys_reserve(0, u->page, u->page, false, PROT_READ | PROT_WRITE, &at);
 	if (r)
 		return r;
 	r = awe__sys_madvise(at, u->page, MADV_DONTFORK);
@@ -36,7 +39,7 @@ static int stage_setup(struct uffd *u)
 		r = awe__sys_lock_on_fault(at, u->page);
 	if (r) {
 		awe__sys_munmap(at, u->page);
-		return r;
+		return r == -EPERM ? r : -ENOMEM;
 	}
 	u->stage = at;
 	return 0;
@@ -64,7 +67,7 @@ size_t awe__uffd_fill_large(struct uffd *u, uintptr_t dst, size_t pages)
 {
 	size_t i;
 
-	if (!u->stage && stage_setup(u))
+	if (awe__uffd_stage(u))
 		return 0;
 	for (i = 0; i < pages; i++) {
 		size_t done;
