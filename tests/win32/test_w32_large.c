@@ -880,22 +880,33 @@ Test(large, zgc_sequence)
 			     PAGE_READWRITE, &parameter, 1);
 	cr_assert_eq(addr, want, "VirtualAlloc2: %p, last error %u", (void *)addr, GetLastError());
 	assert_large_mbi(addr, addr, MEM_RESERVE, 0, GRANULES * l);
-	/* Committing: counts and PFNs in large pages, fewer accepted. */
+	/* Committing, granule range by granule range as the heap grows:
+	 * counts and PFNs in large pages, fewer accepted; each range mapped
+	 * where it belongs. */
 	enable_lock_privilege();
-	npages = GRANULES;
-	cr_assert(AllocateUserPhysicalPages(section, &npages, &array[GRANULE]), "%u",
-		  GetLastError());
-	cr_assert(npages >= 1 && npages <= GRANULES, "allocated %lu", (unsigned long)npages);
-	cr_assert(pfns_untouched(array, 0, GRANULE) &&
-			  pfns_untouched(array, GRANULE + npages, GRANULE + GRANULES + 1),
-		  "PFNs written outside the granules allocated");
+	npages = 0;
+	for (size_t want_n = GRANULES / 2; npages < GRANULES; want_n = GRANULES - npages) {
+		ULONG_PTR got = want_n;
+
+		cr_assert(AllocateUserPhysicalPages(section, &got, &array[GRANULE + npages]),
+			  "commit %zu granules at %lu: %u", want_n, (unsigned long)npages,
+			  GetLastError());
+		cr_assert(got >= 1 && got <= want_n, "allocated %lu", (unsigned long)got);
+		cr_assert(pfns_untouched(array, GRANULE + npages + got, GRANULE + GRANULES + 1),
+			  "PFNs written past the granules allocated");
+		cr_assert(MapUserPhysicalPages(lslot(addr, npages), got, &array[GRANULE + npages]),
+			  "map: %u", GetLastError());
+		npages += got;
+		if (got < want_n)
+			break; /* ZGC takes what it got */
+	}
+	cr_assert(pfns_untouched(array, 0, GRANULE), "PFNs written before the granule");
 	for (size_t i = 0; i < npages; i++)
 		cr_assert(array[GRANULE + i] & AWE_FRAME_LARGE);
-	cr_assert(MapUserPhysicalPages(addr, npages, &array[GRANULE]), "map: %u", GetLastError());
 	assert_huge_slots(addr, npages);
 	for (size_t i = 0; i < npages; i++)
 		stamp_large(lslot(addr, i), 0x2c00 + i);
-	assert_large_mbi(addr + 7, addr, MEM_COMMIT, PAGE_READWRITE, npages * l - pg());
+	assert_large_mbi(addr + 7, addr, MEM_COMMIT, PAGE_READWRITE, npages * l);
 	/* The same memory through a second view (ZGC's multi-mapping). */
 	other = large_view(section, NULL, GRANULES);
 	cr_assert(MapUserPhysicalPages(other, npages, &array[GRANULE]), "%u", GetLastError());
