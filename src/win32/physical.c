@@ -8,7 +8,7 @@
  *
  * Large pages: a large frame's PFN is its awe_frame_t, AWE_FRAME_LARGE set,
  * one per 2 MiB page, and counts are in large pages wherever large frames
- * or a region of large slots (large.c) are concerned, as libawe counts.
+ * or a region of large slots (views.c) are concerned, as libawe counts.
  * libawe's failure is always the service's, told by its return value, and
  * its success leaves errno alone, as the services' must: nothing here has
  * to keep errno.
@@ -274,15 +274,15 @@ static bool map_refused_kind(uintptr_t va, size_t n, const ULONG_PTR *f)
 	return n <= pi.window_size / unit - first && wrong_kind(f, n, v.large);
 }
 
-/* The same for the scatter call: every address in a region of one owner
- * and one slot size (else 87, before any frame is looked at), and a frame
- * of the other size. */
+/* The same for the scatter call: a count libawe takes, every address in a
+ * region of one owner and one slot size (else 87, before any frame is
+ * looked at), and a frame of the other size. */
 static bool scatter_refused_kind(void *const *vas, size_t n, const ULONG_PTR *f)
 {
 	struct awe_page_info pi;
 	struct w32__view first, v;
 
-	if (!view_at(vas[0], &pi, &first))
+	if (n > UINT32_MAX || !view_at(vas[0], &pi, &first))
 		return false;
 	for (size_t i = 1; i < n; i++)
 		if (!view_at(vas[i], &pi, &v) || v.section != first.section ||

@@ -9,7 +9,7 @@
  *
  * MEM_LARGE_PAGES with MEM_PHYSICAL, or a section of SEC_LARGE_PAGES,
  * makes a region of large slots (AWE_WINDOW_LARGE), whose base and size are
- * whole large pages; large.c remembers which regions those are.
+ * whole large pages; views.c remembers which regions those are.
  */
 #include <errno.h>
 
@@ -90,9 +90,9 @@ static DWORD aligned_window(awe_section_t sec, size_t len, size_t align, unsigne
 	return rc ? window_error(rc) : 0;
 }
 
-/* Large slots: after the privilege MEM_LARGE_PAGES needs (WRK: after the
- * handle, before the size), a section of the right kind, and a base and size
- * of whole large pages. */
+/* Large slots: the privilege MEM_LARGE_PAGES needs (WRK: after the handle
+ * and the range, before the large-page rules), a section of the right kind,
+ * then a base and size of whole large pages. */
 static DWORD check_large(void *addr, SIZE_T size, DWORD type, const struct w32__section *sec)
 {
 	size_t lp = awe_large_page_size();
