@@ -164,6 +164,11 @@ struct result {
 	double round_ns[BENCH_MAX_ROUNDS], round_cpu[BENCH_MAX_ROUNDS];
 	unsigned int nrounds;
 	bool interleaved;
+	/* The large-frame runs (sides.c), whose time "per page" is per unit
+	 * of the side's work instead (one operation, one touch): the share of
+	 * the frames' memory that page tables mapped with huge pages, in
+	 * percent, as the side found it set up; -1 unknown. */
+	double huge_pct;
 };
 
 /* ---- Workloads -------------------------------------------------------------- */
@@ -337,6 +342,10 @@ struct report {
 	size_t nchurn;
 	struct pager_result *pager;
 	size_t npager;
+	/* The large-frame runs (sides.c): one result per side and size, its
+	 * contender a side (large.h), its workload wl_large or wl_touch. */
+	struct result *large;
+	size_t nlarge;
 	const struct contender *const *contenders; /* those that ran */
 	size_t ncontenders;
 	const char *skipped[8]; /* "name: why" of those that could not */

@@ -109,6 +109,9 @@ static int exit_status(void)
 	for (size_t i = 0; i < rp.npager; i++)
 		if (rp.pager[i].status == ST_ERROR)
 			return 1;
+	for (size_t i = 0; i < rp.nlarge; i++)
+		if (rp.large[i].status == ST_ERROR)
+			return 1;
 	return 0;
 }
 
@@ -201,5 +204,6 @@ int main(int argc, char **argv)
 	free(rp.memory);
 	free(rp.churn);
 	free(rp.pager);
+	free(rp.large);
 	return rc;
 }

@@ -14,21 +14,21 @@
 #include "bench.h"
 #include "run.h"
 
-static const char *const extras[] = {"maxmap", "memory", "churn", "pager"};
+static const char *const extras[] = {"maxmap", "memory", "churn", "pager", "large", "touch"};
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: awe-bench [options]\n"
 		"Measure libawe (native and Win32 API) against a memfd remapper, the bare\n"
-		"UFFDIO_MOVE floor and a copy window.\n"
+		"UFFDIO_MOVE floor and a copy window, and its large frames against small ones.\n"
 		"\n"
 		"  --quick           smoke run: smallest size, few iterations (a few seconds)\n"
-		"  --sizes LIST      sizes of frames, e.g. 4M,64M,1G,4G (the default)\n"
+		"  --sizes LIST      sizes of frames, e.g. 4M,64M,1G,4G (the default; touch: 4G)\n"
 		"  --threads LIST    thread counts of the N-thread mode, e.g. 2,8 (default: 2\n"
 		"                    and the CPUs' count when more; 1: no such mode)\n"
 		"  --workload LIST   of scatter,sweep,batch64,evict64,replace,alloc,maxmap,memory,\n"
-		"                    churn,pager\n"
+		"                    churn,pager,large,touch\n"
 		"  --contender LIST  of awe,win32,memfd,raw,rawcopy,copy\n"
 		"  --rounds N        rounds per case (default 5, quick 1): all contenders are set\n"
 		"                    up at once and take turns, a round each, case by case; a\n"

@@ -49,11 +49,22 @@ bool counts_syscalls(const struct result *r);
 /* VmPTE at the end of a churn run, in percent of the frames' memory. */
 double churn_pte_pct(const struct churn_result *ch);
 
+/* A Markdown table cell: '|' would end it (report_tables.c). */
+const char *md_escape(const char *s, char *buf, size_t len);
+
 /* The goals table, text or Markdown (report_goals.c); left out when none
  * of the goals' inputs ran. */
 void goals_text(const struct report *rp, bool md);
 /* The JSON report's "goals" (report_goals.c). */
 void json_goals(const struct report *rp);
+
+/* The large-frame runs (report_large.c): their tables, text or Markdown;
+ * their JSON entries ("large_frames"); the result of side @side of run
+ * @run ("large", "touch") at @size bytes, NULL when it has none. */
+void large_tables(const struct report *rp, bool md);
+void json_large(const struct report *rp);
+const struct result *large_result(const struct report *rp, const char *run, const char *side,
+				  size_t size);
 
 /* JSON values (report_json.c): a string, a number (NaN and infinity are
  * null), a ratio's per-round values (null when not paired). */

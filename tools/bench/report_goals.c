@@ -20,6 +20,8 @@ struct goal_value {
 	double v[2];
 	struct ratio q[2]; /* a ratio's, by timing */
 	double limit;
+	const char *why; /* when it did not run: why, if known */
+	size_t size;	 /* a large-frame run's size, when its label names it */
 };
 
 /*
@@ -41,6 +43,7 @@ struct goal {
 	int decimals;
 	const char *unit; /* "" or a unit, printed after a space */
 	void (*measure)(const struct report *rp, const struct goal *g, struct goal_value *gv);
+	bool sized; /* the label names the size it was judged at */
 };
 
 static const struct workload *workload_named(const char *name)
@@ -110,6 +113,40 @@ static void goal_churn(const struct report *rp, const struct goal *g, struct goa
 		}
 }
 
+/*
+ * A large-frame run's sides (sides.c): x/y of their times per unit, paired
+ * by round, at the run's largest size where both ran; when a side could not
+ * run (no huge pages), why.
+ */
+static void goal_sides(const struct report *rp, const struct goal *g, struct goal_value *gv)
+{
+	const struct result *x = NULL, *y = NULL;
+
+	for (size_t i = 0; i < rp->nlarge; i++) {
+		const struct result *r = &rp->large[i], *d;
+
+		if (strcmp(r->w->name, g->scope) || strcmp(r->c->name, g->num))
+			continue;
+		d = large_result(rp, g->scope, g->den, r->size);
+		if (!x || (r->status == ST_OK && r->size > x->size) || x->status != ST_OK) {
+			x = r;
+			y = d;
+		}
+	}
+	if (!x || !y)
+		return;
+	if (x->status != ST_OK || y->status != ST_OK || !(x->ns_page > 0) || !(y->ns_page > 0)) {
+		gv->why = x->status != ST_OK ? x->msg : y->msg;
+		return;
+	}
+	gv->ran = true;
+	gv->size = g->sized ? x->size : 0;
+	for (enum timing t = WALL; t <= CPU; t++) {
+		gv->q[t] = ratio_of(x, y, t);
+		gv->v[t] = gv->q[t].v;
+	}
+}
+
 /* x/y in workload @wl and mode @m (of @n threads). */
 #define RATIO_GOAL_N(wl, m, n, a, b, most, lim)                                                    \
 	{                                                                                          \
@@ -152,6 +189,27 @@ static const struct goal goals[] = {
 	BUSY_GOALS("replace"),
 	EVICT_GOALS(MODE_BUSY, 1),
 	EVICT_GOALS(MODE_THREADS, 2),
+	/* Large frames (issue 15): a 2 MiB frame's map+touch+unmap within twice
+	 * a 4 KiB frame's, and random access over 4 GiB at least 1.3 times as
+	 * fast with them (time per touch of 4 KiB frames over 2 MiB frames'). */
+	{.scope = "large",
+	 .mode = {MODE_ONE, 1},
+	 .num = "awe-2M",
+	 .den = "awe-4K",
+	 .at_most = true,
+	 .limit = 2,
+	 .decimals = 2,
+	 .unit = "",
+	 .measure = goal_sides},
+	{.scope = "touch",
+	 .mode = {MODE_ONE, 1},
+	 .num = "awe-4K",
+	 .den = "awe-2M",
+	 .limit = 1.3,
+	 .decimals = 2,
+	 .unit = "",
+	 .measure = goal_sides,
+	 .sized = true},
 	{.scope = "maxmap",
 	 .num = "awe",
 	 .what = "mappings made",
@@ -183,7 +241,11 @@ static const char goals_key[] =
 	"  ratios); memfd/awe >= 5: awe at least 5 times as fast as memfd; alloc's raw/awe:\n"
 	"  awe's throughput against raw's. awe 2 threads / awe 1 + busy: awe's time per page\n"
 	"  and thread in one mode over its own in the other, which ran in a setup of its own:\n"
-	"  the ratio of the medians, not paired. maxmap: the fewer of its two patterns.\n";
+	"  the ratio of the medians, not paired. maxmap: the fewer of its two patterns.\n"
+	"  large: awe-2M/awe-4K: the time to map, touch and unmap one 2 MiB frame over one\n"
+	"  4 KiB frame's. touch: awe-4K/awe-2M: time per random touch with 4 KiB frames over\n"
+	"  2 MiB frames', i.e. the large frames' throughput over the small ones', at the size\n"
+	"  named (the largest that ran).\n";
 
 static struct goal_value goal_eval(const struct report *rp, const struct goal *g)
 {
@@ -212,10 +274,17 @@ static const char *goal_label(const struct goal *g, const struct goal_value *gv,
 			 mode_name(g->mode.mode, g->mode.nthreads, mn, sizeof(mn)), g->num,
 			 mode_name(g->den_mode.mode, g->den_mode.nthreads, dn, sizeof(dn)), op,
 			 gv->limit);
-	else
-		snprintf(buf, len, "%s, %s: %s/%s %s %.10g", g->scope,
+	else {
+		char sz[32] = "";
+
+		if (gv->size) {
+			sz[0] = ' ';
+			fmt_size(sz + 1, sizeof(sz) - 1, gv->size);
+		}
+		snprintf(buf, len, "%s%s, %s: %s/%s %s %.10g", g->scope, sz,
 			 mode_name(g->mode.mode, g->mode.nthreads, mn, sizeof(mn)), g->num, g->den,
 			 op, gv->limit);
+	}
 	return buf;
 }
 
@@ -239,7 +308,10 @@ static void goal_measured(const struct goal *g, const struct goal_value *gv, cha
 	size_t n = 0;
 	char range[64] = "";
 
-	snprintf(buf, len, "not run");
+	if (gv->why && gv->why[0])
+		snprintf(buf, len, "not run (%s)", gv->why);
+	else
+		snprintf(buf, len, "not run");
 	for (unsigned int i = 0; gv->ran && i < gv->n && n < len; i++) {
 		if (gv->n > 1)
 			ratio_range(&gv->q[i], g->decimals, range, sizeof(range));
@@ -250,10 +322,10 @@ static void goal_measured(const struct goal *g, const struct goal_value *gv, cha
 	}
 }
 
-/* Left out when none of the goals' inputs ran. */
+/* Left out when none of the goals' inputs ran (or said why not). */
 void goals_text(const struct report *rp, bool md)
 {
-	char sz[32], label[128], measured[192];
+	char sz[32], label[128], measured[512], esc[600];
 	bool any = false;
 	int w = 0; /* the longest label, in text */
 
@@ -261,7 +333,7 @@ void goals_text(const struct report *rp, bool md)
 		struct goal_value gv = goal_eval(rp, &goals[i]);
 		int n = (int)strlen(goal_label(&goals[i], &gv, label, sizeof(label)));
 
-		any |= gv.ran;
+		any |= gv.ran || gv.why;
 		w = md || n < w ? w : n;
 	}
 	if (!any)
@@ -282,7 +354,8 @@ void goals_text(const struct report *rp, bool md)
 
 		goal_label(&goals[i], &gv, label, sizeof(label));
 		goal_measured(&goals[i], &gv, measured, sizeof(measured));
-		fprintf(report_out, md ? "| %-*s | %s |\n" : "%-*s %s\n", w, label, measured);
+		fprintf(report_out, md ? "| %-*s | %s |\n" : "%-*s %s\n", w, label,
+			md ? md_escape(measured, esc, sizeof(esc)) : measured);
 	}
 }
 
@@ -330,6 +403,12 @@ void json_goals(const struct report *rp)
 		fprintf(report_out, ", \"unit\": ");
 		json_str(g->unit);
 		fprintf(report_out, ", \"ran\": %s", gv.ran ? "true" : "false");
+		if (!gv.ran && gv.why && gv.why[0]) {
+			fprintf(report_out, ", \"reason\": ");
+			json_str(gv.why);
+		}
+		if (gv.size)
+			fprintf(report_out, ", \"size_bytes\": %zu", gv.size);
 		for (unsigned int k = 0; k < gv.n; k++) {
 			const char *name = gv.n > 1 ? timing_names[k] : "value";
 

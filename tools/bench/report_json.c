@@ -212,6 +212,7 @@ void report_json(const struct report *rp, FILE *f)
 	for (size_t i = 0; i < rp->npager; i++)
 		json_pager(rp, &rp->pager[i], i + 1 == rp->npager);
 	fprintf(report_out, "  ],\n");
+	json_large(rp);
 	json_goals(rp);
 	fprintf(report_out, "}\n");
 }

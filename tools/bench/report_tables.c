@@ -266,8 +266,7 @@ static const char *pattern_what(const char *pattern)
 			 "consecutive frames";
 }
 
-/* A Markdown table cell: '|' would end it. */
-static const char *md_escape(const char *s, char *buf, size_t len)
+const char *md_escape(const char *s, char *buf, size_t len)
 {
 	size_t n = 0;
 
@@ -449,6 +448,7 @@ void report_text(const struct report *rp, FILE *f)
 	goals_text(rp, false);
 	extras_text(rp, false);
 	pager_table(rp, false);
+	large_tables(rp, false);
 }
 
 void report_markdown(const struct report *rp, FILE *f)
@@ -462,4 +462,5 @@ void report_markdown(const struct report *rp, FILE *f)
 	goals_text(rp, true);
 	extras_text(rp, true);
 	pager_table(rp, true);
+	large_tables(rp, true);
 }

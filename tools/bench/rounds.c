@@ -58,9 +58,7 @@ static size_t need_bytes(const struct contender *c, size_t size)
 	return (c == &contender_copy ? 2 : 1) * size + size / 8 + (256u << 20);
 }
 
-/* Whether @bytes fit in the memory libawe finds available (awe_probe():
- * the host's and every memory cgroup level's room), whoever takes it. */
-static bool fits(size_t bytes, char *why, size_t len)
+bool fits(size_t bytes, char *why, size_t len)
 {
 	struct awe_probe p;
 	char a[32], b[32];
@@ -73,9 +71,7 @@ static bool fits(size_t bytes, char *why, size_t len)
 	return false;
 }
 
-static void progress(const struct config *cf, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void progress(const struct config *cf, const char *fmt, ...)
+void progress(const struct config *cf, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -446,4 +442,8 @@ void run_extras(const struct config *cf, const struct contender *const *cs, size
 		}
 	if (listed(cf->workload_list, "pager"))
 		run_pagers(cf, cs, ncs);
+	if (listed(cf->workload_list, "large"))
+		run_large(cf, cs, ncs);
+	if (listed(cf->workload_list, "touch"))
+		run_touch(cf, cs, ncs);
 }

@@ -49,6 +49,14 @@ extern uint64_t start_ns;
 /* A line for the report's notes; dropped when they are full. */
 void add_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* rounds.c: a progress line on stderr (unless --quiet), with the time
+ * since the start. */
+void progress(const struct config *cf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether @bytes fit in the memory libawe finds available (awe_probe():
+ * the host's and every memory cgroup level's room), whoever takes it; if
+ * not, @why says how far off. */
+bool fits(size_t bytes, char *why, size_t len);
+
 /* options.c */
 
 /* 0, or the exit status: 2 on bad usage (--help exits here). */
@@ -64,7 +72,16 @@ bool listed(const char *list, const char *name);
  * rounds: the contenders taking turns when they all fit in memory. */
 void run_size(const struct config *cf, const struct contender *const *cs, size_t ncs, size_t size,
 	      const struct group *groups, size_t ngroups);
-/* The extra runs the workload list asks for: memory, maxmap, churn. */
+/* The extra runs the workload list asks for: memory, maxmap, churn, pager,
+ * large, touch. */
 void run_extras(const struct config *cf, const struct contender *const *cs, size_t ncs);
+
+/* sides.c: the large-frame runs (large.c, touch.c). "large": map, touch
+ * and unmap one frame of a pool, 2 MiB against 4 KiB frames; "touch":
+ * random touches over frames mapped once, at each size of --sizes (4 GiB
+ * by default, 64 MiB with --quick). Only the sides of the contenders in
+ * @cs run. */
+void run_large(const struct config *cf, const struct contender *const *cs, size_t ncs);
+void run_touch(const struct config *cf, const struct contender *const *cs, size_t ncs);
 
 #endif
