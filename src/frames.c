@@ -172,6 +172,9 @@ ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_fram
 				f->prot = 0;
 				f->sec = sec != NULL;
 				f->large = large;
+				/* Copying a page in (uffd_copy.c) would put it
+				 * where the mapping thread runs. */
+				f->placed = node >= 0 && c->numa_multi;
 				f->loc = sec ? sec->id : home[i];
 				frames[done + i] = awe__frame_number(c, idx[i]);
 			} else {
@@ -196,6 +199,7 @@ void awe__frame_forget(struct awe__ctx *c, uint32_t i)
 {
 	c->frames[i].sec = 0;
 	c->frames[i].large = 0;
+	c->frames[i].placed = 0;
 	c->allocated--;
 	put_slot(c, i);
 }

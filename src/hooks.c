@@ -34,6 +34,9 @@ int awe__test_fail_huge;
 /* Not 0: the number of threads the engines take the process to have, in
  * place of /proc/self/stat's (1: alone, 2: with others). */
 int awe__test_threads;
+/* Not 0: the number of NUMA nodes the library takes the machine to have
+ * when it starts (2: a node asked for must be kept). */
+int awe__test_nodes;
 void (*awe__test_hook)(enum awe__hook_point p);
 
 /* AWE_TEST_THREADS=N in the environment sets awe__test_threads (meson's

@@ -28,7 +28,7 @@ enum awe__hook_point {
 /* hooks.c: fault injection counters (see there for what each does). */
 extern AWE__HIDDEN int awe__test_fail_move, awe__test_misreport_move, awe__test_fail_discard,
 	awe__test_fail_undo, awe__test_fail_alloc, awe__test_fail_drop, awe__test_fail_huge,
-	awe__test_threads;
+	awe__test_threads, awe__test_nodes;
 extern AWE__HIDDEN void (*awe__test_hook)(enum awe__hook_point p);
 /* lock.c: the holder took the lock by its bias; the streak of lone mutex
  * calls that earns a thread the bias (0: the real policy). */
@@ -59,12 +59,14 @@ static inline void awe__hook(enum awe__hook_point p)
 #define AWE__INJECT(kind) awe__inject(&awe__test_##kind)
 #define AWE__INJECT_STICKY(kind) awe__inject_sticky(&awe__test_##kind)
 #define AWE__TEST_THREADS() awe__test_threads
+#define AWE__TEST_NODES() awe__test_nodes
 
 #else
 
 #define AWE__INJECT(kind) false
 #define AWE__INJECT_STICKY(kind) false
 #define AWE__TEST_THREADS() 0
+#define AWE__TEST_NODES() 0
 #define awe__test_sysroot ((const char *)NULL)
 static inline void awe__hook(enum awe__hook_point p)
 {

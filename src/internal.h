@@ -34,7 +34,7 @@ enum {
 
 /* Bits of the generation, the upper half of a frame number. A table slot
  * whose generation is used up is retired, not reused. */
-#define AWE__GEN_BITS 18
+#define AWE__GEN_BITS 17
 
 /* One frame, 8 bytes: the table is the library's main memory cost and is
  * touched at random by scatter calls, so it is kept as small as the cache
@@ -50,6 +50,7 @@ struct awe__frame {
 	uint64_t loc : AWE__HOME_BITS;
 	uint64_t gen : AWE__GEN_BITS;
 	uint64_t large : 1;  /* a large frame (AWE_FRAME_LARGE in its number) */
+	uint64_t placed : 1; /* allocated for a NUMA node of several: never copied */
 	uint64_t sec : 1;    /* frame of an AWE section */
 	uint64_t state : 2;  /* AWE__FRAME_* */
 	uint64_t prot : 2;   /* AWE_PROT_* while mapped */
@@ -99,6 +100,7 @@ struct awe__ctx {
 	struct awe__eng large;
 	size_t large_page;
 	unsigned int large_shift;
+	bool numa_multi; /* more than one NUMA node: a node asked for binds */
 	char engine_reason[200]; /* why that engine */
 
 	struct awe__frame *frames;

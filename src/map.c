@@ -283,6 +283,7 @@ AWE__HOT static int claim_one(struct awe__ctx *c, struct awe__op *o, struct awe_
 		return -EINVAL;
 	o->new = k + 1;
 	o->newprot = AWE_PROT_READWRITE;
+	o->keep = f->placed;
 	if (f->sec)
 		return 0;
 	if (f->mapped || f->mark)
@@ -310,6 +311,7 @@ AWE__HOT static uint32_t slot_op(struct awe__ctx *c, struct awe__op *o, struct a
 	o->new = 0;
 	o->newprot = 0;
 	o->claim = 0;
+	o->keep = 0;
 	return old;
 }
 
@@ -586,6 +588,7 @@ static int plan_protect(struct awe__ctx *c, struct awe__req *q, struct awe__op *
 			slot_op(c, o, w, s);
 			o->new = k;
 			o->newprot = (uint8_t)q->prot;
+			o->keep = !w->sec && c->frames[k - 1].placed;
 		}
 	}
 	first = w->slot[awe__slot_of(c, w, va)];

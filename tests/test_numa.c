@@ -11,11 +11,14 @@
  * with more, every online node is asked for and checked.
  */
 #include <limits.h>
+#include <fcntl.h>
 #include <sys/syscall.h>
 
 #include "helpers.h"
 #include "helpers_large.h"
 #include "hooks.h"
+
+extern int awe__test_nodes, awe__test_threads;
 
 #ifndef MPOL_DEFAULT
 #define MPOL_DEFAULT 0
@@ -174,4 +177,65 @@ Test(numa, policy_while_allocating)
 	awe__test_hook = NULL;
 	cr_assert_eq(current_mode(), before);
 	cr_assert_geq(seen_calls, 3);
+}
+
+/* The page frame number of the page at @p (root only: others read 0). */
+static uint64_t pfn_of(const void *p)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pread(fd, &e, sizeof(e), (off_t)((uintptr_t)p / pg() * sizeof(e))),
+		     (ssize_t)sizeof(e));
+	close(fd);
+	cr_assert(e & (1ull << 63), "page %p is not present", p);
+	return e & ((1ull << 55) - 1);
+}
+
+/* Map, note the page, unmap and map again (one op, then as part of a
+ * batch), and hide and show it again: whether the page stayed the same. */
+static bool page_kept(awe_frame_t f, char *w)
+{
+	awe_frame_t other;
+	uint64_t pfn;
+	bool kept;
+
+	alloc_exact(&other, 1);
+	AWE_OK(awe_map(w, 1, &f));
+	*(volatile char *)w = 1;
+	pfn = pfn_of(w);
+	AWE_OK(awe_map(w, 1, NULL));
+	AWE_OK(awe_map(w, 1, &f));
+	kept = pfn_of(w) == pfn;
+	AWE_OK(awe_map(w, 1, NULL));
+	AWE_OK(awe_map(w, 2, (awe_frame_t[]){f, other}));
+	kept = kept && pfn_of(w) == pfn;
+	AWE_OK(awe_protect(w, 1, AWE_PROT_NONE, NULL));
+	AWE_OK(awe_protect(w, 1, AWE_PROT_READWRITE, NULL));
+	kept = kept && pfn_of(w) == pfn;
+	AWE_OK(awe_map(w, 2, NULL));
+	return kept;
+}
+
+/* With several nodes, a frame allocated for one keeps its page while
+ * other threads run, where the engine would otherwise copy pages in
+ * (which would put them where the mapping thread runs). Two nodes are
+ * faked with a test hook; the frame not placed shows that the engine
+ * copies here, so the test could fail. */
+Test(numa, placed_frames_keep_their_page)
+{
+	awe_frame_t placed, loose;
+	char *w;
+
+	skip_unless_root("reads page frame numbers from /proc/self/pagemap");
+	awe__test_nodes = 2;
+	awe__test_threads = 2;
+	if (engine_is_memfd())
+		cr_skip_test("the memfd engine never copies a page");
+	w = window_new(2);
+	cr_assert_eq(AWE_OK(awe_alloc_node(&placed, 1, 0)), 1);
+	cr_assert_eq(AWE_OK(awe_alloc(&loose, 1)), 1);
+	cr_assert(page_kept(placed, w), "a frame placed on node 0 was copied");
+	cr_assert(!page_kept(loose, w), "the engine did not copy: the test proves nothing");
 }

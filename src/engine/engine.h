@@ -97,6 +97,9 @@ struct awe__op {
 	uint32_t claim; /* the core's: frame index + 1 this op claimed */
 	uint8_t oldprot, newprot;
 	uint8_t kind; /* the engine's scratch */
+	/* @new's page must stay the page it is (a frame placed on a NUMA node
+	 * that is not the only one): moved in, never replaced by a copy. */
+	uint8_t keep;
 };
 
 /*

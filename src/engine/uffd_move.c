@@ -378,7 +378,7 @@ AWE__HOT static int apply_one(struct uffd *u, struct awe__op *o, struct awe__job
 	if (o->new) {
 		src = (uintptr_t)o->home << u->sh;
 		dst = o->va;
-		copy = awe__uffd_copying(u) && awe__uffd_copy_room(u, 1);
+		copy = !o->keep && awe__uffd_copying(u) && awe__uffd_copy_room(u, 1);
 	} else if (!awe__park_take_one(&u->park, &dst) &&
 		   (awe__uffd_room(u, 1), !awe__park_take_one(&u->park, &dst))) {
 		return -ENOMEM; /* cannot happen: parking has a slot per frame */
@@ -426,7 +426,7 @@ static __attribute__((noinline)) int apply_many(struct uffd *u, struct awe__op *
 {
 	struct ujob own, *j = job ? (struct ujob *)job : &own;
 	struct plan *p = &j->p; /* not cleared: the small log is written before read */
-	size_t out = 0, in = 0, wp = 0, fix = 0, holes;
+	size_t out = 0, in = 0, wp = 0, fix = 0, keep = 0, holes;
 	int r;
 
 	/* Most calls only map or only unmap: skip the phases with nothing to
@@ -438,10 +438,12 @@ static __attribute__((noinline)) int apply_many(struct uffd *u, struct awe__op *
 		out += o;
 		in += (k & K_IN) != 0;
 		wp += ops[i].old == ops[i].new;
+		keep += ops[i].keep && (k & K_IN);
 		fix += ops[i].old != ops[i].new && (ops[i].new || !o);
 	}
 	awe__uffd_plan_start(p, u);
-	p->copy = in && awe__uffd_copying(u) && awe__uffd_copy_room(u, in);
+	/* A call with a page that must stay moves them all. */
+	p->copy = in && !keep && awe__uffd_copying(u) && awe__uffd_copy_room(u, in);
 	p->held = 0;
 	if (out)
 		awe__uffd_room(u, out);

@@ -517,6 +517,17 @@ bool awe__node_online(int node)
 	return r == 0;
 }
 
+/* More than one node: /sys/devices/system/node/online lists a range or
+ * several ("0-1", "0,2"); one node, or no NUMA support, is a lone "0". */
+bool awe__numa_multi(void)
+{
+	char buf[256];
+
+	if (awe__read_file("/sys/devices/system/node/online", buf, sizeof(buf)) <= 0)
+		return false;
+	return strchr(buf, '-') || strchr(buf, ',');
+}
+
 /* The environment's word on locking: LIBAWE_UNLOCKED=1 asks for unlocked
  * frames (awe_init()'s AWE_INIT_UNLOCKED), for programs that cannot be
  * changed; the Win32 layer then grants the lock privilege too. */

@@ -95,6 +95,8 @@ AWE__HIDDEN uint64_t awe__memlock_room(uint64_t limit);
 AWE__HIDDEN bool awe__env_unlocked(void);
 /* Whether NUMA node @node (>= 0) exists. */
 AWE__HIDDEN bool awe__node_online(int node);
+/* Whether the machine has more than one NUMA node online. */
+AWE__HIDDEN bool awe__numa_multi(void);
 /* vm.max_map_count: the kernel's limit on mappings per process. */
 AWE__HIDDEN int awe__max_map_count(uint64_t *v);
 
