@@ -2142,9 +2142,11 @@ static inline void model_gen_wcreate(struct model *m, struct mcall *c)
 	if (model_pct(m, 10))
 		c->flags |= MEM_TOP_DOWN;
 	if (model_pct(m, 4)) {
+		/* (MEM_RESERVE | MEM_PHYSICAL | MEM_LARGE_PAGES is a region of
+		 * large slots: test_w32_large.c.) */
 		static const unsigned int bad[] = {MEM_PHYSICAL,
 						   MEM_COMMIT | MEM_RESERVE | MEM_PHYSICAL,
-						   MEM_RESERVE | MEM_PHYSICAL | MEM_LARGE_PAGES,
+						   MEM_COMMIT | MEM_PHYSICAL | MEM_LARGE_PAGES,
 						   MEM_RESERVE | MEM_PHYSICAL | MEM_WRITE_WATCH};
 
 		c->flags = bad[model_rnd(m, 4)];

@@ -20,7 +20,7 @@
 struct entry {
 	unsigned char type; /* enum w32__htype, 0 when free */
 	DWORD access;
-	awe_section_t section; /* W32__H_SECTION: the native section */
+	struct w32__section section; /* W32__H_SECTION: what it names */
 };
 
 static struct entry table[MAX_HANDLES];
@@ -52,14 +52,16 @@ static struct entry *lookup(HANDLE h)
 	return &table[(v - HANDLE_BASE) / 4];
 }
 
-static HANDLE handle_new(enum w32__htype type, DWORD access, awe_section_t section)
+static HANDLE handle_new(enum w32__htype type, DWORD access, const struct w32__section *section)
 {
+	static const struct w32__section none = {0, false, -1};
 	HANDLE h = NULL;
 
 	pthread_mutex_lock(&table_mu);
 	for (size_t i = 0; i < MAX_HANDLES; i++) {
 		if (!table[i].type) {
-			table[i] = (struct entry){(unsigned char)type, access, section};
+			table[i] = (struct entry){(unsigned char)type, access,
+						  section ? *section : none};
 			h = (HANDLE)(uintptr_t)(HANDLE_BASE + 4 * i);
 			break;
 		}
@@ -70,17 +72,17 @@ static HANDLE handle_new(enum w32__htype type, DWORD access, awe_section_t secti
 
 HANDLE w32__handle_new(enum w32__htype type, DWORD access)
 {
-	return handle_new(type, access, 0);
+	return handle_new(type, access, NULL);
 }
 
-HANDLE w32__section_handle_new(awe_section_t section, DWORD access)
+HANDLE w32__section_handle_new(const struct w32__section *s, DWORD access)
 {
-	return handle_new(W32__H_SECTION, access, section);
+	return handle_new(W32__H_SECTION, access, s);
 }
 
 /* 0 and the rights of @h (and its section, if @section is not NULL) when
  * it is a handle of @type; else 6. */
-static DWORD rights(HANDLE h, enum w32__htype type, DWORD *out, awe_section_t *section)
+static DWORD rights(HANDLE h, enum w32__htype type, DWORD *out, struct w32__section *section)
 {
 	struct entry *e;
 	DWORD r = ERROR_INVALID_HANDLE;
@@ -127,9 +129,9 @@ DWORD w32__process_rights(HANDLE h, DWORD *access)
 	return rights(h, W32__H_PROCESS, access, NULL);
 }
 
-DWORD w32__check_section(HANDLE h, DWORD access, awe_section_t *section)
+DWORD w32__check_section(HANDLE h, DWORD access, struct w32__section *s)
 {
-	DWORD have = 0, r = rights(h, W32__H_SECTION, &have, section);
+	DWORD have = 0, r = rights(h, W32__H_SECTION, &have, s);
 
 	if (r)
 		return r;
@@ -138,10 +140,10 @@ DWORD w32__check_section(HANDLE h, DWORD access, awe_section_t *section)
 
 bool w32__section_open(HANDLE h, awe_section_t section)
 {
-	awe_section_t now = 0;
+	struct w32__section now = {0, false, -1};
 	DWORD have;
 
-	return rights(h, W32__H_SECTION, &have, &now) == 0 && now == section;
+	return rights(h, W32__H_SECTION, &have, &now) == 0 && now.id == section;
 }
 
 HANDLE GetCurrentProcess(void)
@@ -184,7 +186,7 @@ BOOL CloseHandle(HANDLE hObject)
 		pthread_mutex_lock(&table_mu);
 		ok = e->type != 0;
 		if (e->type == W32__H_SECTION)
-			section = e->section;
+			section = e->section.id;
 		e->type = 0;
 		pthread_mutex_unlock(&table_mu);
 	}

@@ -186,7 +186,7 @@ static void awe_page_state(const struct awe_page_info *pi, DWORD *state, DWORD *
 
 static DWORD query_any(const void *addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T len)
 {
-	uintptr_t p = (uintptr_t)addr & ~(uintptr_t)(awe_page_size() - 1), end;
+	uintptr_t p = (uintptr_t)addr & ~(uintptr_t)(awe_page_size() - 1), end, unit;
 	struct awe_page_info pi, next;
 	DWORD state, prot, s2, p2;
 
@@ -199,9 +199,11 @@ static DWORD query_any(const void *addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T l
 	if (!w32__awe_region((void *)p, &pi))
 		return query_other(p, mbi);
 	awe_page_state(&pi, &state, &prot);
-	/* The run of pages with the same state, within the region. */
+	/* The run of pages with the same state, within the region, slot by
+	 * slot: a large slot's pages share its state. */
+	unit = w32__slot_size(&pi);
 	end = (uintptr_t)pi.window + pi.window_size;
-	for (uintptr_t q = p + awe_page_size(); q < end; q += awe_page_size()) {
+	for (uintptr_t q = (p & ~(unit - 1)) + unit; q < end; q += unit) {
 		w32__awe_region((void *)q, &next);
 		awe_page_state(&next, &s2, &p2);
 		if (s2 != state || p2 != prot) {

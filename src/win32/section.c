@@ -4,7 +4,8 @@
  * MemSectionExtendedParameterUserPhysicalFlags parameter, Windows 10's
  * container of physical pages whose frames may be mapped at several
  * addresses at once, in regions tied to it with VirtualAlloc2(). A handle
- * names a native libawe section (awe_section_create()).
+ * names a native libawe section (awe_section_create()), of large frames with
+ * SEC_LARGE_PAGES, and keeps the NUMA node the section's pages prefer.
  *
  * Other sections (file-backed, or ordinary pagefile-backed ones) are not
  * implemented; calls Windows would accept for them fail with
@@ -56,21 +57,31 @@ static bool section_protection(ULONG prot)
 	}
 }
 
-/* One extended parameter of a section's; *@awe is set when it makes the
- * section an AWE section. */
-static DWORD section_param(const MEM_EXTENDED_PARAMETER *p, void *awe)
+/* What a section's extended parameters ask for. */
+struct section_params {
+	bool awe; /* UserPhysicalFlags: an AWE section */
+	int node; /* NumaNode, or -1 */
+};
+
+/* One extended parameter of a section's. */
+static DWORD section_param(const MEM_EXTENDED_PARAMETER *p, void *ctx)
 {
+	struct section_params *sp = ctx;
+
 	switch ((unsigned int)p->Type) {
 	case MemSectionExtendedParameterUserPhysicalFlags:
 		/* No flag is defined: the value must be 0. */
 		if (p->ULong64)
 			return ERROR_INVALID_PARAMETER;
-		*(bool *)awe = true;
+		sp->awe = true;
 		return 0;
 	case MemSectionExtendedParameterNumaNode:
-		/* A preference for the section's pages: checked, then not
-		 * used (a native section has no node of its own). */
-		return p->ULong64 >= w32__numa_nodes() ? ERROR_INVALID_PARAMETER : 0;
+		/* The node the section's pages prefer, unless an allocation
+		 * names another. */
+		if (p->ULong64 >= w32__numa_nodes())
+			return ERROR_INVALID_PARAMETER;
+		sp->node = (int)p->ULong64;
+		return 0;
 	default:
 		/* SigningLevel is for image sections only. */
 		return ERROR_INVALID_PARAMETER;
@@ -79,21 +90,21 @@ static DWORD section_param(const MEM_EXTENDED_PARAMETER *p, void *awe)
 
 /* The extended parameters, captured as AllocateUserPhysicalPages2's are:
  * a pointer and a count together, no reserved bit, a known type at most
- * once. *@awe tells whether the section is an AWE section. */
-static DWORD check_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, bool *awe)
+ * once. */
+static DWORD check_params(const MEM_EXTENDED_PARAMETER *p, ULONG count, struct section_params *sp)
 {
-	*awe = false;
+	*sp = (struct section_params){false, -1};
 	if (p && !count)
 		return ERROR_INVALID_PARAMETER;
-	return w32__ext_params(p, count, MemSectionExtendedParameterMax, section_param, awe);
+	return w32__ext_params(p, count, MemSectionExtendedParameterMax, section_param, sp);
 }
 
 /* Everything Windows checks before it creates a section, in one order;
- * 0 when an AWE section is to be created. */
+ * 0 and *@s (but its id) when an AWE section is to be created. */
 static DWORD check_create(HANDLE file, ULONG prot, ULONG attrs, ULONG64 size, LPCWSTR name,
-			  const MEM_EXTENDED_PARAMETER *p, ULONG count)
+			  const MEM_EXTENDED_PARAMETER *p, ULONG count, struct w32__section *s)
 {
-	bool awe;
+	struct section_params sp;
 	DWORD r;
 
 	if (!section_protection(prot))
@@ -102,7 +113,7 @@ static DWORD check_create(HANDLE file, ULONG prot, ULONG attrs, ULONG64 size, LP
 	if ((attrs & ~(ULONG)SEC_KNOWN) ||
 	    (attrs & (SEC_COMMIT | SEC_RESERVE)) == (SEC_COMMIT | SEC_RESERVE))
 		return ERROR_INVALID_PARAMETER;
-	r = check_params(p, count, &awe);
+	r = check_params(p, count, &sp);
 	if (r)
 		return r;
 	/* No function here returns a file handle, so every value but
@@ -110,7 +121,7 @@ static DWORD check_create(HANDLE file, ULONG prot, ULONG attrs, ULONG64 size, LP
 	 * to a handle that is not a file's is 6. */
 	if (file != INVALID_HANDLE_VALUE)
 		return ERROR_INVALID_HANDLE;
-	if (!awe) {
+	if (!sp.awe) {
 		/* An ordinary pagefile-backed section: it needs a size; then
 		 * it is a feature libawe-win32 does not have. */
 		return size ? ERROR_NOT_SUPPORTED : ERROR_INVALID_PARAMETER;
@@ -121,13 +132,16 @@ static DWORD check_create(HANDLE file, ULONG prot, ULONG attrs, ULONG64 size, LP
 	if (prot != PAGE_READWRITE || size || !(attrs & SEC_RESERVE) ||
 	    (attrs & ~(ULONG)(SEC_RESERVE | SEC_LARGE_PAGES)))
 		return ERROR_INVALID_PARAMETER;
-	/* Valid on Windows, not implemented here: 2 MiB AWE units, and names
-	 * (a name lets another process open the section). An empty name is
-	 * no name, as for every named object. */
-	if (attrs & SEC_LARGE_PAGES)
-		return ERROR_NOT_SUPPORTED;
+	/* Large pages are locked pages: Windows wants the privilege of any
+	 * SEC_LARGE_PAGES section, before it looks at the name. */
+	if ((attrs & SEC_LARGE_PAGES) && !w32__lock_privilege_enabled())
+		return ERROR_PRIVILEGE_NOT_HELD;
+	/* Valid on Windows, not implemented here: names (a name lets another
+	 * process open the section). An empty name is no name, as for every
+	 * named object. */
 	if (name && name[0])
 		return ERROR_NOT_SUPPORTED;
+	*s = (struct w32__section){0, (attrs & SEC_LARGE_PAGES) != 0, sp.node};
 	return 0;
 }
 
@@ -136,7 +150,7 @@ HANDLE CreateFileMapping2(HANDLE File, SECURITY_ATTRIBUTES *SecurityAttributes, 
 			  LPCWSTR Name, MEM_EXTENDED_PARAMETER *ExtendedParameters,
 			  ULONG ParameterCount)
 {
-	awe_section_t id = 0;
+	struct w32__section s;
 	HANDLE h;
 	DWORD r;
 	int rc;
@@ -145,15 +159,19 @@ HANDLE CreateFileMapping2(HANDLE File, SECURITY_ATTRIBUTES *SecurityAttributes, 
 	 * security descriptor and bInheritHandle have nothing to act on. */
 	(void)SecurityAttributes;
 	r = check_create(File, PageProtection, AllocationAttributes, MaximumSize, Name,
-			 ExtendedParameters, ParameterCount);
+			 ExtendedParameters, ParameterCount, &s);
 	if (r)
 		return w32__fail_ptr(r);
-	rc = awe_section_create(0, &id);
+	rc = awe_section_create(s.large ? AWE_SECTION_LARGE : 0, &s.id);
+	/* A system with no huge page for sections to be had: what Windows
+	 * says when large pages run out. */
+	if (rc == -EOPNOTSUPP && s.large)
+		return w32__fail_ptr(ERROR_NO_SYSTEM_RESOURCES);
 	if (rc)
 		return w32__fail_ptr(w32__map_error(rc));
-	h = w32__section_handle_new(id, section_access(DesiredAccess));
+	h = w32__section_handle_new(&s, section_access(DesiredAccess));
 	if (!h) {
-		awe_section_close(id);
+		awe_section_close(s.id);
 		return w32__fail_ptr(ERROR_NO_SYSTEM_RESOURCES);
 	}
 	/* CreateFileMapping() reports ERROR_ALREADY_EXISTS on success when a
@@ -163,12 +181,12 @@ HANDLE CreateFileMapping2(HANDLE File, SECURITY_ATTRIBUTES *SecurityAttributes, 
 	return h;
 }
 
-DWORD w32__awe_object(HANDLE h, DWORD section_access, awe_section_t *section)
+DWORD w32__awe_object(HANDLE h, DWORD section_access, struct w32__section *s)
 {
-	DWORD r = w32__check_section(h, section_access, section);
+	DWORD r = w32__check_section(h, section_access, s);
 
 	if (r != ERROR_INVALID_HANDLE)
 		return r;
-	*section = 0;
+	*s = (struct w32__section){0, false, -1};
 	return w32__check_process(h, PROCESS_VM_OPERATION);
 }

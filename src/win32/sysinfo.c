@@ -126,20 +126,11 @@ void GetNativeSystemInfo(LPSYSTEM_INFO lpSystemInfo)
 	GetSystemInfo(lpSystemInfo);
 }
 
+/* The unit of large-page AWE: libawe's large frame, 0 when the kernel has
+ * no huge pages at all (as Windows returns 0 without large-page support). */
 SIZE_T GetLargePageMinimum(void)
 {
-	uint64_t pmd;
-	unsigned long kb;
-
-	if (awe__read_u64("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", &pmd) == 0)
-		return (SIZE_T)pmd;
-	if (read_field("/proc/meminfo", "Hugepagesize", &kb))
-		return (SIZE_T)kb * 1024;
-#if defined(__x86_64__)
-	return 2u << 20;
-#else
-	return 0;
-#endif
+	return W32__KEEP_ERRNO(awe_large_page_size());
 }
 
 /* Highest online node, 0 when the kernel has no NUMA support. */

@@ -6,6 +6,10 @@
  * exactly when awe_query() knows it. A region VirtualAlloc2() ties to an AWE
  * section is a window of that section; everything but its creation works on
  * it as on other AWE regions.
+ *
+ * MEM_LARGE_PAGES with MEM_PHYSICAL, or a section of SEC_LARGE_PAGES,
+ * makes a region of large slots (AWE_WINDOW_LARGE), whose base and size are
+ * whole large pages; views.c remembers which regions those are.
  */
 #include <errno.h>
 
@@ -28,7 +32,10 @@ bool w32__awe_region(const void *addr, struct awe_page_info *pi)
 	return W32__KEEP_ERRNO(awe_query(addr, pi ? pi : &tmp)) == 0;
 }
 
-/* Checks 1-7 of NtAllocateVirtualMemory, in order. */
+/* Checks 1-7 of NtAllocateVirtualMemory, in order. Server 2003 refused
+ * MEM_LARGE_PAGES with MEM_PHYSICAL (check 3, kept for
+ * LIBAWE_WIN32_ERRORS=wrk); Windows 10 makes a large-page AWE region of
+ * MEM_RESERVE | MEM_PHYSICAL | MEM_LARGE_PAGES. */
 static DWORD check_type(DWORD type, DWORD prot)
 {
 	if (type & ~(DWORD)TYPE_BITS)
@@ -37,8 +44,9 @@ static DWORD check_type(DWORD type, DWORD prot)
 		return ERROR_INVALID_PARAMETER;
 	if (!(type & MEM_PHYSICAL))
 		return 0;
-	if ((type & (MEM_LARGE_PAGES | MEM_WRITE_WATCH)) || !(type & MEM_RESERVE) ||
-	    (type & ~(DWORD)(MEM_RESERVE | MEM_TOP_DOWN | MEM_PHYSICAL)))
+	if (((type & MEM_LARGE_PAGES) && w32__wrk()) || (type & MEM_WRITE_WATCH) ||
+	    !(type & MEM_RESERVE) ||
+	    (type & ~(DWORD)(MEM_RESERVE | MEM_TOP_DOWN | MEM_PHYSICAL | MEM_LARGE_PAGES)))
 		return ERROR_INVALID_PARAMETER;
 	return prot == PAGE_READWRITE ? 0 : ERROR_INVALID_PARAMETER;
 }
@@ -50,7 +58,8 @@ static DWORD window_error(int rc)
 		return ERROR_INVALID_HANDLE;
 	case -EEXIST:
 		return ERROR_INVALID_ADDRESS;
-	case -EPERM: /* the window could not be locked: page tables, in Windows' terms */
+	case -EPERM:	  /* the window could not be locked: page tables, in Windows' terms */
+	case -EOPNOTSUPP: /* large slots of an engine with no huge page to be had here */
 		return ERROR_NO_SYSTEM_RESOURCES;
 	case -EINVAL:
 		return ERROR_INVALID_PARAMETER;
@@ -68,10 +77,11 @@ static int new_window(awe_section_t sec, size_t len, void *hint, unsigned int fl
 }
 
 /* A window of @len bytes anywhere, at an address aligned to @align (a power
- * of two). */
-static DWORD aligned_window(awe_section_t sec, size_t len, size_t align, void **out)
+ * of two), with @flags. */
+static DWORD aligned_window(awe_section_t sec, size_t len, size_t align, unsigned int flags,
+			    void **out)
 {
-	int rc = new_window(sec, len, NULL, AWE_WINDOW_ALIGN(__builtin_ctzl(align)), out);
+	int rc = new_window(sec, len, NULL, flags | AWE_WINDOW_ALIGN(__builtin_ctzl(align)), out);
 
 	/* -EINVAL: the window or its alignment is larger than user space (2^63
 	 * is more than AWE_WINDOW_ALIGN() takes): there is no room for it. */
@@ -80,26 +90,60 @@ static DWORD aligned_window(awe_section_t sec, size_t len, size_t align, void **
 	return rc ? window_error(rc) : 0;
 }
 
-/* MEM_RESERVE | MEM_PHYSICAL: an AWE region, tied to section @sec if not 0. */
-static DWORD physical_region(void *addr, SIZE_T size, SIZE_T align, awe_section_t sec, void **out)
+/* Large slots: the privilege MEM_LARGE_PAGES needs (WRK: after the handle
+ * and the range, before the large-page rules), a section of the right kind,
+ * then a base and size of whole large pages. */
+static DWORD check_large(void *addr, SIZE_T size, DWORD type, const struct w32__section *sec)
 {
+	size_t lp = awe_large_page_size();
+
+	if ((type & MEM_LARGE_PAGES) && !w32__lock_privilege_enabled())
+		return ERROR_PRIVILEGE_NOT_HELD;
+	if (sec->id && !sec->large)
+		return ERROR_INVALID_PARAMETER;
+	if (!lp) /* a kernel with neither THP nor hugetlbfs */
+		return ERROR_NOT_SUPPORTED;
+	return size % lp || (uintptr_t)addr % lp ? ERROR_INVALID_PARAMETER : 0;
+}
+
+/* MEM_RESERVE | MEM_PHYSICAL: an AWE region, tied to section @sec if not 0. */
+static DWORD physical_region(void *addr, SIZE_T size, DWORD type, SIZE_T align,
+			     const struct w32__section *sec, void **out)
+{
+	bool large = (type & MEM_LARGE_PAGES) || sec->large;
+	/* A section's windows take their slot size from it. */
+	unsigned int flags = large && !sec->id ? AWE_WINDOW_LARGE : 0;
 	uintptr_t a = (uintptr_t)addr, base, end;
+	size_t len;
 	DWORD r;
 	int rc;
 
-	if (size == 0 || size > W32__USER_END)
+	/* The region covers every page [addr, addr + size) touches, from the
+	 * allocation granule holding addr (a large region's are whole large
+	 * pages, or check_large() refuses them). */
+	base = a & ~(uintptr_t)(W32__GRANULARITY - 1);
+	end = (a + size + page_mask()) & ~page_mask();
+	len = addr ? end - base : (size + page_mask()) & ~page_mask();
+	if (size == 0 || size > W32__USER_END ||
+	    (addr && (a >= W32__USER_END || end > W32__USER_END || end < a)))
 		return ERROR_INVALID_PARAMETER;
+	r = large ? check_large(addr, size, type, sec) : 0;
+	if (r)
+		return r;
 	if (!addr) {
-		r = aligned_window(sec, (size + page_mask()) & ~page_mask(), align, out);
+		if (large && align < awe_large_page_size())
+			align = awe_large_page_size();
+		r = aligned_window(sec->id, len, align, flags, out);
 	} else {
-		/* The region covers every page [addr, addr + size) touches,
-		 * from the allocation granule holding addr. */
-		base = a & ~(uintptr_t)(W32__GRANULARITY - 1);
-		end = (a + size + page_mask()) & ~page_mask();
-		if (a >= W32__USER_END || end > W32__USER_END || end < a)
-			return ERROR_INVALID_PARAMETER;
-		rc = new_window(sec, end - base, (void *)base, AWE_WINDOW_FIXED, out);
+		rc = new_window(sec->id, len, (void *)base, flags | AWE_WINDOW_FIXED, out);
 		r = rc ? window_error(rc) : 0;
+	}
+	if (!r) {
+		struct w32__view v = {large, sec->id};
+
+		r = w32__view_note(*out, len, &v);
+		if (r)
+			(void)W32__KEEP_ERRNO(awe_window_destroy(*out));
 	}
 	if (!r)
 		w32__awe_info_created();
@@ -107,10 +151,12 @@ static DWORD physical_region(void *addr, SIZE_T size, SIZE_T align, awe_section_
 }
 
 static DWORD alloc_any(void *addr, SIZE_T size, DWORD type, DWORD prot, SIZE_T align,
-		       awe_section_t sec, void **out)
+		       const struct w32__section *sec, void **out)
 {
+	static const struct w32__section none = {0, false, -1};
+
 	if (type & MEM_PHYSICAL)
-		return physical_region(addr, size, align, sec, out);
+		return physical_region(addr, size, type, align, sec ? sec : &none, out);
 	/* Committing (or anything else) inside an AWE region conflicts. */
 	if (addr && w32__awe_region(addr, NULL))
 		return ERROR_INVALID_ADDRESS;
@@ -129,8 +175,8 @@ LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType, DWO
 	DWORD r = check_type(flAllocationType, flProtect);
 
 	if (!r)
-		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY, 0,
-			      &out);
+		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY,
+			      NULL, &out);
 	return alloc_result(r, out);
 }
 
@@ -146,8 +192,8 @@ LPVOID VirtualAllocExNuma(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, DWOR
 	if (!r)
 		r = w32__check_process(hProcess, PROCESS_VM_OPERATION);
 	if (!r)
-		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY, 0,
-			      &out);
+		r = alloc_any(lpAddress, dwSize, flAllocationType, flProtect, W32__GRANULARITY,
+			      NULL, &out);
 	return alloc_result(r, out);
 }
 
@@ -201,7 +247,7 @@ PVOID VirtualAlloc2(HANDLE Process, PVOID BaseAddress, SIZE_T Size, ULONG Alloca
 {
 	struct va2_params v = {BaseAddress, W32__GRANULARITY, false, NULL};
 	void *out = NULL;
-	awe_section_t sec = 0;
+	struct w32__section sec = {0, false, -1};
 	DWORD r = w32__ext_params(ExtendedParameters, ParameterCount, MemExtendedParameterMax,
 				  va2_param, &v);
 
@@ -216,7 +262,7 @@ PVOID VirtualAlloc2(HANDLE Process, PVOID BaseAddress, SIZE_T Size, ULONG Alloca
 	if (!r && v.has_section)
 		r = w32__check_section(v.section, SECTION_MAP_READ | SECTION_MAP_WRITE, &sec);
 	if (!r)
-		r = alloc_any(BaseAddress, Size, AllocationType, PageProtection, v.align, sec,
+		r = alloc_any(BaseAddress, Size, AllocationType, PageProtection, v.align, &sec,
 			      &out);
 	return alloc_result(r, out);
 }
@@ -241,7 +287,10 @@ static DWORD free_any(void *addr, SIZE_T size, DWORD type)
 	if (type != MEM_RELEASE || addr != pi.window || (size && size != pi.window_size))
 		return ERROR_INVALID_ADDRESS;
 	rc = awe_window_destroy(pi.window);
-	return rc ? w32__map_error(rc) : 0;
+	if (rc)
+		return w32__map_error(rc);
+	w32__view_forget(pi.window);
+	return 0;
 }
 
 BOOL VirtualFree(LPVOID lpAddress, SIZE_T dwSize, DWORD dwFreeType)
@@ -295,6 +344,7 @@ static DWORD protect_any(void *addr, SIZE_T size, DWORD prot, PDWORD old)
 	uintptr_t start = (uintptr_t)addr & ~page_mask();
 	uintptr_t end = ((uintptr_t)addr + size + page_mask()) & ~page_mask();
 	struct awe_page_info pi;
+	uintptr_t unit;
 	int oldp = 0, rc;
 
 	if (!w32__user_memory(old, 1, sizeof(*old)))
@@ -303,11 +353,16 @@ static DWORD protect_any(void *addr, SIZE_T size, DWORD prot, PDWORD old)
 		return ERROR_INVALID_PARAMETER;
 	if (!w32__awe_region((void *)start, &pi))
 		return w32__vmem_protect(addr, size, prot, old);
+	/* A large slot is protected whole: the range covers every slot it
+	 * touches, as it covers every page it touches. */
+	unit = w32__slot_size(&pi);
+	start &= ~(unit - 1);
+	end = (end + unit - 1) & ~(unit - 1);
 	/* AWE pages take only no-access, read-only and read-write, and the
 	 * range may not leave its region. */
 	if (awe_prot(prot) < 0 || end - (uintptr_t)pi.window > pi.window_size)
 		return ERROR_INVALID_ADDRESS;
-	rc = awe_protect((void *)start, (end - start) / awe_page_size(), awe_prot(prot), &oldp);
+	rc = awe_protect((void *)start, (end - start) / unit, awe_prot(prot), &oldp);
 	if (rc)
 		return w32__map_error(rc);
 	*old = w32__win_prot(oldp);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "awe.h"
 #include "awe/win32.h"
@@ -75,13 +76,21 @@ W32__HIDDEN DWORD w32__check_process(HANDLE h, DWORD access);
 W32__HIDDEN DWORD w32__process_rights(HANDLE h, DWORD *access);
 /* The same for a token handle. */
 W32__HIDDEN DWORD w32__check_token(HANDLE h, DWORD access);
+/* What a section handle names: the native section, and what
+ * CreateFileMapping2() said of it. */
+struct w32__section {
+	awe_section_t id; /* 0: none (the process, for w32__awe_object()) */
+	bool large;	  /* SEC_LARGE_PAGES: large frames, large slots */
+	int node;	  /* MemSectionExtendedParameterNumaNode, or -1 */
+};
+
 /* A new handle of @type with @access, or NULL when the table is full. */
 W32__HIDDEN HANDLE w32__handle_new(enum w32__htype type, DWORD access);
-/* The same for a section handle naming native section @section. */
-W32__HIDDEN HANDLE w32__section_handle_new(awe_section_t section, DWORD access);
-/* 0 and the native section when @h is a section handle with every right in
- * @access; 5 without them; 6 when @h is no section handle. */
-W32__HIDDEN DWORD w32__check_section(HANDLE h, DWORD access, awe_section_t *section);
+/* The same for a section handle naming section @s. */
+W32__HIDDEN HANDLE w32__section_handle_new(const struct w32__section *s, DWORD access);
+/* 0 and the section (when @s is not NULL) when @h is a section handle with
+ * every right in @access; 5 without them; 6 when @h is no section handle. */
+W32__HIDDEN DWORD w32__check_section(HANDLE h, DWORD access, struct w32__section *s);
 /* Whether @h is still a handle of native section @section (a concurrent
  * CloseHandle() may have closed it since it was checked). */
 W32__HIDDEN bool w32__section_open(HANDLE h, awe_section_t section);
@@ -89,9 +98,9 @@ W32__HIDDEN bool w32__section_open(HANDLE h, awe_section_t section);
 /* section.c ------------------------------------------------------------------- */
 
 /* What an AWE object handle names (AllocateUserPhysicalPages2's
- * ObjectHandle): this process with PROCESS_VM_OPERATION (*@section = 0), or
- * a section with @section_access. Else 6 or 5. */
-W32__HIDDEN DWORD w32__awe_object(HANDLE h, DWORD section_access, awe_section_t *section);
+ * ObjectHandle): this process with PROCESS_VM_OPERATION (@s->id 0), or a
+ * section with @section_access. Else 6 or 5. */
+W32__HIDDEN DWORD w32__awe_object(HANDLE h, DWORD section_access, struct w32__section *s);
 
 /* token.c --------------------------------------------------------------------- */
 
@@ -111,6 +120,28 @@ W32__HIDDEN void w32__awe_info_created(void);
 W32__HIDDEN bool w32__awe_region(const void *addr, struct awe_page_info *pi);
 /* The Win32 protection of an AWE page's protection @prot (AWE_PROT_*). */
 W32__HIDDEN DWORD w32__win_prot(int prot);
+
+/* views.c: the AWE regions reserved here ----------------------------------- */
+
+/* What the layer knows of an AWE region it reserved. */
+struct w32__view {
+	bool large;	       /* large slots */
+	awe_section_t section; /* the section it is tied to, or 0 */
+};
+
+/* Note the AWE region at @base of @size bytes (0), or fail for want of
+ * memory (ERROR_NOT_ENOUGH_MEMORY). */
+W32__HIDDEN DWORD w32__view_note(void *base, size_t size, const struct w32__view *v);
+/* Forget the region at @base (released). */
+W32__HIDDEN void w32__view_forget(void *base);
+/* Whether any region has large slots: when not, every slot is a page. */
+W32__HIDDEN bool w32__large_views(void);
+/* Whether the AWE region awe_query() described in *@pi is one noted above,
+ * and then what it is in *@v. */
+W32__HIDDEN bool w32__view_of(const struct awe_page_info *pi, struct w32__view *v);
+/* Its slot size: awe_large_page_size() for a large one, else the page
+ * size. */
+W32__HIDDEN size_t w32__slot_size(const struct awe_page_info *pi);
 
 /* region.c: ordinary (non-AWE) memory, the regions of VirtualAlloc's --------- */
 
@@ -137,9 +168,11 @@ W32__HIDDEN DWORD w32__numa_nodes(void);
 
 /* fork.c: the layer's one fork handler, installed when the library loads.
  * Its tables' locks are taken before fork() and let go after it in both
- * processes, and the child forgets its section handles (handle.c). */
+ * processes, and the child forgets its section handles (handle.c) and its
+ * AWE regions (views.c), as it inherits none of libawe's. */
 enum w32__fork_phase { W32__FORK_PREPARE, W32__FORK_PARENT, W32__FORK_CHILD };
 W32__HIDDEN void w32__handles_fork(enum w32__fork_phase phase);
 W32__HIDDEN void w32__regions_fork(enum w32__fork_phase phase);
+W32__HIDDEN void w32__views_fork(enum w32__fork_phase phase);
 
 #endif

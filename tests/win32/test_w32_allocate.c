@@ -274,6 +274,7 @@ Test(allocate, alloc2_numa_node)
 Test(allocate, alloc2_attribute_flags)
 {
 	MEM_EXTENDED_PARAMETER p;
+	ULONG_PTR zero = 0;
 	static const DWORD64 bad[] = {
 		0x01,
 		0x04,
@@ -286,9 +287,9 @@ Test(allocate, alloc2_attribute_flags)
 	assert_ext_accepted(&p, 1);
 	p = ext(MemExtendedParameterAttributeFlags, MEM_EXTENDED_PARAMETER_NONPAGED);
 	assert_ext_accepted(&p, 1);
-	/* Large-page AWE is not implemented. */
+	/* Large pages pass the checks (their frames: test_w32_large.c). */
 	p = ext(MemExtendedParameterAttributeFlags, MEM_EXTENDED_PARAMETER_NONPAGED_LARGE);
-	assert_ext_rejected(&p, 1, ERROR_NOT_SUPPORTED);
+	W32_OK(AllocateUserPhysicalPages2(SELF, &zero, NULL, &p, 1));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		p = ext(MemExtendedParameterAttributeFlags, bad[i]);
 		assert_ext_rejected(&p, 1, ERROR_INVALID_PARAMETER);

@@ -134,8 +134,9 @@ Test(section, create_attributes)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CREATE_FAILS(ERROR_INVALID_PARAMETER, INVALID_HANDLE_VALUE, RW_ACCESS,
 			     PAGE_READWRITE, bad[i], 0, NULL, &p, 1);
-	/* ZGC's large-page AWE section: valid, not implemented. */
-	CREATE_FAILS(ERROR_NOT_SUPPORTED, INVALID_HANDLE_VALUE, RW_ACCESS, PAGE_READWRITE,
+	/* ZGC's large-page AWE section: valid, once the privilege is enabled
+	 * (test_w32_large.c). */
+	CREATE_FAILS(ERROR_PRIVILEGE_NOT_HELD, INVALID_HANDLE_VALUE, RW_ACCESS, PAGE_READWRITE,
 		     SEC_RESERVE | SEC_LARGE_PAGES, 0, NULL, &p, 1);
 	/* Unknown bits and commit-and-reserve come before the file handle. */
 	CREATE_FAILS(ERROR_INVALID_PARAMETER, NULL, RW_ACCESS, PAGE_READWRITE,
@@ -164,6 +165,10 @@ Test(section, create_named_not_supported)
 	/* Invalid arguments are reported first. */
 	CREATE_FAILS(ERROR_INVALID_PARAMETER, INVALID_HANDLE_VALUE, RW_ACCESS, PAGE_READWRITE,
 		     SEC_RESERVE, 4096, (LPCWSTR)u"Local\\awe", &p, 1);
+	/* So is the privilege SEC_LARGE_PAGES needs. */
+	CREATE_FAILS(ERROR_PRIVILEGE_NOT_HELD, INVALID_HANDLE_VALUE, RW_ACCESS, PAGE_READWRITE,
+		     SEC_RESERVE | SEC_LARGE_PAGES, 0, (LPCWSTR)u"Local\\awe", &p, 1);
+	enable_lock_privilege();
 	CREATE_FAILS(ERROR_NOT_SUPPORTED, INVALID_HANDLE_VALUE, RW_ACCESS, PAGE_READWRITE,
 		     SEC_RESERVE | SEC_LARGE_PAGES, 0, (LPCWSTR)u"Local\\awe", &p, 1);
 }

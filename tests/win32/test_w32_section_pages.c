@@ -57,8 +57,9 @@ Test(section, allocate_numa_and_2)
 	cr_assert_eq(n, 1);
 	map_ok(r, 3, a);
 	p.Type = MemExtendedParameterAttributeFlags;
+	/* A section of small pages has no large page to give. */
 	p.ULong64 = MEM_EXTENDED_PARAMETER_NONPAGED_LARGE;
-	W32_FAIL(AllocateUserPhysicalPages2(s, &n, a, &p, 1), ERROR_NOT_SUPPORTED);
+	W32_FAIL(AllocateUserPhysicalPages2(s, &n, a, &p, 1), ERROR_INVALID_PARAMETER);
 	p.ULong64 = MEM_EXTENDED_PARAMETER_NONPAGED;
 	W32_OK(AllocateUserPhysicalPages2(s, &n, a, &p, 1));
 	map_ok(slot(r, 3), 1, a);

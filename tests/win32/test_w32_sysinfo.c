@@ -53,12 +53,15 @@ Test(sysinfo, native_system_info_is_the_same)
 	cr_assert_eq(a.dwActiveProcessorMask, b.dwActiveProcessorMask);
 }
 
-/* The PMD huge page size: what large-page AWE would count in. */
+/* The PMD huge page size: what large-page AWE counts in, libawe's large
+ * frame. */
 Test(sysinfo, large_page_minimum)
 {
 	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "r");
 	unsigned long long pmd = 0;
 	SIZE_T lp = W32_OK(GetLargePageMinimum());
+
+	cr_assert_eq(lp, awe_large_page_size());
 
 	if (f) {
 		cr_assert_eq(fscanf(f, "%llu", &pmd), 1);

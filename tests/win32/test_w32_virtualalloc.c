@@ -57,11 +57,18 @@ Test(virtualalloc, check2_no_commit_reserve_or_reset)
 	}
 }
 
-/* Large pages and write watching are unsupported (50) on their own, but
- * with MEM_PHYSICAL the parameter checks come first. */
+/* Write watching is unsupported (50) on its own, but with MEM_PHYSICAL the
+ * parameter checks come first. Large pages with MEM_PHYSICAL make a
+ * large-page region on Windows 10 (test_w32_large.c), not on Server 2003
+ * (check 3), but only reserved and read-write. */
 Test(virtualalloc, check3_check4_physical_with_large_pages_or_write_watch)
 {
-	ALLOC_FAILS(VirtualAlloc(NULL, 2 * MiB, PHYS | MEM_LARGE_PAGES, PAGE_READWRITE),
+	ALLOC_FAILS(VirtualAlloc(NULL, 2 * MiB, MEM_PHYSICAL | MEM_LARGE_PAGES, PAGE_READWRITE),
+		    ERROR_INVALID_PARAMETER);
+	ALLOC_FAILS(VirtualAlloc(NULL, 2 * MiB, MEM_COMMIT | MEM_PHYSICAL | MEM_LARGE_PAGES,
+				 PAGE_READWRITE),
+		    ERROR_INVALID_PARAMETER);
+	ALLOC_FAILS(VirtualAlloc(NULL, 2 * MiB, PHYS | MEM_LARGE_PAGES, PAGE_READONLY),
 		    ERROR_INVALID_PARAMETER);
 	ALLOC_FAILS(VirtualAlloc(NULL, pg(), PHYS | MEM_WRITE_WATCH, PAGE_READWRITE),
 		    ERROR_INVALID_PARAMETER);
