@@ -100,7 +100,7 @@ struct awe__ctx {
 	struct awe__eng large;
 	size_t large_page;
 	unsigned int large_shift;
-	bool numa_multi; /* more than one NUMA node: a node asked for binds */
+	bool numa_multi;	 /* more than one NUMA node: a node asked for binds */
 	char engine_reason[200]; /* why that engine */
 
 	struct awe__frame *frames;

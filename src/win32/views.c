@@ -125,3 +125,12 @@ void w32__views_fork(enum w32__fork_phase phase)
 	}
 	pthread_mutex_unlock(&mu);
 }
+
+/* Whether @addr is in an AWE region at all, the native API's included. */
+bool w32__awe_region(const void *addr, struct awe_page_info *pi)
+{
+	struct awe_page_info tmp;
+
+	/* -ENOENT is the everyday answer for ordinary memory. */
+	return W32__KEEP_ERRNO(awe_query(addr, pi ? pi : &tmp)) == 0;
+}

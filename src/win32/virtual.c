@@ -24,14 +24,6 @@ static uintptr_t page_mask(void)
 	return awe_page_size() - 1;
 }
 
-bool w32__awe_region(const void *addr, struct awe_page_info *pi)
-{
-	struct awe_page_info tmp;
-
-	/* -ENOENT is the everyday answer for ordinary memory. */
-	return W32__KEEP_ERRNO(awe_query(addr, pi ? pi : &tmp)) == 0;
-}
-
 /* Checks 1-7 of NtAllocateVirtualMemory, in order. Server 2003 refused
  * MEM_LARGE_PAGES with MEM_PHYSICAL (check 3, kept for
  * LIBAWE_WIN32_ERRORS=wrk); Windows 10 makes a large-page AWE region of

@@ -115,13 +115,14 @@ W32__HIDDEN void w32__awe_info_created(void);
 
 /* virtual.c ------------------------------------------------------------------- */
 
-/* Whether @addr is in an AWE region, and then its page's state in *@pi
- * (when @pi is not NULL); errno is kept. */
-W32__HIDDEN bool w32__awe_region(const void *addr, struct awe_page_info *pi);
 /* The Win32 protection of an AWE page's protection @prot (AWE_PROT_*). */
 W32__HIDDEN DWORD w32__win_prot(int prot);
 
 /* views.c: the AWE regions reserved here ----------------------------------- */
+
+/* Whether @addr is in an AWE region, and then its page's state in *@pi
+ * (when @pi is not NULL); errno is kept. */
+W32__HIDDEN bool w32__awe_region(const void *addr, struct awe_page_info *pi);
 
 /* What the layer knows of an AWE region it reserved. */
 struct w32__view {

@@ -265,6 +265,8 @@ void index_layout(const struct setup_args *a, char *region);
 
 void fmt_size(char *buf, size_t len, size_t bytes);
 void *xcalloc(size_t n, size_t size);
+/* A Markdown table cell: '|' would end it. */
+const char *md_escape(const char *s, char *buf, size_t len);
 
 /* ---- Extras and reports ------------------------------------------------------ */
 

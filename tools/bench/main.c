@@ -181,6 +181,11 @@ int main(int argc, char **argv)
 	for (size_t s = 0; timed && s < cf.nsizes; s++)
 		run_size(&cf, cs, ncs, cf.sizes[s], groups, 1 + opts.nthread_counts);
 	run_extras(&cf, cs, ncs);
+	/* The large-frame runs (sides.c), which use rounds.c's helpers. */
+	if (listed(cf.workload_list, "large"))
+		run_large(&cf, cs, ncs);
+	if (listed(cf.workload_list, "touch"))
+		run_touch(&cf, cs, ncs);
 
 	if (cf.out == OUT_JSON)
 		report_json(&rp, stdout);

@@ -49,9 +49,6 @@ bool counts_syscalls(const struct result *r);
 /* VmPTE at the end of a churn run, in percent of the frames' memory. */
 double churn_pte_pct(const struct churn_result *ch);
 
-/* A Markdown table cell: '|' would end it (report_tables.c). */
-const char *md_escape(const char *s, char *buf, size_t len);
-
 /* The goals table, text or Markdown (report_goals.c); left out when none
  * of the goals' inputs ran. */
 void goals_text(const struct report *rp, bool md);

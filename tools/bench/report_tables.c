@@ -266,19 +266,6 @@ static const char *pattern_what(const char *pattern)
 			 "consecutive frames";
 }
 
-const char *md_escape(const char *s, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	for (; *s && n + 3 < len; s++) {
-		if (*s == '|')
-			buf[n++] = '\\';
-		buf[n++] = *s;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 static void extras_text(const struct report *rp, bool md)
 {
 	const char *row = md ? "| %s | %s | %zu | %s | %ld | %s |\n"

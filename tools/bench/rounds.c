@@ -442,8 +442,4 @@ void run_extras(const struct config *cf, const struct contender *const *cs, size
 		}
 	if (listed(cf->workload_list, "pager"))
 		run_pagers(cf, cs, ncs);
-	if (listed(cf->workload_list, "large"))
-		run_large(cf, cs, ncs);
-	if (listed(cf->workload_list, "touch"))
-		run_touch(cf, cs, ncs);
 }

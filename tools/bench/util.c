@@ -228,3 +228,16 @@ void *xcalloc(size_t n, size_t size)
 	}
 	return p;
 }
+
+const char *md_escape(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && n + 3 < len; s++) {
+		if (*s == '|')
+			buf[n++] = '\\';
+		buf[n++] = *s;
+	}
+	buf[n] = '\0';
+	return buf;
+}
