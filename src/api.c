@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "huge.h"
 #include "internal.h"
 #include "sysfacts.h"
 
@@ -145,8 +144,8 @@ static long window_check(size_t size, void *hint, unsigned int flags, void **bas
 	/* The hint names its page (a large one for large slots), as every
 	 * address does: an alignment up to the page size changes nothing, with
 	 * AWE_WINDOW_FIXED too. */
-	size_t page = (flags & AWE_WINDOW_LARGE) && awe__large_size()
-			      ? awe__large_size()
+	size_t page = (flags & AWE_WINDOW_LARGE) && awe__large_page()
+			      ? awe__large_page()
 			      : (size_t)sysconf(_SC_PAGESIZE);
 	uintptr_t at = (uintptr_t)hint & ~(uintptr_t)(page - 1);
 

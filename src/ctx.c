@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "huge.h"
 #include "internal.h"
 #include "sysfacts.h"
 #include "uaddr.h"
@@ -91,9 +90,6 @@ static int ctx_create(unsigned int flags, struct awe__ctx **out)
 	c->memlock_limit = awe__memlock_limit();
 	c->page = (size_t)sysconf(_SC_PAGESIZE);
 	c->page_shift = (unsigned int)__builtin_ctzl(c->page);
-	c->large_page = (size_t)awe__large_size();
-	c->numa_multi = AWE__TEST_NODES() ? AWE__TEST_NODES() > 1 : awe__numa_multi();
-	c->large_shift = c->large_page ? (unsigned int)__builtin_ctzl(c->large_page) : 0;
 	awe__ctx_conf(c, false, &conf);
 	r = awe__frames_measure(c);
 	if (!r)

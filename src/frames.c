@@ -128,12 +128,20 @@ static uint64_t available(struct awe__ctx *c, size_t want)
 	return c->avail_pages;
 }
 
+/* Whether the machine has several NUMA nodes, looked at once. */
+static bool numa_multi(struct awe__ctx *c)
+{
+	if (!c->numa_multi)
+		c->numa_multi = (AWE__TEST_NODES() ? AWE__TEST_NODES() > 1 : awe__numa_multi()) + 1;
+	return c->numa_multi == 2;
+}
+
 ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_frame_t *frames,
 			  size_t count, int node, bool large)
 {
 	struct awe__eng *e = sec ? &sec->eng : &c->eng;
 	/* Availability is counted in small pages. */
-	unsigned int sh = large ? c->large_shift - c->page_shift : 0;
+	unsigned int sh = large ? awe__large_shift() - c->page_shift : 0;
 	uint32_t idx[BATCH];
 	uint64_t home[BATCH];
 	size_t done = 0, want;
@@ -177,7 +185,7 @@ ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_fram
 				f->large = large;
 				/* Copying a page in (uffd_copy.c) would put it
 				 * where the mapping thread runs. */
-				f->placed = node >= 0 && c->numa_multi;
+				f->placed = node >= 0 && numa_multi(c);
 				f->loc = sec ? sec->id : home[i];
 				frames[done + i] = awe__frame_number(c, idx[i]);
 			} else {

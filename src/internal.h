@@ -17,6 +17,7 @@
 #include "common.h"
 #include "engine.h"
 #include "hooks.h"
+#include "huge.h"
 #include "lock.h"
 
 /* An engine instance (engine.h): the process's default one, or an AWE
@@ -96,11 +97,11 @@ struct awe__ctx {
 	struct awe__eng eng; /* the default engine instance */
 	/* The instance of large frames not in a section: the default engine's
 	 * kind, started with their first window or allocation (ops NULL
-	 * until then). @large_page is 0 when the kernel has no huge pages. */
+	 * until then). */
 	struct awe__eng large;
-	size_t large_page;
-	unsigned int large_shift;
-	bool numa_multi;	 /* more than one NUMA node: a node asked for binds */
+	/* More than one NUMA node (a node asked for binds): 0 not looked at
+	 * yet (only a call that asks for a node needs to), 1 no, 2 yes. */
+	uint8_t numa_multi;
 	char engine_reason[200]; /* why that engine */
 
 	struct awe__frame *frames;
@@ -212,13 +213,25 @@ AWE__HIDDEN int awe__unmap_frames(struct awe__ctx *c, struct awe__section *sec, 
 /* Take every frame off @w. */
 AWE__HIDDEN int awe__unmap_window(struct awe__ctx *c, struct awe__window *w);
 
+/* The size of a large frame and its shift; 0 when the kernel has no huge
+ * pages (huge.c reads it once, when first asked). */
+static inline size_t awe__large_page(void)
+{
+	return (size_t)awe__large_size();
+}
+
+static inline unsigned int awe__large_shift(void)
+{
+	return awe__large_page() ? (unsigned int)__builtin_ctzl(awe__large_page()) : 0;
+}
+
 /* What an engine instance of @c is told when it starts: one of small
  * frames or, with @large, of large ones. */
 static inline void awe__ctx_conf(const struct awe__ctx *c, bool large, struct awe__eng_conf *conf)
 {
 	*conf = (struct awe__eng_conf){
-		.page = large ? c->large_page : c->page,
-		.page_shift = large ? c->large_shift : c->page_shift,
+		.page = large ? awe__large_page() : c->page,
+		.page_shift = large ? awe__large_shift() : c->page_shift,
 		.large = large,
 		.base_page = c->page,
 		.locked = c->locked,

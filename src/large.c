@@ -16,7 +16,7 @@ int awe__large_eng(struct awe__ctx *c, struct awe__eng **e)
 	int r;
 
 	if (!c->large.ops) {
-		if (!c->large_page)
+		if (!awe__large_page())
 			return -EOPNOTSUPP;
 		awe__ctx_conf(c, true, &conf);
 		r = c->eng.ops->init(&conf, &c->large.data);

@@ -56,7 +56,7 @@ int awe__section_create(struct awe__ctx *c, bool large, awe_section_t *id)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	if (large && !c->large_page) {
+	if (large && !awe__large_page()) {
 		free(s);
 		return -EOPNOTSUPP;
 	}

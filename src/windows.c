@@ -62,7 +62,7 @@ void awe__windows_fini(struct awe__ctx *c)
 int awe__window_create(struct awe__ctx *c, struct awe__section *sec, size_t size, void *hint,
 		       size_t align, bool fixed, bool large, void **base)
 {
-	size_t page = large ? c->large_page : c->page;
+	size_t page = large ? awe__large_page() : c->page;
 	struct awe__eng *e = sec ? &sec->eng : &c->eng;
 	struct awe__window *w;
 	size_t len, at;
@@ -91,7 +91,7 @@ int awe__window_create(struct awe__ctx *c, struct awe__section *sec, size_t size
 	w->sec = sec;
 	w->eng = e;
 	w->large = large;
-	w->sh = large ? c->large_shift : c->page_shift;
+	w->sh = large ? awe__large_shift() : c->page_shift;
 	/* The address range first: a window larger than the free address space
 	 * fails there, before its table is asked for. */
 	r = w->eng->ops->window_reserve(w->eng->data, (uintptr_t)hint & ~(uintptr_t)(page - 1), len,
