@@ -33,8 +33,7 @@ int awe__mfd_large_open(struct mfd *m)
 					     MFD_CLOEXEC | MFD_HUGETLB | (m->sh << MFD_HUGE_SHIFT));
 	}
 	sm = awe__huge_shmem(&h);
-	if (sm == AWE__SHMEM_ALWAYS || sm == AWE__SHMEM_WITHIN_SIZE || sm == AWE__SHMEM_ADVISE ||
-	    sm == AWE__SHMEM_FORCE) {
+	if (awe__huge_shmem_on(sm)) {
 		/* shmem falls back to small pages unseen: each page must be
 		 * checked, and kernels before 6.7 cannot tell. */
 		if (awe__sys_huge((uintptr_t)&h & ~(uintptr_t)(m->base_page - 1), m->base_page) ==

@@ -235,6 +235,12 @@ enum awe__thp awe__huge_thp(const struct awe__huge *h)
 										 : h->thp_size;
 }
 
+bool awe__huge_shmem_on(enum awe__shmem m)
+{
+	return m == AWE__SHMEM_ALWAYS || m == AWE__SHMEM_WITHIN_SIZE || m == AWE__SHMEM_ADVISE ||
+	       m == AWE__SHMEM_FORCE;
+}
+
 enum awe__shmem awe__huge_shmem(const struct awe__huge *h)
 {
 	if (!h->size)
@@ -394,8 +400,7 @@ static uint64_t memfd_frames(const struct awe__huge *h, const struct awe__huge_r
 		return free;
 	}
 	setting(set, sizeof(set), "shmem_enabled", kb, per_size, awe__shmem_name(mode));
-	if (mode == AWE__SHMEM_ALWAYS || mode == AWE__SHMEM_WITHIN_SIZE ||
-	    mode == AWE__SHMEM_ADVISE || mode == AWE__SHMEM_FORCE) {
+	if (awe__huge_shmem_on(mode)) {
 		snprintf(what, sizeof(what), "no hugetlb page free, shmem huge pages (%s)", set);
 		return on_demand(h, room, what, why, len);
 	}

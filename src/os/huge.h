@@ -92,6 +92,9 @@ AWE__HIDDEN void awe__huge_read(struct awe__huge *h, uint64_t size);
  * inherits (or is absent), else the top-level one. */
 AWE__HIDDEN enum awe__thp awe__huge_thp(const struct awe__huge *h);
 AWE__HIDDEN enum awe__shmem awe__huge_shmem(const struct awe__huge *h);
+/* Whether mode @m lets a mapping advised MADV_HUGEPAGE have shmem huge
+ * pages (always, within_size, advise, force). */
+AWE__HIDDEN bool awe__huge_shmem_on(enum awe__shmem m);
 /* The pages a new MFD_HUGETLB mapping may still get: free less reserved. */
 AWE__HIDDEN uint64_t awe__huge_hugetlb_free(const struct awe__huge *h);
 /* Whether a fault in a madvised (MADV_HUGEPAGE) region compacts memory

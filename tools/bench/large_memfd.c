@@ -25,6 +25,7 @@
 #include <awe.h>
 
 #include "bench.h"
+#include "huge.h"
 #include "large.h"
 
 #ifndef MFD_HUGETLB
@@ -42,65 +43,6 @@ struct mh {
 	uint32_t *fperm, *sperm;
 	size_t fpos, spos;
 };
-
-/* The first line of a file, without its newline; false when unreadable. */
-static bool read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fgets(buf, (int)len, f) != NULL;
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	return ok;
-}
-
-/* The choice in brackets of a sysfs setting ("always [madvise] never"). */
-static bool sysfs_choice(const char *path, char *buf, size_t len)
-{
-	char line[256], *open, *close;
-
-	if (!read_line(path, line, sizeof(line)) || !(open = strchr(line, '[')) ||
-	    !(close = strchr(open, ']')))
-		return false;
-	snprintf(buf, len, "%.*s", (int)(close - open - 1), open + 1);
-	return true;
-}
-
-static size_t hugetlb_free(size_t lp)
-{
-	char path[128], line[64];
-
-	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%zukB/free_hugepages",
-		 lp >> 10);
-	return read_line(path, line, sizeof(line)) ? strtoul(line, NULL, 10) : 0;
-}
-
-/* Whether shmem may have huge pages of @lp bytes at all: the per-size
- * setting, unless it inherits the global one. */
-static bool shmem_huge(size_t lp, char *why, size_t len)
-{
-	char path[128], top[32] = "", per[32] = "";
-	const char *v;
-
-	snprintf(path, sizeof(path),
-		 "/sys/kernel/mm/transparent_hugepage/hugepages-%zukB/shmem_enabled", lp >> 10);
-	if (!sysfs_choice("/sys/kernel/mm/transparent_hugepage/shmem_enabled", top, sizeof(top))) {
-		snprintf(why, len, "no shmem_enabled (a kernel without transparent huge pages)");
-		return false;
-	}
-	v = sysfs_choice(path, per, sizeof(per)) && strcmp(per, "inherit") && strcmp(top, "deny")
-		    ? per
-		    : top;
-	if (!strcmp(v, "always") || !strcmp(v, "within_size") || !strcmp(v, "advise") ||
-	    !strcmp(v, "force"))
-		return true;
-	snprintf(why, len, "shmem_enabled is %s%s%s", top, v == per ? ", its 2 MiB size's " : "",
-		 v == per ? per : "");
-	return false;
-}
 
 static void mh_teardown(void *p)
 {
@@ -203,7 +145,8 @@ static int mh_setup(void **out, size_t bytes, double *huge)
 {
 	size_t lp = awe_large_page_size();
 	struct mh *s;
-	char why[160], note[256];
+	struct awe__huge h;
+	char note[256];
 	int rc;
 
 	if (!lp)
@@ -221,15 +164,18 @@ static int mh_setup(void **out, size_t bytes, double *huge)
 		rc = bench_err(-errno, "mmap(reservation): %s", strerror(errno));
 	} else {
 		s->win = (char *)(((uintptr_t)s->res + lp - 1) & ~(uintptr_t)(lp - 1));
-		if (hugetlb_free(lp) >= s->n)
+		/* libawe's own reader of the settings (src/os/huge.c). */
+		awe__huge_read(&h, lp);
+		if (awe__huge_hugetlb_free(&h) >= s->n)
 			rc = hugetlb_file(s);
-		else if (shmem_huge(lp, why, sizeof(why)))
+		else if (awe__huge_shmem_on(awe__huge_shmem(&h)))
 			rc = shmem_file(s);
 		else
 			rc = bench_err(SIDE_UNAVAILABLE,
-				       "no huge pages for a memfd: vm.nr_hugepages has %zu free "
-				       "(needs %zu) and %s",
-				       hugetlb_free(lp), s->n, why);
+				       "no huge pages for a memfd: vm.nr_hugepages has %llu free "
+				       "(needs %zu) and shmem_enabled is %s",
+				       (unsigned long long)awe__huge_hugetlb_free(&h), s->n,
+				       awe__shmem_name(awe__huge_shmem(&h)));
 	}
 	snprintf(note, sizeof(note), "%s", bench_errmsg());
 	if (!rc)
