@@ -203,16 +203,6 @@ Test(allocate, numa_node_checked_first)
 
 /* ---- AllocateUserPhysicalPages2 ------------------------------------------------------ */
 
-static MEM_EXTENDED_PARAMETER ext(DWORD64 type, DWORD64 value)
-{
-	MEM_EXTENDED_PARAMETER p;
-
-	memset(&p, 0, sizeof(p));
-	p.Type = type;
-	p.ULong64 = value;
-	return p;
-}
-
 /* @p[0..@cnt) must be rejected with @code before anything else, even n == 0. */
 static void assert_ext_rejected(MEM_EXTENDED_PARAMETER *p, ULONG cnt, DWORD code)
 {

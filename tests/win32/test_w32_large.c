@@ -62,16 +62,6 @@ static bool memfd_huge_possible(void)
 	       !(strstr(shmem, "[never]") || strstr(shmem, "[deny]"));
 }
 
-static MEM_EXTENDED_PARAMETER ext(DWORD64 type, DWORD64 value)
-{
-	MEM_EXTENDED_PARAMETER p;
-
-	memset(&p, 0, sizeof(p));
-	p.Type = type;
-	p.ULong64 = value;
-	return p;
-}
-
 static MEM_EXTENDED_PARAMETER large_attr(void)
 {
 	return ext(MemExtendedParameterAttributeFlags, MEM_EXTENDED_PARAMETER_NONPAGED_LARGE);
@@ -249,49 +239,37 @@ Test(large, minimum)
 
 /* ---- VirtualAlloc with MEM_LARGE_PAGES -------------------------------------------------- */
 
-static uint64_t windows_now(void)
-{
-	return get_stats().windows;
-}
-
-#define ALLOC_FAILS(call, code)                                                                    \
-	do {                                                                                       \
-		uint64_t w_ = windows_now();                                                       \
-		W32_FAIL(call, code);                                                              \
-		cr_assert_eq(windows_now(), w_, "%s created a region", #call);                     \
-	} while (0)
-
 /* Every rule of MEM_PHYSICAL still holds, and comes before the privilege. */
 Test(large, region_flags_checked_first)
 {
 	size_t l = lpg();
 	MEM_EXTENDED_PARAMETER numa = ext(MemExtendedParameterNumaNode, 0);
 
-	ALLOC_FAILS(VirtualAlloc(NULL, l, LARGE | MEM_WRITE_WATCH, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, l, LARGE | MEM_COMMIT, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, l, MEM_PHYSICAL | MEM_LARGE_PAGES, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, l, LARGE | MEM_RESET, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, l, LARGE, PAGE_READONLY), ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, l, LARGE, PAGE_EXECUTE_READWRITE), ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, l, LARGE, PAGE_READWRITE | PAGE_NOCACHE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc2(SELF, NULL, l, LARGE | MEM_COMMIT, PAGE_READWRITE, &numa, 1),
-		    ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, l, LARGE | MEM_WRITE_WATCH, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, l, LARGE | MEM_COMMIT, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, l, MEM_PHYSICAL | MEM_LARGE_PAGES, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, l, LARGE | MEM_RESET, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, l, LARGE, PAGE_READONLY), ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, l, LARGE, PAGE_EXECUTE_READWRITE), ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, l, LARGE, PAGE_READWRITE | PAGE_NOCACHE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc2(SELF, NULL, l, LARGE | MEM_COMMIT, PAGE_READWRITE, &numa, 1),
+		     ERROR_INVALID_PARAMETER);
 	/* A size of 0 and a range beyond user space: before the privilege. */
-	ALLOC_FAILS(VirtualAlloc(NULL, 0, LARGE, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(BEYOND_USER, l, LARGE, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, 0, LARGE, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(BEYOND_USER, l, LARGE, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
 	/* The process handle too. */
-	ALLOC_FAILS(VirtualAllocEx(NULL, NULL, l, LARGE, PAGE_READWRITE), ERROR_INVALID_HANDLE);
-	ALLOC_FAILS(VirtualAllocEx(open_self(PROCESS_QUERY_INFORMATION), NULL, l, LARGE,
-				   PAGE_READWRITE),
-		    ERROR_ACCESS_DENIED);
+	REGION_FAILS(VirtualAllocEx(NULL, NULL, l, LARGE, PAGE_READWRITE), ERROR_INVALID_HANDLE);
+	REGION_FAILS(VirtualAllocEx(open_self(PROCESS_QUERY_INFORMATION), NULL, l, LARGE,
+				    PAGE_READWRITE),
+		     ERROR_ACCESS_DENIED);
 	/* And the node. */
-	ALLOC_FAILS(VirtualAllocExNuma(SELF, NULL, l, LARGE, PAGE_READWRITE, numa_nodes()),
-		    ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAllocExNuma(SELF, NULL, l, LARGE, PAGE_READWRITE, numa_nodes()),
+		     ERROR_INVALID_PARAMETER);
 }
 
 /* MEM_LARGE_PAGES needs SeLockMemoryPrivilege, enabled (WRK: after the
@@ -301,22 +279,23 @@ Test(large, region_privilege)
 	size_t l = lpg();
 	MEM_EXTENDED_PARAMETER numa = ext(MemExtendedParameterNumaNode, 0);
 
-	ALLOC_FAILS(VirtualAlloc(NULL, l, LARGE, PAGE_READWRITE), ERROR_PRIVILEGE_NOT_HELD);
-	ALLOC_FAILS(VirtualAlloc(NULL, 2 * l, LARGE | MEM_TOP_DOWN, PAGE_READWRITE),
-		    ERROR_PRIVILEGE_NOT_HELD);
-	ALLOC_FAILS(VirtualAllocEx(SELF, NULL, l, LARGE, PAGE_READWRITE), ERROR_PRIVILEGE_NOT_HELD);
-	ALLOC_FAILS(VirtualAllocExNuma(SELF, NULL, l, LARGE, PAGE_READWRITE, 0),
-		    ERROR_PRIVILEGE_NOT_HELD);
-	ALLOC_FAILS(VirtualAlloc2(NULL, NULL, l, LARGE, PAGE_READWRITE, &numa, 1),
-		    ERROR_PRIVILEGE_NOT_HELD);
-	ALLOC_FAILS(VirtualAlloc(NULL, l + pg(), LARGE, PAGE_READWRITE), ERROR_PRIVILEGE_NOT_HELD);
-	ALLOC_FAILS(VirtualAlloc(free_large(1) + GRANULARITY, l, LARGE, PAGE_READWRITE),
-		    ERROR_PRIVILEGE_NOT_HELD);
+	REGION_FAILS(VirtualAlloc(NULL, l, LARGE, PAGE_READWRITE), ERROR_PRIVILEGE_NOT_HELD);
+	REGION_FAILS(VirtualAlloc(NULL, 2 * l, LARGE | MEM_TOP_DOWN, PAGE_READWRITE),
+		     ERROR_PRIVILEGE_NOT_HELD);
+	REGION_FAILS(VirtualAllocEx(SELF, NULL, l, LARGE, PAGE_READWRITE),
+		     ERROR_PRIVILEGE_NOT_HELD);
+	REGION_FAILS(VirtualAllocExNuma(SELF, NULL, l, LARGE, PAGE_READWRITE, 0),
+		     ERROR_PRIVILEGE_NOT_HELD);
+	REGION_FAILS(VirtualAlloc2(NULL, NULL, l, LARGE, PAGE_READWRITE, &numa, 1),
+		     ERROR_PRIVILEGE_NOT_HELD);
+	REGION_FAILS(VirtualAlloc(NULL, l + pg(), LARGE, PAGE_READWRITE), ERROR_PRIVILEGE_NOT_HELD);
+	REGION_FAILS(VirtualAlloc(free_large(1) + GRANULARITY, l, LARGE, PAGE_READWRITE),
+		     ERROR_PRIVILEGE_NOT_HELD);
 	W32_OK(VirtualAlloc(NULL, l, MEM_RESERVE | MEM_PHYSICAL, PAGE_READWRITE));
 	enable_lock_privilege();
-	ALLOC_FAILS(VirtualAlloc(NULL, l + pg(), LARGE, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, l + pg(), LARGE, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
 	disable_lock_privilege();
-	ALLOC_FAILS(VirtualAlloc(NULL, l, LARGE, PAGE_READWRITE), ERROR_PRIVILEGE_NOT_HELD);
+	REGION_FAILS(VirtualAlloc(NULL, l, LARGE, PAGE_READWRITE), ERROR_PRIVILEGE_NOT_HELD);
 }
 
 /* An account without "Lock pages in memory": enabling fails with 1300, the
@@ -357,17 +336,17 @@ Test(large, region_alignment)
 
 	enable_lock_privilege();
 	for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
-		ALLOC_FAILS(VirtualAlloc(NULL, bad_sizes[i], LARGE, PAGE_READWRITE),
-			    ERROR_INVALID_PARAMETER);
-		ALLOC_FAILS(VirtualAlloc(hole, bad_sizes[i], LARGE, PAGE_READWRITE),
-			    ERROR_INVALID_PARAMETER);
+		REGION_FAILS(VirtualAlloc(NULL, bad_sizes[i], LARGE, PAGE_READWRITE),
+			     ERROR_INVALID_PARAMETER);
+		REGION_FAILS(VirtualAlloc(hole, bad_sizes[i], LARGE, PAGE_READWRITE),
+			     ERROR_INVALID_PARAMETER);
 	}
-	ALLOC_FAILS(VirtualAlloc(hole + GRANULARITY, l, LARGE, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(hole + pg(), l, LARGE, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(hole + l / 2, 2 * l, LARGE, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(hole + 1, l, LARGE, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(hole + GRANULARITY, l, LARGE, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(hole + pg(), l, LARGE, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(hole + l / 2, 2 * l, LARGE, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(hole + 1, l, LARGE, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
 	/* Whole large pages: exactly there. */
 	r = large_region_at(hole + l, 2);
 	W32_OK(VirtualFree(r, 0, MEM_RELEASE));
@@ -854,8 +833,8 @@ Test(large, small_section_is_small)
 	memset(&h, 0, sizeof(h));
 	h.Type = MemExtendedParameterUserPhysicalHandle;
 	h.Handle = s;
-	ALLOC_FAILS(VirtualAlloc2(SELF, NULL, lpg(), LARGE, PAGE_READWRITE, &h, 1),
-		    ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc2(SELF, NULL, lpg(), LARGE, PAGE_READWRITE, &h, 1),
+		     ERROR_INVALID_PARAMETER);
 	/* Without MEM_LARGE_PAGES: a small view. */
 	W32_OK(VirtualAlloc2(SELF, NULL, pg(), MEM_RESERVE | MEM_PHYSICAL, PAGE_READWRITE, &h, 1));
 }

@@ -8,19 +8,6 @@
 
 #define PHYS (MEM_RESERVE | MEM_PHYSICAL)
 
-static uint64_t windows_now(void)
-{
-	return get_stats().windows;
-}
-
-/* The call fails with @code and no AWE region appears. */
-#define ALLOC_FAILS(call, code)                                                                    \
-	do {                                                                                       \
-		uint64_t w_ = windows_now();                                                       \
-		W32_FAIL(call, code);                                                              \
-		cr_assert_eq(windows_now(), w_, "%s created a region", #call);                     \
-	} while (0)
-
 /* ---- Checks 1 to 7, all ERROR_INVALID_PARAMETER ----------------------------------------- */
 
 Test(virtualalloc, check1_unknown_type_bits)
@@ -30,13 +17,13 @@ Test(virtualalloc, check1_unknown_type_bits)
 				    0x40000000u, 0x00800000u};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ALLOC_FAILS(VirtualAlloc(NULL, pg(), MEM_RESERVE | bad[i], PAGE_READWRITE),
-			    ERROR_INVALID_PARAMETER);
-		ALLOC_FAILS(VirtualAlloc(NULL, pg(), PHYS | bad[i], PAGE_READWRITE),
-			    ERROR_INVALID_PARAMETER);
+		REGION_FAILS(VirtualAlloc(NULL, pg(), MEM_RESERVE | bad[i], PAGE_READWRITE),
+			     ERROR_INVALID_PARAMETER);
+		REGION_FAILS(VirtualAlloc(NULL, pg(), PHYS | bad[i], PAGE_READWRITE),
+			     ERROR_INVALID_PARAMETER);
 		/* Before the handle, the size and the protection. */
-		ALLOC_FAILS(VirtualAllocEx(NULL, NULL, 0, PHYS | bad[i], PAGE_EXECUTE),
-			    ERROR_INVALID_PARAMETER);
+		REGION_FAILS(VirtualAllocEx(NULL, NULL, 0, PHYS | bad[i], PAGE_EXECUTE),
+			     ERROR_INVALID_PARAMETER);
 	}
 }
 
@@ -50,10 +37,10 @@ Test(virtualalloc, check2_no_commit_reserve_or_reset)
 				    MEM_WRITE_WATCH};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ALLOC_FAILS(VirtualAlloc(NULL, pg(), bad[i], PAGE_READWRITE),
-			    ERROR_INVALID_PARAMETER);
-		ALLOC_FAILS(VirtualAllocEx(NULL, NULL, pg(), bad[i], PAGE_READWRITE),
-			    ERROR_INVALID_PARAMETER);
+		REGION_FAILS(VirtualAlloc(NULL, pg(), bad[i], PAGE_READWRITE),
+			     ERROR_INVALID_PARAMETER);
+		REGION_FAILS(VirtualAllocEx(NULL, NULL, pg(), bad[i], PAGE_READWRITE),
+			     ERROR_INVALID_PARAMETER);
 	}
 }
 
@@ -63,39 +50,39 @@ Test(virtualalloc, check2_no_commit_reserve_or_reset)
  * (check 3), but only reserved and read-write. */
 Test(virtualalloc, check3_check4_physical_with_large_pages_or_write_watch)
 {
-	ALLOC_FAILS(VirtualAlloc(NULL, 2 * MiB, MEM_PHYSICAL | MEM_LARGE_PAGES, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, 2 * MiB, MEM_COMMIT | MEM_PHYSICAL | MEM_LARGE_PAGES,
-				 PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, 2 * MiB, PHYS | MEM_LARGE_PAGES, PAGE_READONLY),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, pg(), PHYS | MEM_WRITE_WATCH, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, pg(), PHYS | MEM_WRITE_WATCH | MEM_LARGE_PAGES,
-				 PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, 2 * MiB, MEM_PHYSICAL | MEM_LARGE_PAGES, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, 2 * MiB, MEM_COMMIT | MEM_PHYSICAL | MEM_LARGE_PAGES,
+				  PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, 2 * MiB, PHYS | MEM_LARGE_PAGES, PAGE_READONLY),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, pg(), PHYS | MEM_WRITE_WATCH, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, pg(), PHYS | MEM_WRITE_WATCH | MEM_LARGE_PAGES,
+				  PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
 }
 
 Test(virtualalloc, check5_physical_without_reserve)
 {
-	ALLOC_FAILS(VirtualAlloc(NULL, pg(), MEM_PHYSICAL | MEM_COMMIT, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, pg(), MEM_PHYSICAL | MEM_RESET, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, pg(), MEM_PHYSICAL | MEM_COMMIT | MEM_TOP_DOWN,
-				 PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, pg(), MEM_PHYSICAL | MEM_COMMIT, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, pg(), MEM_PHYSICAL | MEM_RESET, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, pg(), MEM_PHYSICAL | MEM_COMMIT | MEM_TOP_DOWN,
+				  PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
 }
 
 Test(virtualalloc, check6_physical_with_other_bits)
 {
-	ALLOC_FAILS(VirtualAlloc(NULL, pg(), PHYS | MEM_COMMIT, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, pg(), PHYS | MEM_RESET, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, pg(), PHYS | MEM_RESET_UNDO, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, pg(), PHYS | MEM_COMMIT, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, pg(), PHYS | MEM_RESET, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, pg(), PHYS | MEM_RESET_UNDO, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
 	/* MEM_TOP_DOWN is the one extra bit allowed. */
 	W32_OK(VirtualAlloc(NULL, pg(), PHYS | MEM_TOP_DOWN, PAGE_READWRITE));
 }
@@ -115,10 +102,10 @@ Test(virtualalloc, check7_physical_needs_exactly_readwrite)
 				    PAGE_READWRITE | PAGE_READONLY};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ALLOC_FAILS(VirtualAlloc(NULL, pg(), PHYS, bad[i]), ERROR_INVALID_PARAMETER);
+		REGION_FAILS(VirtualAlloc(NULL, pg(), PHYS, bad[i]), ERROR_INVALID_PARAMETER);
 		/* The protection is checked before the handle and the size. */
-		ALLOC_FAILS(VirtualAllocEx((HANDLE)(uintptr_t)0x1234, NULL, 0, PHYS, bad[i]),
-			    ERROR_INVALID_PARAMETER);
+		REGION_FAILS(VirtualAllocEx((HANDLE)(uintptr_t)0x1234, NULL, 0, PHYS, bad[i]),
+			     ERROR_INVALID_PARAMETER);
 	}
 }
 
@@ -126,9 +113,9 @@ Test(virtualalloc, check7_physical_needs_exactly_readwrite)
 
 Test(virtualalloc, size_zero)
 {
-	ALLOC_FAILS(VirtualAlloc(NULL, 0, PHYS, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(free_aligned(GRANULARITY), 0, PHYS, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, 0, PHYS, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(free_aligned(GRANULARITY), 0, PHYS, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
 }
 
 /* No privilege is needed to reserve (it is disabled in a fresh process). */
@@ -191,27 +178,28 @@ Test(virtualalloc, physical_region_at_an_address)
 
 Test(virtualalloc, physical_region_beyond_user_space)
 {
-	ALLOC_FAILS(VirtualAlloc(BEYOND_USER, pg(), PHYS, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc((void *)(USER_MAX + 1), pg(), PHYS, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc((void *)(USER_MAX + 1 - GRANULARITY), 2 * GRANULARITY, PHYS,
-				 PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc((void *)(uintptr_t)0xFFFFFFFFFFFF0000ull, pg(), PHYS,
-				 PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, SIZE_MAX, PHYS, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(NULL, SIZE_MAX - 2 * GRANULARITY, PHYS, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAlloc(free_aligned(GRANULARITY), (size_t)1 << 62, PHYS, PAGE_READWRITE),
-		    ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(BEYOND_USER, pg(), PHYS, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc((void *)(USER_MAX + 1), pg(), PHYS, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc((void *)(USER_MAX + 1 - GRANULARITY), 2 * GRANULARITY, PHYS,
+				  PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc((void *)(uintptr_t)0xFFFFFFFFFFFF0000ull, pg(), PHYS,
+				  PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, SIZE_MAX, PHYS, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(NULL, SIZE_MAX - 2 * GRANULARITY, PHYS, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc(free_aligned(GRANULARITY), (size_t)1 << 62, PHYS, PAGE_READWRITE),
+		     ERROR_INVALID_PARAMETER);
 }
 
 /* Inside user space but larger than any free range. */
 Test(virtualalloc, physical_region_out_of_address_space)
 {
-	ALLOC_FAILS(VirtualAlloc(NULL, (size_t)0x7FFF00000000ull, PHYS, PAGE_READWRITE),
-		    ERROR_NOT_ENOUGH_MEMORY);
+	REGION_FAILS(VirtualAlloc(NULL, (size_t)0x7FFF00000000ull, PHYS, PAGE_READWRITE),
+		     ERROR_NOT_ENOUGH_MEMORY);
 }
 
 Test(virtualalloc, physical_region_conflicts)
@@ -220,20 +208,20 @@ Test(virtualalloc, physical_region_conflicts)
 	void *v;
 
 	/* Another AWE region, at its base, inside it, or overlapping its end. */
-	ALLOC_FAILS(VirtualAlloc(r, pg(), PHYS, PAGE_READWRITE), ERROR_INVALID_ADDRESS);
-	ALLOC_FAILS(VirtualAlloc(r + 5 * pg(), pg(), PHYS, PAGE_READWRITE), ERROR_INVALID_ADDRESS);
-	ALLOC_FAILS(VirtualAlloc(r + GRANULARITY - pg(), 2 * GRANULARITY, PHYS, PAGE_READWRITE),
-		    ERROR_INVALID_ADDRESS);
+	REGION_FAILS(VirtualAlloc(r, pg(), PHYS, PAGE_READWRITE), ERROR_INVALID_ADDRESS);
+	REGION_FAILS(VirtualAlloc(r + 5 * pg(), pg(), PHYS, PAGE_READWRITE), ERROR_INVALID_ADDRESS);
+	REGION_FAILS(VirtualAlloc(r + GRANULARITY - pg(), 2 * GRANULARITY, PHYS, PAGE_READWRITE),
+		     ERROR_INVALID_ADDRESS);
 	/* Memory mapped by anyone else. */
 	m = mmap(free_aligned(GRANULARITY) + 2 * pg(), pg(), PROT_READ,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	cr_assert_neq(m, MAP_FAILED);
-	ALLOC_FAILS(VirtualAlloc(m - 2 * pg(), GRANULARITY, PHYS, PAGE_READWRITE),
-		    ERROR_INVALID_ADDRESS);
+	REGION_FAILS(VirtualAlloc(m - 2 * pg(), GRANULARITY, PHYS, PAGE_READWRITE),
+		     ERROR_INVALID_ADDRESS);
 	cr_assert_eq(*(volatile char *)m, 0, "the mapping is still there");
 	/* Ordinary memory of VirtualAlloc's. */
 	v = W32_OK(VirtualAlloc(NULL, GRANULARITY, MEM_RESERVE, PAGE_READWRITE));
-	ALLOC_FAILS(VirtualAlloc(v, pg(), PHYS, PAGE_READWRITE), ERROR_INVALID_ADDRESS);
+	REGION_FAILS(VirtualAlloc(v, pg(), PHYS, PAGE_READWRITE), ERROR_INVALID_ADDRESS);
 	/* The first region is intact. */
 	assert_awe_mbi(r, r, MEM_RESERVE, 0, 16);
 	cr_assert_eq(query(r).window_size, 16 * pg());
@@ -320,12 +308,12 @@ Test(virtualalloc, virtual_alloc_ex_numa)
 					      MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE, node));
 		W32_OK(VirtualFree(r, 0, MEM_RELEASE));
 	}
-	ALLOC_FAILS(VirtualAllocExNuma(GetCurrentProcess(), NULL, 4 * pg(), PHYS, PAGE_READWRITE,
-				       nodes),
-		    ERROR_INVALID_PARAMETER);
-	ALLOC_FAILS(VirtualAllocExNuma(GetCurrentProcess(), NULL, 4 * pg(), PHYS, PAGE_READWRITE,
-				       nodes + 100),
-		    ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAllocExNuma(GetCurrentProcess(), NULL, 4 * pg(), PHYS, PAGE_READWRITE,
+					nodes),
+		     ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAllocExNuma(GetCurrentProcess(), NULL, 4 * pg(), PHYS, PAGE_READWRITE,
+					nodes + 100),
+		     ERROR_INVALID_PARAMETER);
 	W32_FAIL(VirtualAllocExNuma(GetCurrentProcess(), NULL, pg(), MEM_RESERVE | MEM_COMMIT,
 				    PAGE_READWRITE, nodes),
 		 ERROR_INVALID_PARAMETER);
@@ -348,9 +336,9 @@ Test(virtualalloc, virtual_alloc2_process_handle)
 	r = W32_OK(
 		VirtualAlloc2(GetCurrentProcess(), NULL, 4 * pg(), PHYS, PAGE_READWRITE, NULL, 0));
 	assert_awe_mbi(r, r, MEM_RESERVE, 0, 4);
-	ALLOC_FAILS(VirtualAlloc2((HANDLE)(uintptr_t)0x1234, NULL, 4 * pg(), PHYS, PAGE_READWRITE,
-				  NULL, 0),
-		    ERROR_INVALID_HANDLE);
+	REGION_FAILS(VirtualAlloc2((HANDLE)(uintptr_t)0x1234, NULL, 4 * pg(), PHYS, PAGE_READWRITE,
+				   NULL, 0),
+		     ERROR_INVALID_HANDLE);
 }
 
 Test(virtualalloc, virtual_alloc2_alignment)
@@ -375,8 +363,8 @@ Test(virtualalloc, virtual_alloc2_alignment)
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		req.Alignment = bad[i];
-		ALLOC_FAILS(VirtualAlloc2(NULL, NULL, 4 * pg(), PHYS, PAGE_READWRITE, &p, 1),
-			    ERROR_INVALID_PARAMETER);
+		REGION_FAILS(VirtualAlloc2(NULL, NULL, 4 * pg(), PHYS, PAGE_READWRITE, &p, 1),
+			     ERROR_INVALID_PARAMETER);
 	}
 }
 
@@ -389,15 +377,15 @@ Test(virtualalloc, virtual_alloc2_address_range)
 					.HighestEndingAddress = lo + 32 * MiB - 1};
 	MEM_EXTENDED_PARAMETER p = ext_address(&req);
 
-	ALLOC_FAILS(VirtualAlloc2(NULL, NULL, 1 * MiB, PHYS, PAGE_READWRITE, &p, 1),
-		    ERROR_NOT_SUPPORTED);
+	REGION_FAILS(VirtualAlloc2(NULL, NULL, 1 * MiB, PHYS, PAGE_READWRITE, &p, 1),
+		     ERROR_NOT_SUPPORTED);
 	req.LowestStartingAddress = NULL;
-	ALLOC_FAILS(VirtualAlloc2(NULL, NULL, 1 * MiB, PHYS, PAGE_READWRITE, &p, 1),
-		    ERROR_NOT_SUPPORTED);
+	REGION_FAILS(VirtualAlloc2(NULL, NULL, 1 * MiB, PHYS, PAGE_READWRITE, &p, 1),
+		     ERROR_NOT_SUPPORTED);
 	req.HighestEndingAddress = NULL;
 	req.LowestStartingAddress = lo;
-	ALLOC_FAILS(VirtualAlloc2(NULL, NULL, 1 * MiB, MEM_RESERVE, PAGE_READWRITE, &p, 1),
-		    ERROR_NOT_SUPPORTED);
+	REGION_FAILS(VirtualAlloc2(NULL, NULL, 1 * MiB, MEM_RESERVE, PAGE_READWRITE, &p, 1),
+		     ERROR_NOT_SUPPORTED);
 }
 
 Test(virtualalloc, virtual_alloc2_numa_node)
@@ -410,8 +398,8 @@ Test(virtualalloc, virtual_alloc2_numa_node)
 	r = W32_OK(VirtualAlloc2(NULL, NULL, 4 * pg(), PHYS, PAGE_READWRITE, &p, 1));
 	assert_awe_mbi(r, r, MEM_RESERVE, 0, 4);
 	p.ULong = nodes;
-	ALLOC_FAILS(VirtualAlloc2(NULL, NULL, 4 * pg(), PHYS, PAGE_READWRITE, &p, 1),
-		    ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc2(NULL, NULL, 4 * pg(), PHYS, PAGE_READWRITE, &p, 1),
+		     ERROR_INVALID_PARAMETER);
 }
 
 Test(virtualalloc, virtual_alloc2_other_parameters)
@@ -423,8 +411,8 @@ Test(virtualalloc, virtual_alloc2_other_parameters)
 	/* A section handle that is not one (test_w32_section has real ones). */
 	p.Type = MemExtendedParameterUserPhysicalHandle;
 	p.Handle = (HANDLE)(uintptr_t)0x40;
-	ALLOC_FAILS(VirtualAlloc2(NULL, NULL, 4 * pg(), PHYS, PAGE_READWRITE, &p, 1),
-		    ERROR_INVALID_HANDLE);
+	REGION_FAILS(VirtualAlloc2(NULL, NULL, 4 * pg(), PHYS, PAGE_READWRITE, &p, 1),
+		     ERROR_INVALID_HANDLE);
 	/* Other types, unknown types. */
 	static const DWORD64 types[] = {MemExtendedParameterInvalidType,
 					MemExtendedParameterPartitionHandle,
@@ -435,17 +423,17 @@ Test(virtualalloc, virtual_alloc2_other_parameters)
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		memset(&p, 0, sizeof(p));
 		p.Type = types[i];
-		ALLOC_FAILS(VirtualAlloc2(NULL, NULL, 4 * pg(), PHYS, PAGE_READWRITE, &p, 1),
-			    ERROR_INVALID_PARAMETER);
+		REGION_FAILS(VirtualAlloc2(NULL, NULL, 4 * pg(), PHYS, PAGE_READWRITE, &p, 1),
+			     ERROR_INVALID_PARAMETER);
 	}
 	/* A type twice. */
 	memset(two, 0, sizeof(two));
 	two[0].Type = two[1].Type = MemExtendedParameterNumaNode;
-	ALLOC_FAILS(VirtualAlloc2(NULL, NULL, 4 * pg(), PHYS, PAGE_READWRITE, two, 2),
-		    ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc2(NULL, NULL, 4 * pg(), PHYS, PAGE_READWRITE, two, 2),
+		     ERROR_INVALID_PARAMETER);
 	two[0] = two[1] = ext_address(&req);
-	ALLOC_FAILS(VirtualAlloc2(NULL, NULL, 4 * pg(), PHYS, PAGE_READWRITE, two, 2),
-		    ERROR_INVALID_PARAMETER);
+	REGION_FAILS(VirtualAlloc2(NULL, NULL, 4 * pg(), PHYS, PAGE_READWRITE, two, 2),
+		     ERROR_INVALID_PARAMETER);
 	/* Two different types are fine. */
 	two[1].Type = MemExtendedParameterNumaNode;
 	two[1].ULong = 0;

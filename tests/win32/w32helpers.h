@@ -353,4 +353,24 @@ static inline void *misaligned(void *p)
 	return (char *)p + 1;
 }
 
+/* The call, one reserving an AWE region, fails with @code and no region
+ * appears. */
+#define REGION_FAILS(call, code)                                                                   \
+	do {                                                                                       \
+		uint64_t w_ = get_stats().windows;                                                 \
+		W32_FAIL(call, code);                                                              \
+		cr_assert_eq(get_stats().windows, w_, "%s created a region", #call);               \
+	} while (0)
+
+/* An extended parameter of @type carrying @value (ULong64). */
+static inline MEM_EXTENDED_PARAMETER ext(DWORD64 type, DWORD64 value)
+{
+	MEM_EXTENDED_PARAMETER p;
+
+	memset(&p, 0, sizeof(p));
+	p.Type = type;
+	p.ULong64 = value;
+	return p;
+}
+
 #endif /* AWE_W32_TEST_HELPERS_H */
