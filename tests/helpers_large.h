@@ -112,6 +112,17 @@ static inline char *large_window(size_t slots)
 	return base;
 }
 
+/* @n large frames into @f, mapped in a new window of @n large slots. */
+static inline char *large_mapped_window(awe_frame_t *f, size_t n)
+{
+	char *w;
+
+	large_alloc(f, n);
+	w = large_window(n);
+	AWE_OK(awe_map(w, n, f));
+	return w;
+}
+
 /* A section of large frames, or a skip. */
 static inline awe_section_t large_section(void)
 {

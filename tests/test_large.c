@@ -52,9 +52,7 @@ Test(large, each_frame_is_one_zeroed_huge_page)
 	awe_frame_t f[4];
 	char *w;
 
-	large_alloc(f, 4);
-	w = large_window(4);
-	AWE_OK(awe_map(w, 4, f));
+	w = large_mapped_window(f, 4);
 	assert_huge_slots(w, 4);
 	for (size_t i = 0; i < 4; i++)
 		for (size_t off = 0; off < lpg(); off += pg())
@@ -132,9 +130,7 @@ Test(large, long_ranges)
 	awe_frame_t f[N];
 	char *w;
 
-	large_alloc(f, N);
-	w = large_window(N);
-	AWE_OK(awe_map(w, N, f));
+	w = large_mapped_window(f, N);
 	for (int i = 0; i < N; i++)
 		stamp_large(lslot(w, i), 0x2b00 + (uint64_t)i);
 	AWE_OK(awe_unmap(w, N, AWE_UNMAP_EXCLUSIVE));
@@ -184,9 +180,7 @@ Test(large, protect)
 	int old = -1;
 	char *w;
 
-	large_alloc(f, 2);
-	w = large_window(2);
-	AWE_OK(awe_map(w, 2, f));
+	w = large_mapped_window(f, 2);
 	stamp_large(w, 0x3c);
 	stamp_large(lslot(w, 1), 0x3d);
 	AWE_OK(awe_protect(w + 77, 1, AWE_PROT_READ, &old));
@@ -210,9 +204,7 @@ Test(large, free_mapped)
 	awe_frame_t f[2];
 	char *w;
 
-	large_alloc(f, 2);
-	w = large_window(2);
-	AWE_OK(awe_map(w, 2, f));
+	w = large_mapped_window(f, 2);
 	AWE_OK(awe_free(f, 2, NULL));
 	assert_read_faults(w);
 	assert_read_faults(lslot(w, 1));
@@ -333,9 +325,7 @@ Test(large, fork_child_inherits_nothing)
 	awe_frame_t f[2];
 	char *w;
 
-	large_alloc(f, 2);
-	w = large_window(2);
-	AWE_OK(awe_map(w, 2, f));
+	w = large_mapped_window(f, 2);
 	stamp_large(w, 0xf0);
 	run_in_child(large_child, f, NULL);
 	assert_large_stamp(w, 0xf0);
@@ -355,9 +345,7 @@ Test(large, free_most_then_use_the_rest)
 	char *w;
 	uint64_t before;
 
-	large_alloc(f, N);
-	w = large_window(N);
-	AWE_OK(awe_map(w, N, f));
+	w = large_mapped_window(f, N);
 	for (int i = 0; i < N; i++)
 		stamp_large(lslot(w, i), 0x7700 + (uint64_t)i);
 	AWE_OK(awe_map(w, N, NULL));
