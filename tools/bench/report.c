@@ -225,6 +225,19 @@ void json_num(double v)
 		fprintf(report_out, "%.6g", v);
 }
 
+void json_times(const struct result *r, const char *unit)
+{
+	fprintf(report_out, ", \"ns_per_%s\": ", unit);
+	json_num(r->ns_page);
+	fprintf(report_out, ", \"spread_pct\": ");
+	json_num(spread(r));
+	fprintf(report_out, ", \"cpu_ns_per_%s\": ", unit);
+	json_num(r->cpu_page);
+	fprintf(report_out, ", \"%ss_per_s\": ", unit);
+	json_num(r->pages_s);
+	fprintf(report_out, ", \"interleaved\": %s", r->interleaved ? "true" : "false");
+}
+
 void json_nums(const double *v, unsigned int n)
 {
 	fputc('[', report_out);

@@ -63,10 +63,13 @@ void json_large(const struct report *rp);
 const struct result *large_result(const struct report *rp, const char *run, const char *side,
 				  size_t size);
 
-/* JSON values (report_json.c): a string, a number (NaN and infinity are
- * null), a ratio's per-round values (null when not paired). */
+/* JSON values (report.c): a string, a number (NaN and infinity are
+ * null), a ratio's per-round values (null when not paired); a result's
+ * times as members ns_per_@unit, spread_pct, cpu_ns_per_@unit,
+ * @units_per_s and interleaved. */
 void json_str(const char *s);
 void json_num(double v);
+void json_times(const struct result *r, const char *unit);
 void json_nums(const double *v, unsigned int n);
 void json_rounds(const struct ratio *q);
 

@@ -28,15 +28,7 @@ static void json_case(const struct report *rp, const struct result *r, bool last
 		fprintf(report_out, "}%s\n", last ? "" : ",");
 		return;
 	}
-	fprintf(report_out, ", \"ns_per_page\": ");
-	json_num(r->ns_page);
-	fprintf(report_out, ", \"spread_pct\": ");
-	json_num(spread(r));
-	fprintf(report_out, ", \"cpu_ns_per_page\": ");
-	json_num(r->cpu_page);
-	fprintf(report_out, ", \"pages_per_s\": ");
-	json_num(r->pages_s);
-	fprintf(report_out, ", \"interleaved\": %s", r->interleaved ? "true" : "false");
+	json_times(r, "page");
 	for (enum timing t = WALL; t <= CPU; t++)
 		for (size_t i = 0; i < ARRAY_SIZE(baselines); i++) {
 			struct ratio q = ratio(rp, r, baselines[i], t);

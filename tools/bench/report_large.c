@@ -255,17 +255,10 @@ static void json_large_one(const struct report *rp, const struct result *r, bool
 		fprintf(report_out, "}%s\n", last ? "" : ",");
 		return;
 	}
-	fprintf(report_out, ", \"unit\": \"%s\", \"ns_per_unit\": ", touch ? "touch" : "operation");
-	json_num(r->ns_page);
-	fprintf(report_out, ", \"spread_pct\": ");
-	json_num(spread(r));
-	fprintf(report_out, ", \"cpu_ns_per_unit\": ");
-	json_num(r->cpu_page);
-	fprintf(report_out, ", \"units_per_s\": ");
-	json_num(r->pages_s);
+	fprintf(report_out, ", \"unit\": \"%s\"", touch ? "touch" : "operation");
+	json_times(r, "unit");
 	fprintf(report_out, ", \"pages_per_unit\": ");
 	json_num(touch ? NAN : s->unit_large ? (double)pages_per_large() : 1);
-	fprintf(report_out, ", \"interleaved\": %s", r->interleaved ? "true" : "false");
 	/* Over awe-4K: time (large) or throughput (touch), paired by round. */
 	for (enum timing t = WALL; t <= CPU; t++) {
 		const struct result *ref = large_result(rp, r->w->name, "awe-4K", r->size);
