@@ -265,6 +265,9 @@ void index_layout(const struct setup_args *a, char *region);
 
 void fmt_size(char *buf, size_t len, size_t bytes);
 void *xcalloc(size_t n, size_t size);
+/* Array @p of *@cap elements of @size bytes grown to hold @need (to @first
+ * at least, doubling); exits when memory runs out. */
+void *xgrow(void *p, size_t *cap, size_t need, size_t size, size_t first);
 /* A Markdown table cell: '|' would end it. */
 const char *md_escape(const char *s, char *buf, size_t len);
 

@@ -20,14 +20,7 @@ static size_t case_cap;
 
 static struct result *new_case(void)
 {
-	if (rp.ncases == case_cap) {
-		case_cap = case_cap ? 2 * case_cap : 256;
-		rp.cases = realloc(rp.cases, case_cap * sizeof(*rp.cases));
-		if (!rp.cases) {
-			fprintf(stderr, "awe-bench: out of memory\n");
-			exit(1);
-		}
-	}
+	rp.cases = xgrow(rp.cases, &case_cap, rp.ncases + 1, sizeof(*rp.cases), 256);
 	memset(&rp.cases[rp.ncases], 0, sizeof(*rp.cases));
 	return &rp.cases[rp.ncases++];
 }

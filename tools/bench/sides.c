@@ -58,14 +58,7 @@ static size_t large_cap;
 
 static size_t new_result(const struct side *s, const struct workload *w, size_t size)
 {
-	if (rp.nlarge == large_cap) {
-		large_cap = large_cap ? 2 * large_cap : 16;
-		rp.large = realloc(rp.large, large_cap * sizeof(*rp.large));
-		if (!rp.large) {
-			fprintf(stderr, "awe-bench: out of memory\n");
-			exit(1);
-		}
-	}
+	rp.large = xgrow(rp.large, &large_cap, rp.nlarge + 1, sizeof(*rp.large), 16);
 	rp.large[rp.nlarge] = (struct result){
 		.c = &s->c, .w = w, .mode = MODE_ONE, .nthreads = 1, .size = size, .huge_pct = -1};
 	return rp.nlarge++;

@@ -218,6 +218,23 @@ void fmt_size(char *buf, size_t len, size_t bytes)
 }
 
 /* The benchmark's own bookkeeping: running out of it is not a result. */
+void *xgrow(void *p, size_t *cap, size_t need, size_t size, size_t first)
+{
+	size_t n = *cap ? *cap : first;
+
+	if (need <= *cap)
+		return p;
+	while (n < need)
+		n *= 2;
+	p = realloc(p, n * size);
+	if (!p) {
+		fprintf(stderr, "awe-bench: out of memory (%zu x %zu bytes)\n", n, size);
+		exit(1);
+	}
+	*cap = n;
+	return p;
+}
+
 void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size);
