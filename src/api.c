@@ -357,7 +357,7 @@ static int frame_node(struct awe__ctx *c, awe_frame_t frame, int *node)
 	e = s ? &s->eng : awe__own_eng(c, f);
 	if (f->mapped)
 		w = awe__window_find(c, awe__frame_va(c, f));
-	r = e->ops->page_node(e->data, i, f->sec ? i : f->loc, w ? &w->ew : NULL,
+	r = e->ops->page_node(e->data, i, awe__frame_home(c, i), w ? &w->ew : NULL,
 			      awe__frame_va(c, f));
 	/* Every frame is resident: a page the kernel cannot find was refused
 	 * to us, like a page a move is refused. */

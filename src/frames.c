@@ -147,7 +147,7 @@ ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_fram
 	size_t done = 0, want;
 	uint64_t avail;
 	ssize_t err = 0;
-	bool pooled;
+	bool pooled, placed;
 
 	if (count == 0)
 		return 0;
@@ -164,6 +164,9 @@ ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_fram
 	/* A hugetlb pool is memory set aside: what it lacks, it says. */
 	pooled = e->ops->pooled && e->ops->pooled(e->data);
 	avail = pooled ? count : available(c, count << sh) >> sh;
+	/* Copying a page in (uffd_copy.c) would put it where the mapping
+	 * thread runs. */
+	placed = node >= 0 && numa_multi(c);
 	want = count < avail ? count : (size_t)avail;
 	while (done < want) {
 		uint32_t n = want - done > BATCH ? BATCH : (uint32_t)(want - done);
@@ -183,9 +186,7 @@ ssize_t awe__frames_alloc(struct awe__ctx *c, struct awe__section *sec, awe_fram
 				f->prot = 0;
 				f->sec = sec != NULL;
 				f->large = large;
-				/* Copying a page in (uffd_copy.c) would put it
-				 * where the mapping thread runs. */
-				f->placed = node >= 0 && numa_multi(c);
+				f->placed = placed;
 				f->loc = sec ? sec->id : home[i];
 				frames[done + i] = awe__frame_number(c, idx[i]);
 			} else {
@@ -233,10 +234,8 @@ static size_t drop_batch(struct awe__ctx *c, struct awe__section *sec, const uin
 	*err = awe__unmap_frames(c, sec, idx, n);
 	if (*err)
 		return 0;
-	/* A section frame's loc holds its section's id: its home is its
-	 * index, its page's place in the section's file. */
 	for (size_t i = 0; i < n; i++)
-		home[i] = sec ? idx[i] : c->frames[idx[i]].loc;
+		home[i] = awe__frame_home(c, idx[i]);
 	for (k = 0; k < n; k = j) {
 		j = AWE__RUN_END(home, k, n);
 		if (AWE__INJECT(fail_discard) || e->ops->discard(e->data, home[k], j - k))

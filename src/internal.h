@@ -315,6 +315,14 @@ static inline size_t awe__slot_of(const struct awe__ctx *c, const struct awe__wi
 	return (va - w->ew.base) >> w->sh;
 }
 
+/* Where the engine keeps the page of frame @i while it is not shown: its
+ * home. A section frame's loc holds its section's id; its home is its
+ * index, its page's place in the section's file. */
+static inline uint64_t awe__frame_home(const struct awe__ctx *c, uint32_t i)
+{
+	return c->frames[i].sec ? i : c->frames[i].loc;
+}
+
 /* The instance a frame of the process (not of a section) lives in. */
 static inline struct awe__eng *awe__own_eng(struct awe__ctx *c, const struct awe__frame *f)
 {
