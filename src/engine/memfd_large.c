@@ -2,9 +2,8 @@
 /*
  * Large frames of the memfd engine (AWE sections with SEC_LARGE_PAGES, and
  * the process's large frames when memfd is the default engine): the pages
- * of a hugetlbfs memfd when the system has huge pages reserved
- * (vm.nr_hugepages), else of a shmem memfd whose huge pages shmem_enabled
- * allows. Either way every page is checked, through the pool, to be one
+ * of a hugetlbfs memfd when the hugetlb pool (vm.nr_hugepages) has a free
+ * page, else of a shmem memfd whose huge pages shmem_enabled allows. Either way every page is checked, through the pool, to be one
  * huge page mapped whole: shmem falls back to small pages when it finds no
  * free 2 MiB block, and a large frame made of small pages is not handed
  * out.
