@@ -254,9 +254,8 @@ static bool step_start(struct demo *d)
 		return fail_env(d, "awe_stats", rc);
 	d->page = awe_page_size();
 	d->locked = st.locked;
-	ok("libawe %d.%d.%d started: engine %s, page size %zu, frames %s", AWE_VERSION_MAJOR,
-	   AWE_VERSION_MINOR, AWE_VERSION_PATCH, st.engine, d->page,
-	   st.locked ? "locked" : "not locked (LIBAWE_UNLOCKED)");
+	ok("libawe %s started: engine %s, page size %zu, frames %s", awe_version(), st.engine,
+	   d->page, st.locked ? "locked" : "not locked (LIBAWE_UNLOCKED)");
 	return true;
 }
 

@@ -54,6 +54,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <awe/version.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -63,10 +65,6 @@ extern "C" {
 #else
 #define AWE_API
 #endif
-
-#define AWE_VERSION_MAJOR 0
-#define AWE_VERSION_MINOR 2
-#define AWE_VERSION_PATCH 0
 
 /* An opaque, non-zero frame number. Numbers are never reused for another
  * frame while the process lives, so a freed number stays invalid. */
@@ -541,6 +539,12 @@ AWE_API size_t awe_page_size(void);
  * missing. Never NULL.
  */
 AWE_API const char *awe_strerror(int err);
+
+/*
+ * awe_version - the version of the libawe library loaded, "MAJOR.MINOR.PATCH"
+ * (AWE_VERSION is that of the headers a program was built with). Never NULL.
+ */
+AWE_API const char *awe_version(void);
 
 #ifdef __cplusplus
 }

@@ -440,6 +440,11 @@ int awe_probe(struct awe_probe *p)
 	return (int)ret(r);
 }
 
+const char *awe_version(void)
+{
+	return AWE_VERSION;
+}
+
 size_t awe_page_size(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);
