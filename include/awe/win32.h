@@ -41,6 +41,15 @@ extern "C" {
 #define AWE_WIN32_API
 #endif
 
+/* Nameless structs inside structs and unions, as Windows' headers have them:
+ * standard C11, a GNU extension in C++ (and before C11) that is accepted
+ * without a -Wpedantic warning when marked, as MinGW's headers mark it. */
+#if defined(__GNUC__)
+#define AWE_WIN32_NAMELESS __extension__
+#else
+#define AWE_WIN32_NAMELESS
+#endif
+
 /* ---- Types, with Windows' sizes on LP64 Linux ---------------------------- */
 
 typedef int BOOL;
@@ -93,7 +102,7 @@ typedef struct _TOKEN_PRIVILEGES {
 typedef struct _SYSTEM_INFO {
 	union {
 		DWORD dwOemId;
-		struct {
+		AWE_WIN32_NAMELESS struct {
 			WORD wProcessorArchitecture;
 			WORD wReserved;
 		};
@@ -135,7 +144,7 @@ typedef enum MEM_EXTENDED_PARAMETER_TYPE {
 #define MEM_EXTENDED_PARAMETER_TYPE_BITS 8
 
 typedef struct MEM_EXTENDED_PARAMETER {
-	struct {
+	AWE_WIN32_NAMELESS struct {
 		DWORD64 Type : MEM_EXTENDED_PARAMETER_TYPE_BITS;
 		DWORD64 Reserved : 64 - MEM_EXTENDED_PARAMETER_TYPE_BITS;
 	};

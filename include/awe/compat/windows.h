@@ -101,7 +101,7 @@ typedef WCHAR *PWCHAR, *PWSTR;
 typedef const WCHAR *PCWSTR;
 
 typedef union _LARGE_INTEGER {
-	struct {
+	AWE_WIN32_NAMELESS struct {
 		DWORD LowPart;
 		LONG HighPart;
 	};
@@ -113,7 +113,7 @@ typedef union _LARGE_INTEGER {
 } LARGE_INTEGER, *PLARGE_INTEGER;
 
 typedef union _ULARGE_INTEGER {
-	struct {
+	AWE_WIN32_NAMELESS struct {
 		DWORD LowPart;
 		DWORD HighPart;
 	};
