@@ -391,7 +391,12 @@ void report_json(const struct report *rp, FILE *f);
 const struct result *find_result(const struct report *rp, const char *contender,
 				 const struct workload *w, struct mode_key m, size_t size);
 
+/* --plot: whether @file can be drawn (its name, gnuplot), with a message
+ * when not. */
 int plot_check(const char *file);
-int plot_write(const struct report *rp, const char *file);
+/* Draws the chart into @chart (NULL: none) and writes its gnuplot script
+ * to @script_f (NULL: none; closed here), named @script_path; 0 or -1,
+ * with a message. */
+int plot_write(const struct report *rp, const char *chart, FILE *script_f, const char *script_path);
 
 #endif

@@ -121,7 +121,7 @@ int main(int argc, char **argv)
 	static const struct contender *cs[ARRAY_SIZE(all_contenders)];
 	struct group groups[1 + BENCH_MAX_COUNTS] = {{single, ARRAY_SIZE(single), 1}};
 	struct config cf = {0};
-	FILE *json_f = NULL, *md_f = NULL;
+	FILE *json_f = NULL, *md_f = NULL, *script_f = NULL;
 	size_t ncs = 0;
 	bool timed = false;
 	int rc;
@@ -134,7 +134,8 @@ int main(int argc, char **argv)
 		return 2;
 	/* Opened now: a typo in a path should not cost a whole run. */
 	if ((cf.json_out && !(json_f = open_out(cf.json_out))) ||
-	    (cf.markdown_out && !(md_f = open_out(cf.markdown_out))))
+	    (cf.markdown_out && !(md_f = open_out(cf.markdown_out))) ||
+	    (cf.plot_script && !(script_f = open_out(cf.plot_script))))
 		return 2;
 	choose_locking();
 	pin_thread(0);
@@ -202,7 +203,7 @@ int main(int argc, char **argv)
 		report_markdown(&rp, md_f);
 		rc = close_out(md_f, cf.markdown_out) ? rc : 1;
 	}
-	if (cf.plot && plot_write(&rp, cf.plot) != 0)
+	if ((cf.plot || script_f) && plot_write(&rp, cf.plot, script_f, cf.plot_script) != 0)
 		rc = 1;
 	free(rp.cases);
 	free(rp.maxmap);

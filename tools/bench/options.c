@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * awe-bench's command line: the usage text, the options and their checks,
- * and the defaults that fill in what the options left open (those that
- * depend on --quick, the machine's CPUs and its page size).
+ * awe-bench's command line: the usage text, the options read with
+ * getopt_long (a value as the next argument or after '=', a long option
+ * shortened to a unique prefix) and checked as they are read, each error
+ * naming its option; and the defaults that fill in what the options left
+ * open (those that depend on --quick, the machine's CPUs and its page
+ * size).
  */
 #include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +27,15 @@ static void usage(FILE *f)
 		"usage: awe-bench [options]\n"
 		"Measure libawe (native and Win32 API) against a memfd remapper, the bare\n"
 		"UFFDIO_MOVE floor and a copy window, and its large frames against small ones.\n"
+		"An option's value follows it as the next argument or after '=' (--sizes=4M).\n"
 		"\n"
 		"  --quick           smoke run: smallest size, few iterations (a few seconds)\n"
 		"  --sizes LIST      sizes of frames, e.g. 4M,64M,1G,4G (the default; touch: 4G)\n"
 		"  --threads LIST    thread counts of the N-thread mode, e.g. 2,8 (default: 2\n"
 		"                    and the CPUs' count when more; 1: no such mode)\n"
 		"  --workload LIST   of scatter,sweep,batch64,evict64,replace,alloc,maxmap,memory,\n"
-		"                    churn,pager,large,touch\n"
-		"  --contender LIST  of awe,win32,memfd,raw,rawcopy,copy\n"
+		"                    churn,pager,large,touch (also --workloads)\n"
+		"  --contender LIST  of awe,win32,memfd,raw,rawcopy,copy (also --contenders)\n"
 		"  --rounds N        rounds per case (default 5, quick 1): all contenders are set\n"
 		"                    up at once and take turns, a round each, case by case; a\n"
 		"                    ratio is the median over rounds of the rounds' ratios\n"
@@ -43,35 +49,42 @@ static void usage(FILE *f)
 		"  --json            print JSON instead of tables\n"
 		"  --markdown        print the summary tables in Markdown (for README.md)\n"
 		"  --plot FILE       also write a chart of ns/page, FILE.png or FILE.svg (gnuplot)\n"
+		"  --plot-script FILE  also write the chart's gnuplot script, its data inline, to\n"
+		"                    FILE (no gnuplot needed; `gnuplot FILE` draws the --plot\n"
+		"                    file, or FILE with its extension replaced by .png)\n"
 		"  --json-out FILE   also write the JSON report to FILE\n"
 		"  --markdown-out FILE  also write the Markdown tables to FILE\n"
 		"  --quiet           no progress lines on stderr\n"
-		"  --help            this text\n");
+		"  --version         the version of the libawe library loaded\n"
+		"  -h, --help        this text\n");
 }
 
 static bool parse_size(const char *s, size_t *out)
 {
+	unsigned int shift = 0;
 	char *end;
 	unsigned long long v;
 
+	if (*s < '0' || *s > '9')
+		return false;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || end == s || v == 0)
+	if (errno || v == 0)
 		return false;
 	switch (*end) {
 	case 'k':
 	case 'K':
-		v <<= 10;
+		shift = 10;
 		end++;
 		break;
 	case 'm':
 	case 'M':
-		v <<= 20;
+		shift = 20;
 		end++;
 		break;
 	case 'g':
 	case 'G':
-		v <<= 30;
+		shift = 30;
 		end++;
 		break;
 	default:
@@ -81,24 +94,28 @@ static bool parse_size(const char *s, size_t *out)
 		end += 2;
 	else if (*end == 'B')
 		end++;
-	if (*end)
+	if (*end || v > (SIZE_MAX >> shift))
 		return false;
-	*out = (size_t)v;
+	*out = (size_t)v << shift;
 	return true;
 }
 
 static bool parse_sizes(const char *list, struct config *cf)
 {
-	char buf[256], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", list);
 	cf->nsizes = 0;
-	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (cf->nsizes == ARRAY_SIZE(cf->sizes) || !parse_size(tok, &cf->sizes[cf->nsizes]))
+	for (const char *p = list;; p++) {
+		size_t len = strcspn(p, ",");
+		char tok[32];
+
+		if (!len || len >= sizeof(tok) || cf->nsizes == ARRAY_SIZE(cf->sizes))
 			return false;
-		cf->nsizes++;
+		snprintf(tok, sizeof(tok), "%.*s", (int)len, p);
+		if (!parse_size(tok, &cf->sizes[cf->nsizes++]))
+			return false;
+		p += len;
+		if (!*p)
+			return true;
 	}
-	return cf->nsizes > 0;
 }
 
 static int cmp_uint(const void *a, const void *b)
@@ -119,17 +136,36 @@ static void add_count(unsigned int n)
 	qsort(opts.thread_counts, opts.nthread_counts, sizeof(opts.thread_counts[0]), cmp_uint);
 }
 
-static bool parse_counts(const char *list)
+/* A whole number from @min to @max, digits only (strtoull would take a
+ * sign, and wrap "-1" around). */
+static bool parse_uint(const char *s, unsigned long long min, unsigned long long max,
+		       unsigned long long *out)
 {
 	char *end;
 
-	for (const char *p = list;; p = end + 1) {
-		unsigned long n = strtoul(p, &end, 10);
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return !errno && !*end && *out >= min && *out <= max;
+}
 
-		if (end == p || !n || n > BENCH_MAX_THREADS || (*end && *end != ','))
+static bool parse_counts(const char *list)
+{
+	opts.nthread_counts = 0;
+	for (const char *p = list;; p++) {
+		size_t len = strcspn(p, ",");
+		unsigned long long n;
+		char num[16];
+
+		if (!len || len >= sizeof(num))
+			return false;
+		snprintf(num, sizeof(num), "%.*s", (int)len, p);
+		if (!parse_uint(num, 1, BENCH_MAX_THREADS, &n))
 			return false;
 		add_count((unsigned int)n);
-		if (!*end)
+		p += len;
+		if (!*p)
 			return true;
 	}
 }
@@ -151,121 +187,293 @@ bool listed(const char *list, const char *name)
 	return false;
 }
 
-static bool known_names(const char *list, bool workloads_too)
+static const char *name_of(bool workloads_too, size_t i)
 {
-	for (const char *p = list; *p;) {
+	if (!workloads_too)
+		return i < ARRAY_SIZE(all_contenders) ? all_contenders[i]->name : NULL;
+	if (i < nworkloads)
+		return workloads[i]->name;
+	return i - nworkloads < ARRAY_SIZE(extras) ? extras[i - nworkloads] : NULL;
+}
+
+/* Whether every name of @list is a workload (or a contender), else says
+ * which is not, naming @opt and what it takes. */
+static bool known_names(const char *opt, const char *list, bool workloads_too)
+{
+	const char *p = list, *n;
+
+	for (;; p++) {
 		size_t len = strcspn(p, ",");
 		bool ok = false;
 
-		for (size_t i = 0; !workloads_too && i < ARRAY_SIZE(all_contenders); i++)
-			ok |= strlen(all_contenders[i]->name) == len &&
-			      strncmp(p, all_contenders[i]->name, len) == 0;
-		for (size_t i = 0; workloads_too && i < nworkloads; i++)
-			ok |= strlen(workloads[i]->name) == len &&
-			      strncmp(p, workloads[i]->name, len) == 0;
-		for (size_t i = 0; workloads_too && i < ARRAY_SIZE(extras); i++)
-			ok |= strlen(extras[i]) == len && strncmp(p, extras[i], len) == 0;
-		if (!ok) {
-			fprintf(stderr, "awe-bench: unknown %s '%.*s'\n",
-				workloads_too ? "workload" : "contender", (int)len, p);
-			return false;
-		}
-		p += len + (p[len] == ',');
+		for (size_t i = 0; len && (n = name_of(workloads_too, i)); i++)
+			ok |= strlen(n) == len && strncmp(p, n, len) == 0;
+		if (!ok)
+			break;
+		p += len;
+		if (!*p)
+			return true;
 	}
-	return true;
+	if (*p == ',' || !*p)
+		fprintf(stderr, "awe-bench: %s: an empty name in '%s'", opt, list);
+	else
+		fprintf(stderr, "awe-bench: %s: unknown %s '%.*s'", opt,
+			workloads_too ? "workload" : "contender", (int)strcspn(p, ","), p);
+	for (size_t i = 0; (n = name_of(workloads_too, i)); i++)
+		fprintf(stderr, "%s%s", i ? "," : " (one of ", n);
+	fprintf(stderr, ")\n");
+	return false;
+}
+
+/* Long-only options: values beyond any character. */
+enum {
+	OPT_QUICK = 256,
+	OPT_SIZES,
+	OPT_THREADS,
+	OPT_WORKLOAD,
+	OPT_CONTENDER,
+	OPT_ROUNDS,
+	OPT_REPS,
+	OPT_REP_MS,
+	OPT_CHURN_OPS,
+	OPT_MAXMAP,
+	OPT_MEMFD_POPULATE,
+	OPT_JSON,
+	OPT_MARKDOWN,
+	OPT_PLOT,
+	OPT_PLOT_SCRIPT,
+	OPT_JSON_OUT,
+	OPT_MARKDOWN_OUT,
+	OPT_QUIET,
+	OPT_VERSION,
+};
+
+/* An alias shares its option's value, so that getopt_long does not find
+ * an abbreviation of both (--work) ambiguous. */
+static const struct option longopts[] = {
+	{"quick", no_argument, NULL, OPT_QUICK},
+	{"sizes", required_argument, NULL, OPT_SIZES},
+	{"threads", required_argument, NULL, OPT_THREADS},
+	{"workload", required_argument, NULL, OPT_WORKLOAD},
+	{"workloads", required_argument, NULL, OPT_WORKLOAD},
+	{"contender", required_argument, NULL, OPT_CONTENDER},
+	{"contenders", required_argument, NULL, OPT_CONTENDER},
+	{"rounds", required_argument, NULL, OPT_ROUNDS},
+	{"reps", required_argument, NULL, OPT_REPS},
+	{"rep-ms", required_argument, NULL, OPT_REP_MS},
+	{"churn-ops", required_argument, NULL, OPT_CHURN_OPS},
+	{"maxmap", required_argument, NULL, OPT_MAXMAP},
+	{"memfd-populate", no_argument, NULL, OPT_MEMFD_POPULATE},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"markdown", no_argument, NULL, OPT_MARKDOWN},
+	{"plot", required_argument, NULL, OPT_PLOT},
+	{"plot-script", required_argument, NULL, OPT_PLOT_SCRIPT},
+	{"json-out", required_argument, NULL, OPT_JSON_OUT},
+	{"markdown-out", required_argument, NULL, OPT_MARKDOWN_OUT},
+	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* The option whose getopt_long value is @val, as "--name". */
+static const char *long_name(int val, char *buf, size_t len)
+{
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->val == val) {
+			snprintf(buf, len, "--%s", o->name);
+			return buf;
+		}
+	snprintf(buf, len, "-%c", val);
+	return buf;
+}
+
+/* An option getopt_long did not take, with the element @arg it was in:
+ * unknown, an abbreviation of several, a value it does not take, or a
+ * short one. */
+static void bad_option(const char *arg, int optopt_val)
+{
+	size_t len;
+	char name[64];
+	int n = 0, last = -1;
+
+	if (strncmp(arg, "--", 2) != 0) {
+		fprintf(stderr, "awe-bench: unknown option '-%c' (awe-bench --help lists them)\n",
+			optopt_val);
+		return;
+	}
+	if (optopt_val) {
+		fprintf(stderr, "awe-bench: option '%s' takes no value\n",
+			long_name(optopt_val, name, sizeof(name)));
+		return;
+	}
+	len = strcspn(arg + 2, "=");
+	for (const struct option *o = longopts; o->name; o++)
+		if (!strncmp(o->name, arg + 2, len) && o->val != last) {
+			last = o->val;
+			n++;
+		}
+	if (n < 2) {
+		fprintf(stderr, "awe-bench: unknown option '%.*s' (awe-bench --help lists them)\n",
+			(int)len + 2, arg);
+		return;
+	}
+	fprintf(stderr, "awe-bench: ambiguous option '%.*s': ", (int)len + 2, arg);
+	last = -1;
+	n = 0;
+	for (const struct option *o = longopts; o->name; o++)
+		if (!strncmp(o->name, arg + 2, len) && o->val != last) {
+			last = o->val;
+			fprintf(stderr, "%s--%s", n++ ? ", " : "", o->name);
+		}
+	fputc('\n', stderr);
 }
 
 int parse_args(int argc, char **argv, struct config *cf)
 {
-	const char *sizes = NULL, *threads = NULL;
+	unsigned long long n;
+	char name[64];
+	char *end;
+	int c;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		bool takes = true;
-		char *end;
+	/* Our own messages, naming awe-bench rather than argv[0]. '+': no
+	 * reordering, so that the element an error is in is argv[at]; ':':
+	 * a missing value is told apart from an unknown option. */
+	opterr = 0;
+	for (;;) {
+		int at = optind;
 
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		c = getopt_long(argc, argv, "+:h", longopts, NULL);
+		if (c == -1)
+			break;
+		switch (c) {
+		case 'h':
 			usage(stdout);
 			exit(0);
-		}
-		takes = !strcmp(a, "--sizes") || !strcmp(a, "--threads") ||
-			!strcmp(a, "--workload") || !strcmp(a, "--contender") ||
-			!strcmp(a, "--reps") || !strcmp(a, "--rounds") || !strcmp(a, "--rep-ms") ||
-			!strcmp(a, "--churn-ops") || !strcmp(a, "--maxmap") ||
-			!strcmp(a, "--plot") || !strcmp(a, "--json-out") ||
-			!strcmp(a, "--markdown-out");
-		if (takes && !v) {
-			fprintf(stderr, "awe-bench: %s needs a value\n", a);
-			return 2;
-		}
-		errno = 0;
-		if (!strcmp(a, "--quick")) {
+		case OPT_VERSION:
+			/* The library measured, not the headers built with. */
+			printf("awe-bench (libawe) %s\n", awe_version());
+			exit(0);
+		case OPT_QUICK:
 			opts.quick = true;
-		} else if (!strcmp(a, "--json")) {
+			break;
+		case OPT_JSON:
 			cf->out = OUT_JSON;
-		} else if (!strcmp(a, "--markdown")) {
+			break;
+		case OPT_MARKDOWN:
 			cf->out = OUT_MARKDOWN;
-		} else if (!strcmp(a, "--memfd-populate")) {
+			break;
+		case OPT_MEMFD_POPULATE:
 			opts.memfd_populate = true;
-		} else if (!strcmp(a, "--quiet")) {
+			break;
+		case OPT_QUIET:
 			cf->quiet = true;
-		} else if (!strcmp(a, "--sizes")) {
-			sizes = v;
-		} else if (!strcmp(a, "--workload")) {
-			cf->workload_list = v;
-		} else if (!strcmp(a, "--contender")) {
-			cf->contender_list = v;
-		} else if (!strcmp(a, "--plot")) {
-			cf->plot = v;
-		} else if (!strcmp(a, "--json-out")) {
-			cf->json_out = v;
-		} else if (!strcmp(a, "--markdown-out")) {
-			cf->markdown_out = v;
-		} else if (!strcmp(a, "--threads")) {
-			threads = v;
-			if (!parse_counts(v))
+			break;
+		case OPT_SIZES:
+			if (!parse_sizes(optarg, cf))
 				goto bad;
-		} else if (!strcmp(a, "--rounds")) {
-			opts.rounds = (unsigned int)strtoul(v, &end, 10);
-			if (*end || !opts.rounds || opts.rounds > BENCH_MAX_ROUNDS)
+			cf->size_given = true;
+			break;
+		case OPT_THREADS:
+			if (!parse_counts(optarg))
 				goto bad;
-		} else if (!strcmp(a, "--reps")) {
-			opts.reps = (unsigned int)strtoul(v, &end, 10);
-			if (*end || !opts.reps || opts.reps > BENCH_MAX_REPS)
+			cf->threads_given = true;
+			break;
+		case OPT_WORKLOAD:
+			if (!known_names("--workload", optarg, true))
+				return 2;
+			cf->workload_list = optarg;
+			break;
+		case OPT_CONTENDER:
+			if (!known_names("--contender", optarg, false))
+				return 2;
+			cf->contender_list = optarg;
+			break;
+		case OPT_PLOT:
+			cf->plot = optarg;
+			break;
+		case OPT_PLOT_SCRIPT:
+			cf->plot_script = optarg;
+			break;
+		case OPT_JSON_OUT:
+			cf->json_out = optarg;
+			break;
+		case OPT_MARKDOWN_OUT:
+			cf->markdown_out = optarg;
+			break;
+		case OPT_ROUNDS:
+			if (!parse_uint(optarg, 1, BENCH_MAX_ROUNDS, &n))
 				goto bad;
-		} else if (!strcmp(a, "--rep-ms")) {
-			opts.rep_ns = strtod(v, &end) * 1e6;
-			if (*end || !(opts.rep_ns > 0))
+			opts.rounds = (unsigned int)n;
+			break;
+		case OPT_REPS:
+			if (!parse_uint(optarg, 1, BENCH_MAX_REPS, &n))
 				goto bad;
-		} else if (!strcmp(a, "--churn-ops")) {
-			opts.churn_ops = strtoull(v, &end, 10);
-			if (*end || errno)
+			opts.reps = (unsigned int)n;
+			break;
+		case OPT_REP_MS:
+			errno = 0;
+			opts.rep_ns = strtod(optarg, &end) * 1e6;
+			if (end == optarg || *end || errno || !(opts.rep_ns > 0) ||
+			    !(opts.rep_ns < 3.6e12))
 				goto bad;
-		} else if (!strcmp(a, "--maxmap")) {
-			opts.maxmap_count = strtoull(v, &end, 10);
-			if (*end || errno || opts.maxmap_count < 2)
+			break;
+		case OPT_CHURN_OPS:
+			if (!parse_uint(optarg, 1, UINT64_MAX, &n))
 				goto bad;
-		} else {
-			fprintf(stderr, "awe-bench: unknown option '%s'\n", a);
-			usage(stderr);
+			opts.churn_ops = n;
+			break;
+		case OPT_MAXMAP:
+			if (!parse_uint(optarg, 2, SIZE_MAX, &n))
+				goto bad;
+			opts.maxmap_count = (size_t)n;
+			break;
+		case ':':
+			fprintf(stderr, "awe-bench: option '%s' needs a value\n",
+				long_name(optopt, name, sizeof(name)));
+			return 2;
+		default:
+			bad_option(argv[at], optopt);
 			return 2;
 		}
-		i += takes;
 		continue;
 bad:
-		fprintf(stderr, "awe-bench: bad value '%s' for %s\n", v, a);
+		fprintf(stderr, "awe-bench: %s: bad value '%s'", long_name(c, name, sizeof(name)),
+			optarg);
+		switch (c) {
+		case OPT_SIZES:
+			fprintf(stderr, " (sizes such as 4M,64M,1G; at most %zu)\n",
+				ARRAY_SIZE(cf->sizes));
+			break;
+		case OPT_THREADS:
+			fprintf(stderr, " (thread counts such as 2,8; at most %d)\n",
+				BENCH_MAX_THREADS);
+			break;
+		case OPT_ROUNDS:
+			fprintf(stderr, " (1 to %d)\n", BENCH_MAX_ROUNDS);
+			break;
+		case OPT_REPS:
+			fprintf(stderr, " (1 to %d)\n", BENCH_MAX_REPS);
+			break;
+		case OPT_REP_MS:
+			fprintf(stderr, " (milliseconds, above 0)\n");
+			break;
+		case OPT_MAXMAP:
+			fprintf(stderr, " (a whole number, at least 2)\n");
+			break;
+		default:
+			fprintf(stderr, " (a whole number, at least 1)\n");
+			break;
+		}
 		return 2;
 	}
-	if (sizes && !parse_sizes(sizes, cf)) {
-		fprintf(stderr, "awe-bench: bad --sizes '%s' (e.g. 4M,64M,1G)\n", sizes);
+	if (optind < argc) {
+		fprintf(stderr,
+			"awe-bench: unexpected argument '%s' (awe-bench --help lists the "
+			"options)\n",
+			argv[optind]);
 		return 2;
 	}
-	cf->size_given = sizes != NULL;
-	cf->threads_given = threads != NULL;
-	if ((cf->workload_list && !known_names(cf->workload_list, true)) ||
-	    (cf->contender_list && !known_names(cf->contender_list, false)))
-		return 2;
 	return 0;
 }
 

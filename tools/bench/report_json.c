@@ -95,8 +95,10 @@ static void json_pager(const struct report *rp, const struct pager_result *r, bo
 void report_json(const struct report *rp, FILE *f)
 {
 	report_out = f;
-	fprintf(report_out, "{\n  \"tool\": \"awe-bench\",\n  \"libawe_version\": \"%d.%d.%d\",\n",
-		AWE_VERSION_MAJOR, AWE_VERSION_MINOR, AWE_VERSION_PATCH);
+	/* The library measured, not the headers built with. */
+	fprintf(report_out, "{\n  \"tool\": \"awe-bench\",\n  \"libawe_version\": ");
+	json_str(awe_version());
+	fprintf(report_out, ",\n");
 	fprintf(report_out, "  \"machine\": {\"cpu\": ");
 	json_str(rp->cpu);
 	fprintf(report_out, ", \"cpus\": %u, \"kernel\": ", rp->cpus);

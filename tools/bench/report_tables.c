@@ -73,10 +73,8 @@ static void header(const struct report *rp)
 {
 	char a[64];
 
-	fprintf(report_out,
-		"awe-bench (libawe %d.%d.%d): %s, %u CPUs, Linux %s, vm.max_map_count %ld\n",
-		AWE_VERSION_MAJOR, AWE_VERSION_MINOR, AWE_VERSION_PATCH, rp->cpu, rp->cpus,
-		rp->kernel, opts.max_map_count);
+	fprintf(report_out, "awe-bench (libawe %s): %s, %u CPUs, Linux %s, vm.max_map_count %ld\n",
+		awe_version(), rp->cpu, rp->cpus, rp->kernel, opts.max_map_count);
 	fprintf(report_out,
 		"libawe frames %s; page %zu bytes; per case %u round%s of %u repetitions of ~%.0f ms,\n"
 		"  the contenders set up at once and taking turns, a round each\n",
@@ -441,9 +439,8 @@ void report_text(const struct report *rp, FILE *f)
 void report_markdown(const struct report *rp, FILE *f)
 {
 	report_out = f;
-	fprintf(report_out, "Machine: %s, %u CPUs, Linux %s; libawe %d.%d.%d, frames %s.\n\n",
-		rp->cpu, rp->cpus, rp->kernel, AWE_VERSION_MAJOR, AWE_VERSION_MINOR,
-		AWE_VERSION_PATCH, rp->locked ? "locked" : "unlocked");
+	fprintf(report_out, "Machine: %s, %u CPUs, Linux %s; libawe %s, frames %s.\n\n", rp->cpu,
+		rp->cpus, rp->kernel, awe_version(), rp->locked ? "locked" : "unlocked");
 	if (rp->ncases)
 		summary(rp, true);
 	goals_text(rp, true);

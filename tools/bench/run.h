@@ -28,7 +28,7 @@ struct config {
 	const char *workload_list;
 	const char *contender_list;
 	enum output out;
-	const char *plot;
+	const char *plot, *plot_script;
 	const char *json_out, *markdown_out;
 	bool quiet;
 };
