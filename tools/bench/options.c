@@ -47,7 +47,7 @@ static void usage(FILE *f)
 		"  --maxmap N        mappings the mapping-count run attempts (default 1000000)\n"
 		"  --memfd-populate  memfd maps with MAP_POPULATE instead of faulting on touch\n"
 		"  --json            print JSON instead of tables\n"
-		"  --markdown        print the summary tables in Markdown (for README.md)\n"
+		"  --markdown        print the summary tables in Markdown (for doc/performance.md)\n"
 		"  --plot FILE       also write a chart of ns/page, FILE.png or FILE.svg (gnuplot)\n"
 		"  --plot-script FILE  also write the chart's gnuplot script, its data inline, to\n"
 		"                    FILE (no gnuplot needed; `gnuplot FILE` draws the --plot\n"

@@ -2,7 +2,7 @@
 /*
  * awe-bench output as tables: the header and the full table of every case
  * (text only), the summary at one size and the extra runs' tables (mapping
- * count, memory per frame, churn), as text or, for README.md, as Markdown.
+ * count, memory per frame, churn), as text or, for doc/performance.md, as Markdown.
  * report_text() and report_markdown() put them together with the goals'
  * table of report_goals.c.
  */
