@@ -13,7 +13,8 @@
  * ThreadSanitizer (Criterion's sandboxing cannot, see the README).
  *
  * Exit status: 0 when every check passed, 1 when one failed, 77 when libawe
- * cannot run here (meson's "skipped"), 2 on bad usage.
+ * cannot run here (meson's "skipped"), 2 on bad usage. --version and --help
+ * print and exit 0.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -273,10 +274,14 @@ out:
 	return NULL;
 }
 
-static int usage(void)
+static int usage(FILE *f, int rc)
 {
-	fprintf(stderr, "usage: awe-stress [--threads N] [--rounds N]\n");
-	return 2;
+	fprintf(f, "usage: awe-stress [--threads N] [--rounds N] [--version] [--help]\n"
+		   "Hammer libawe from N threads (4) for N rounds (1000) each and check that\n"
+		   "no frame loses or mixes up its data.\n"
+		   "Exit status: 0 all checks passed, 1 one failed, 77 libawe cannot run here,\n"
+		   "2 bad usage.\n");
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -288,16 +293,24 @@ int main(int argc, char **argv)
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("awe-stress (libawe) %s\n", AWE_VERSION);
+			if (strcmp(awe_version(), AWE_VERSION) != 0)
+				printf("libawe loaded: %s\n", awe_version());
+			return 0;
+		}
+		if (strcmp(argv[i], "--help") == 0)
+			return usage(stdout, 0);
 		unsigned int *dst = strcmp(argv[i], "--threads") == 0  ? &nthreads
 				    : strcmp(argv[i], "--rounds") == 0 ? &rounds
 								       : NULL;
 
 		if (!dst || i + 1 == argc)
-			return usage();
+			return usage(stderr, 2);
 		*dst = (unsigned int)strtoul(argv[++i], NULL, 0);
 	}
 	if (nthreads == 0)
-		return usage();
+		return usage(stderr, 2);
 
 	rc = awe_stats(&st);
 	if (rc) {
