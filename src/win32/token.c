@@ -6,7 +6,7 @@
  * *holds* the privilege, disabled until the program enables it. Here the
  * process holds it when Linux would let it lock the memory AWE needs:
  * CAP_IPC_LOCK, or an RLIMIT_MEMLOCK an administrator raised (unlimited, or at
- * least HELD_MEMLOCK), or when frames are unlocked and nothing needs locking.
+ * least AWE__W32_HELD_MEMLOCK, token.h), or when frames are unlocked and nothing needs locking.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -14,9 +14,9 @@
 #include <strings.h>
 
 #include "sysfacts.h"
+#include "token.h"
 #include "w32.h"
 
-#define HELD_MEMLOCK (64ull << 20) /* well above the 8 MiB every user gets */
 #define LOCK_MEMORY 4
 #define CHANGE_NOTIFY 23
 
@@ -81,7 +81,7 @@ static pthread_once_t priv_once = PTHREAD_ONCE_INIT;
  * from sysfacts.c, the one reader of them libawe uses too. */
 static bool lock_memory_granted(void)
 {
-	return awe__memlock_limit() >= HELD_MEMLOCK || awe__env_unlocked();
+	return awe__memlock_limit() >= AWE__W32_HELD_MEMLOCK || awe__env_unlocked();
 }
 
 static struct priv *held_priv(DWORD id)

@@ -25,6 +25,7 @@
 
 #include "huge.h"
 #include "sysfacts.h"
+#include "win32/token.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -67,10 +68,10 @@ struct w32 {
 	enum w32_why why;
 };
 
-/* src/win32/token.c's HELD_MEMLOCK: the RLIMIT_MEMLOCK from which the layer
- * grants the privilege. Only the reason is worded with it; the verdict is
- * the layer's own answer, and tests/tools check that the two agree. */
-#define W32_HELD_MEMLOCK (64ull << 20)
+/* The RLIMIT_MEMLOCK from which the layer grants the privilege
+ * (AWE__W32_HELD_MEMLOCK). Only the reason is worded with it; the verdict is
+ * the layer's own answer, and tools/tests check that the two agree. */
+#define W32_HELD_MEMLOCK AWE__W32_HELD_MEMLOCK
 
 struct probe {
 	struct utsname uts;

@@ -28,7 +28,7 @@ import sys
 MiB = 1 << 20
 EINVAL = 22
 NOBODY = 65534
-# src/win32/token.c's HELD_MEMLOCK, which awe-info words its reason with.
+# The Win32 layer's threshold (src/win32/token.h), as awe-semantics says it.
 W32_HELD = 64 * MiB
 
 failures = []
