@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Handles: the process pseudo-handle, handles to this process from
- * OpenProcess(), token handles and AWE section handles. libawe acts only on
- * the calling process, so that is the only process a handle can name.
+ * OpenProcess(), this process's PID, token handles and AWE section handles.
+ * libawe acts only on the calling process, so that is the only process a
+ * handle can name.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,8 +15,9 @@
 #define PSEUDO_PROCESS ((HANDLE)(LONG_PTR)-1)
 #define MAX_HANDLES 4096
 /* Handle values are multiples of 4 as on Windows, away from small integers
- * a careless caller might pass. */
-#define HANDLE_BASE 0x1000u
+ * a careless caller might pass, and from every PID: a PID is below
+ * PID_MAX_LIMIT, 4 Mi on 64-bit Linux, and this process's names it. */
+#define HANDLE_BASE 0x400000u
 
 struct entry {
 	unsigned char type; /* enum w32__htype, 0 when free */
@@ -41,6 +43,17 @@ void w32__handles_fork(enum w32__fork_phase phase)
 		if (table[i].type == W32__H_SECTION)
 			table[i].type = 0;
 	pthread_mutex_unlock(&table_mu);
+}
+
+/* Whether @h is this process's PID: what .NET Core 2.x's
+ * Process.GetCurrentProcess().Handle holds on Linux. getpid() is asked each
+ * time, so that a fork() child's PID names the child, and its parent's no
+ * longer does. */
+static bool own_pid(HANDLE h)
+{
+	uintptr_t v = (uintptr_t)h;
+
+	return v && v < HANDLE_BASE && v == (uintptr_t)getpid();
 }
 
 static struct entry *lookup(HANDLE h)
@@ -87,7 +100,7 @@ static DWORD rights(HANDLE h, enum w32__htype type, DWORD *out, struct w32__sect
 	struct entry *e;
 	DWORD r = ERROR_INVALID_HANDLE;
 
-	if (type == W32__H_PROCESS && h == PSEUDO_PROCESS) {
+	if (type == W32__H_PROCESS && (h == PSEUDO_PROCESS || own_pid(h))) {
 		*out = PROCESS_ALL_ACCESS;
 		return 0;
 	}
@@ -179,7 +192,7 @@ HANDLE OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId
 BOOL CloseHandle(HANDLE hObject)
 {
 	struct entry *e = lookup(hObject);
-	bool ok = hObject == PSEUDO_PROCESS;
+	bool ok = hObject == PSEUDO_PROCESS || own_pid(hObject);
 	awe_section_t section = 0;
 
 	if (e) {

@@ -68,8 +68,8 @@ enum w32__htype {
 	W32__H_SECTION = 3, /* an AWE section of libawe's */
 };
 
-/* 0 when @h is this process (the pseudo-handle or an OpenProcess() handle)
- * opened with every right in @access; else ERROR_INVALID_HANDLE (not a
+/* 0 when @h is this process (the pseudo-handle, its PID or an OpenProcess()
+ * handle) opened with every right in @access; else ERROR_INVALID_HANDLE (not a
  * process handle) or ERROR_ACCESS_DENIED. */
 W32__HIDDEN DWORD w32__check_process(HANDLE h, DWORD access);
 /* 0 and the rights @h was opened with when it names this process; else 6. */

@@ -335,7 +335,7 @@ Test(allocate, alloc2_object_handle)
 	enable_lock_privilege();
 	ALLOC_FAILS(AllocateUserPhysicalPages2(tok, &n, a, NULL, 0), ERROR_INVALID_HANDLE, n, 1, a,
 		    1);
-	ALLOC_FAILS(AllocateUserPhysicalPages2((HANDLE)(uintptr_t)0x40, &n, a, NULL, 0),
+	ALLOC_FAILS(AllocateUserPhysicalPages2(bogus_handle(0x40), &n, a, NULL, 0),
 		    ERROR_INVALID_HANDLE, n, 1, a, 1);
 	W32_OK(AllocateUserPhysicalPages2(SELF, &n, a, NULL, 0));
 	cr_assert_eq(n, 1);

@@ -211,7 +211,7 @@ static void *fail_repeatedly(void *arg)
 	*bad = 0;
 	for (int i = 0; i < 20000 && !*bad; i++) {
 		if (code == ERROR_INVALID_HANDLE)
-			CloseHandle((HANDLE)(uintptr_t)0x999);
+			CloseHandle(bogus_handle(0x999));
 		else if (code == ERROR_INVALID_PARAMETER)
 			FreeUserPhysicalPages(GetCurrentProcess(), &n, NULL);
 		else

@@ -33,7 +33,7 @@ Test(errors, errno_alone_is_not_the_last_error)
 static void *thread_last_error(void *arg)
 {
 	DWORD *seen = arg;
-	HANDLE bogus = (HANDLE)(uintptr_t)0x4321;
+	HANDLE bogus = bogus_handle(0x4321);
 
 	seen[0] = GetLastError(); /* a new thread starts with 0 */
 	errno = ERRNO_CANARY;

@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Process and token handles: GetCurrentProcess(Id), OpenProcess, CloseHandle, access rights. */
+/*
+ * Process and token handles: GetCurrentProcess(Id), OpenProcess, CloseHandle, access rights,
+ * and this process's PID as a handle to it.
+ */
 #include "w32helpers.h"
+
+#include <pthread.h>
+#include <sys/syscall.h>
 
 Test(handles, current_process)
 {
@@ -112,7 +118,7 @@ Test(handles, close_handle)
 	W32_OK(CloseHandle(tok));
 	W32_FAIL(CloseHandle(tok), ERROR_INVALID_HANDLE);
 	W32_FAIL(CloseHandle(NULL), ERROR_INVALID_HANDLE);
-	W32_FAIL(CloseHandle((HANDLE)(uintptr_t)0x1234), ERROR_INVALID_HANDLE);
+	W32_FAIL(CloseHandle(bogus_handle(0x1234)), ERROR_INVALID_HANDLE);
 	/* The pseudo-handle closes without effect, as often as asked. */
 	W32_OK(CloseHandle(GetCurrentProcess()));
 	W32_OK(CloseHandle(GetCurrentProcess()));
@@ -148,7 +154,7 @@ Test(handles, process_handle_checks)
 {
 	HANDLE closed = open_self(PROCESS_ALL_ACCESS), tok = open_token(TOKEN_QUERY);
 	HANDLE noright = open_self(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ);
-	HANDLE bad[] = {NULL, (HANDLE)(uintptr_t)0x1234, closed, tok};
+	HANDLE bad[] = {NULL, bogus_handle(0x1234), closed, tok};
 	PULONG_PTR pfn = pfns_new(1);
 	char *r = region_new(1);
 	MEMORY_BASIC_INFORMATION m;
@@ -225,4 +231,168 @@ Test(handles, token_rights)
 	W32_OK(CloseHandle(noquery));
 	W32_OK(CloseHandle(limited));
 	W32_OK(CloseHandle(query));
+}
+
+/* ---- The PID as a process handle ------------------------------------------------------------ */
+
+/* This process's PID as a handle: what .NET Core 2.x's Process.Handle is on Linux. */
+static HANDLE own_pid(void)
+{
+	return (HANDLE)(uintptr_t)getpid();
+}
+
+/*
+ * Every call that takes a process handle, with @h: 0 when all succeed,
+ * else the first failure's last error (the calls that follow it are not
+ * made). No asserts: children and threads use it.
+ */
+static DWORD every_process_call(HANDLE h)
+{
+	ULONG_PTR n = 1, pfn[1], m1 = 1, m2 = 1, pfn1[1], pfn2[1];
+	MEMORY_BASIC_INFORMATION m;
+	HANDLE tok = NULL;
+	DWORD old;
+	char *r;
+
+#define TRY(call)                                                                                  \
+	do {                                                                                       \
+		if (!(call))                                                                       \
+			return GetLastError();                                                     \
+	} while (0)
+	TRY(AllocateUserPhysicalPages(h, &n, pfn) && n == 1);
+	TRY(AllocateUserPhysicalPagesNuma(h, &m1, pfn1, 0) && m1 == 1);
+	/* As the object handle of AllocateUserPhysicalPages2: the process. */
+	TRY(AllocateUserPhysicalPages2(h, &m2, pfn2, NULL, 0) && m2 == 1);
+	r = VirtualAllocEx(h, NULL, pg(), MEM_RESERVE | MEM_PHYSICAL, PAGE_READWRITE);
+	TRY(r);
+	TRY(MapUserPhysicalPages(r, 1, pfn));
+	r[0] = 'p';
+	TRY(VirtualQueryEx(h, r, &m, sizeof(m)) == sizeof(m) && m.State == MEM_COMMIT);
+	TRY(VirtualFreeEx(h, r, 0, MEM_RELEASE));
+	TRY(FreeUserPhysicalPages(h, &n, pfn) && n == 1);
+	TRY(FreeUserPhysicalPages(h, &m1, pfn1) && FreeUserPhysicalPages(h, &m2, pfn2));
+	r = VirtualAllocExNuma(h, NULL, pg(), MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE, 0);
+	TRY(r);
+	TRY(VirtualProtectEx(h, r, pg(), PAGE_READONLY, &old) && old == PAGE_READWRITE);
+	TRY(VirtualFreeEx(h, r, 0, MEM_RELEASE));
+	r = VirtualAlloc2(h, NULL, pg(), MEM_RESERVE | MEM_PHYSICAL, PAGE_READWRITE, NULL, 0);
+	TRY(r);
+	TRY(VirtualFreeEx(h, r, 0, MEM_RELEASE));
+	TRY(OpenProcessToken(h, TOKEN_QUERY, &tok));
+	TRY(CloseHandle(tok));
+#undef TRY
+	return 0;
+}
+
+/* The PID names this process with every right, as the pseudo-handle does. */
+Test(handles, own_pid_is_this_process)
+{
+	HANDLE pid = own_pid();
+
+	enable_lock_privilege();
+	SetLastError(LE_CANARY);
+	cr_assert_eq(every_process_call(pid), 0, "a call with the PID failed: %u", GetLastError());
+	cr_assert_eq(GetLastError(), LE_CANARY, "success touched the last error");
+	/* Closing it closes nothing, as closing the pseudo-handle. */
+	W32_OK(CloseHandle(pid));
+	W32_OK(CloseHandle(pid));
+	cr_assert_eq(every_process_call(pid), 0, "after CloseHandle: %u", GetLastError());
+	/* The pseudo-handle and OpenProcess() are as they were. */
+	cr_assert_eq(every_process_call(GetCurrentProcess()), 0);
+	cr_assert_eq(every_process_call(open_self(PROCESS_ALL_ACCESS)), 0);
+}
+
+static void *pid_from_thread(void *arg)
+{
+	(void)arg;
+	return (void *)(uintptr_t)every_process_call(own_pid());
+}
+
+/* Any thread may use it; a thread's own ID is not a process handle. */
+Test(handles, own_pid_from_a_thread)
+{
+	pthread_t t;
+	void *r;
+
+	enable_lock_privilege();
+	cr_assert_eq(pthread_create(&t, NULL, pid_from_thread, NULL), 0);
+	cr_assert_eq(pthread_join(t, &r), 0);
+	cr_assert_eq((DWORD)(uintptr_t)r, 0, "from a thread: %u", (DWORD)(uintptr_t)r);
+}
+
+static void *tid_as_handle(void *arg)
+{
+	DWORD *le = arg;
+	HANDLE tid = (HANDLE)(uintptr_t)syscall(SYS_gettid);
+
+	le[0] = every_process_call(tid);
+	le[1] = CloseHandle(tid) ? 0 : GetLastError();
+	return NULL;
+}
+
+Test(handles, thread_id_is_no_process_handle)
+{
+	DWORD le[2] = {0, 0};
+	pthread_t t;
+
+	enable_lock_privilege();
+	cr_assert_eq(pthread_create(&t, NULL, tid_as_handle, le), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(le[0], ERROR_INVALID_HANDLE, "a thread ID as process handle: %u", le[0]);
+	cr_assert_eq(le[1], ERROR_INVALID_HANDLE, "CloseHandle(thread ID): %u", le[1]);
+}
+
+/* Another process's PID (existing or not) is no handle: 6, as any unknown value. */
+Test(handles, other_pids_are_invalid)
+{
+	pid_t reaped = fork(), me = getpid();
+	uintptr_t others[] = {(uintptr_t)getppid(), 1, 0, (uintptr_t)me + 1, 0x3fffff, 0x400000};
+	int status;
+
+	cr_assert_neq(reaped, -1);
+	if (reaped == 0)
+		_exit(0);
+	cr_assert_eq(waitpid(reaped, &status, 0), reaped);
+	others[2] = (uintptr_t)reaped;
+	enable_lock_privilege();
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		HANDLE h = (HANDLE)others[i];
+		ULONG_PTR n = 1, pfn[1];
+
+		if (others[i] == (uintptr_t)me)
+			continue;
+		W32_FAIL(AllocateUserPhysicalPages(h, &n, pfn), ERROR_INVALID_HANDLE);
+		W32_FAIL(VirtualAllocEx(h, NULL, pg(), MEM_RESERVE | MEM_PHYSICAL, PAGE_READWRITE),
+			 ERROR_INVALID_HANDLE);
+		W32_FAIL(OpenProcessToken(h, TOKEN_QUERY, &(HANDLE){NULL}), ERROR_INVALID_HANDLE);
+		W32_FAIL(CloseHandle(h), ERROR_INVALID_HANDLE);
+		cr_assert_eq(every_process_call(h), ERROR_INVALID_HANDLE);
+	}
+}
+
+static int child_own_pid(void *arg)
+{
+	HANDLE parent = (HANDLE)(uintptr_t) * (pid_t *)arg;
+	DWORD le;
+
+	CHILD_CHECK(getpid() != *(pid_t *)arg, "the child has its parent's PID");
+	/* Its own PID names it... */
+	le = every_process_call(own_pid());
+	CHILD_CHECK(le == 0, "the child's own PID: %u", le);
+	CHILD_W32_OK(CloseHandle(own_pid()));
+	/* ...and its parent's, which named this address space before fork(), no longer does. */
+	le = every_process_call(parent);
+	CHILD_CHECK(le == ERROR_INVALID_HANDLE, "the parent's PID in the child: %u", le);
+	CHILD_W32_FAIL(CloseHandle(parent), ERROR_INVALID_HANDLE);
+	return 0;
+}
+
+Test(handles, own_pid_after_fork)
+{
+	pid_t me = getpid();
+
+	enable_lock_privilege();
+	cr_assert_eq(every_process_call(own_pid()), 0);
+	run_in_child(child_own_pid, &me, NULL);
+	cr_assert_eq(every_process_call(own_pid()), 0, "the parent's PID after the fork");
 }

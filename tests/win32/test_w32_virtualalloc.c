@@ -336,8 +336,8 @@ Test(virtualalloc, virtual_alloc2_process_handle)
 	r = W32_OK(
 		VirtualAlloc2(GetCurrentProcess(), NULL, 4 * pg(), PHYS, PAGE_READWRITE, NULL, 0));
 	assert_awe_mbi(r, r, MEM_RESERVE, 0, 4);
-	REGION_FAILS(VirtualAlloc2((HANDLE)(uintptr_t)0x1234, NULL, 4 * pg(), PHYS, PAGE_READWRITE,
-				   NULL, 0),
+	REGION_FAILS(VirtualAlloc2(bogus_handle(0x1234), NULL, 4 * pg(), PHYS, PAGE_READWRITE, NULL,
+				   0),
 		     ERROR_INVALID_HANDLE);
 }
 

@@ -287,6 +287,17 @@ static inline void assert_unmapped(void *addr)
 	assert_read_faults(addr);
 }
 
+/*
+ * An unknown handle value @v: not a handle of the library's table, and not
+ * this process's PID, which names this process (a PID is what .NET Core
+ * 2.x's Process.Handle holds on Linux). The suite runs under any PID, so a
+ * value that happens to be ours moves on to the next multiple of 4.
+ */
+static inline HANDLE bogus_handle(uintptr_t v)
+{
+	return (HANDLE)(v == (uintptr_t)getpid() ? v + 4 : v);
+}
+
 static inline HANDLE open_self(DWORD access)
 {
 	return W32_OK(OpenProcess(access, FALSE, GetCurrentProcessId()));

@@ -38,8 +38,9 @@ static inline HANDLE create_section(ULONG access)
 }
 
 /*
- * A new section: a handle of the table (a multiple of 4 from 0x1000), and,
- * as CreateFileMapping() does on Windows, the last error and errno set to 0.
+ * A new section: a handle of the table (a multiple of 4 from 0x400000, above
+ * every PID), and, as CreateFileMapping() does on Windows, the last error and
+ * errno set to 0.
  */
 static inline HANDLE section_new(ULONG access)
 {
@@ -47,7 +48,7 @@ static inline HANDLE section_new(ULONG access)
 	uintptr_t h = (uintptr_t)x.r;
 
 	cr_assert_neq(h, 0, "CreateFileMapping2 failed: last error %u", x.le);
-	cr_assert(h >= 0x1000 && h % 4 == 0, "section handle %#lx", (unsigned long)h);
+	cr_assert(h >= 0x400000 && h % 4 == 0, "section handle %#lx", (unsigned long)h);
 	cr_assert_eq(x.le, ERROR_SUCCESS, "last error %u after a new section", x.le);
 	cr_assert_eq(x.e, 0, "errno %d after a new section", x.e);
 	return (HANDLE)h;
