@@ -295,7 +295,7 @@ def _release_views(select, what):
         raise BufferError(
             f"{what}: the memory at {blocked.start:#x}..{blocked.end:#x} is still viewed (a slice "
             f"of a memoryview of it, or an object using its buffer, is alive): release or delete "
-            f"it first; nothing was unmapped")
+            f"it first; no mapping was changed")
 
 
 def _overlapping(start, end):

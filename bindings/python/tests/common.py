@@ -72,7 +72,8 @@ def run_python(code, *, nobody=False, memlock=None, env=None, timeout=60):
     if nobody:
         setpriv = shutil.which("setpriv")
         if os.geteuid() != 0 or setpriv is None:
-            raise unittest.SkipTest("running as nobody needs root and setpriv(1) (util-linux)")
+            raise unittest.SkipTest("running a child as user nobody needs root and setpriv(1) "
+                                    "(util-linux)")
         cmd = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"] + cmd
 
     _, hard = resource.getrlimit(resource.RLIMIT_MEMLOCK)

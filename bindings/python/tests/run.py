@@ -35,8 +35,18 @@ print("engine  ", libawe.probe().engine, "| uid", os.geteuid(),
 """
 
 
+def absolute(env):
+    """Paths given relative to where run.py was started, made absolute: the
+    tests run elsewhere."""
+    for name in ("PYTHONPATH", "PKG_CONFIG_PATH", "LIBAWE_LIBRARY", "LIBAWE_WIN32_LIBRARY"):
+        if env.get(name):
+            env[name] = os.pathsep.join(os.path.abspath(p) if p else p
+                                        for p in env[name].split(os.pathsep))
+
+
 def main():
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    absolute(env)
     about = subprocess.run([sys.executable, "-c", ABOUT], env=env, cwd="/")
     if about.returncode != 0:
         print("run.py: the package or its C libraries cannot be loaded (see above)")

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The native API of the libawe package: module functions, Frames, Window,
 Section, and the errors of bad arguments (errno and message)."""
+import ctypes
 import errno
 import os
 import pickle
@@ -10,7 +11,8 @@ import unittest
 import libawe
 from libawe import AweError, Frames, Prot, Section, SlotError, Window
 
-from common import PAGE, MiB, check_child, expected_engine, run_python, skip_unless_nobody_works
+from common import (HERE, PAGE, MiB, check_child, expected_engine, run_python,
+                    skip_unless_nobody_works)
 
 
 def stamp(view, value):
@@ -83,6 +85,56 @@ class ModuleTest(unittest.TestCase):
 
     def test_window_align(self):
         self.assertEqual(libawe.window_align(21), 21 << 8)
+
+
+class ReadmeTest(unittest.TestCase):
+    def test_first_example_runs(self):
+        path = os.path.join(os.path.dirname(HERE), "README.md")
+        if not os.path.exists(path):
+            self.skipTest(f"no {path}")
+        with open(path) as f:
+            code = re.search(r"```python\n(.*?)```", f.read(), flags=re.S).group(1)
+        p = run_python(code)
+        check_child(self, p, "the README's example")
+        self.assertEqual(p.stdout, "b'hello'\n")
+
+
+class LoadingTest(unittest.TestCase):
+    def test_missing_library(self):
+        p = run_python("""
+try:
+    import libawe
+except ImportError as e:
+    print(e)
+""", env={"LIBAWE_LIBRARY": "/nonexistent/libawe.so.0"})
+        check_child(self, p, "a missing library")
+        self.assertIn("cannot load the libawe C library, /nonexistent/libawe.so.0 (named by "
+                      "LIBAWE_LIBRARY)", p.stdout)
+        self.assertIn("LD_LIBRARY_PATH", p.stdout)
+
+    def test_win32_is_loaded_only_when_used(self):
+        p = run_python("""
+import libawe
+assert "libawe-win32" not in open("/proc/self/maps").read()
+try:
+    import libawe.win32
+except ImportError as e:
+    print(e)
+""", env={"LIBAWE_WIN32_LIBRARY": "/nonexistent/libawe-win32.so.0"})
+        check_child(self, p, "a missing Win32 layer")
+        self.assertIn("cannot load the libawe Win32 layer, /nonexistent/libawe-win32.so.0 (named "
+                      "by LIBAWE_WIN32_LIBRARY)", p.stdout)
+
+    def test_function_missing_from_an_older_library(self):
+        _lib = libawe._lib
+        _lib.bind(_lib.lib, {"awe_from_the_future": (ctypes.c_int, [], "9.9")}, _lib.SONAME)
+        try:
+            with self.assertRaises(AweError) as cm:
+                _lib.awe_from_the_future()
+            self.assertEqual(cm.exception.errno, errno.ENOSYS)
+            self.assertIn("needs libawe 9.9 or later", str(cm.exception))
+        finally:
+            del _lib.awe_from_the_future
 
 
 class ErrorTest(Errors, unittest.TestCase):
@@ -430,7 +482,17 @@ class WindowTest(Errors, unittest.TestCase):
             if e.errno in (errno.EOPNOTSUPP, errno.ENOMEM, errno.EPERM):
                 self.skipTest(f"no large frames here: {e}")
             raise
-        with f, Window(2, large=True) as w:
+        with f:
+            try:
+                w = Window(2, large=True)
+            except AweError as e:
+                if e.errno == errno.EPERM:  # the window counts against RLIMIT_MEMLOCK too
+                    self.skipTest(f"no room under RLIMIT_MEMLOCK for a large window: {e}")
+                raise
+            self.large_window(f, w, large)
+
+    def large_window(self, f, w, large):
+        with w:
             self.assertTrue(f.large and w.large)
             self.assertTrue(all(n & libawe.FRAME_LARGE for n in f))
             self.assertEqual((w.slot_size, w.size, w.base % large), (large, 2 * large, 0))

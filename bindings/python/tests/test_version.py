@@ -17,11 +17,11 @@ from common import HERE
 
 def source_root():
     """The libawe source tree: $AWE_SRC, or the one these tests are in."""
-    candidates = [os.environ.get("AWE_SRC"), os.path.dirname(os.path.dirname(os.path.dirname(HERE)))]
+    candidates = [os.environ.get("AWE_SRC"), os.path.join(HERE, os.pardir, os.pardir, os.pardir)]
     for root in filter(None, candidates):
         if os.path.exists(os.path.join(root, "meson.build")) and \
                 os.path.exists(os.path.join(root, "bindings", "python", "pyproject.toml")):
-            return root
+            return os.path.abspath(root)
     raise unittest.SkipTest("no libawe source tree (set AWE_SRC): cannot read project()")
 
 

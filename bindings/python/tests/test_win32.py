@@ -52,7 +52,7 @@ class ErrorCodeTest(Win32Case):
         self.assertFails(w.MapUserPhysicalPages(None, 1, None), w.ERROR_INVALID_PARAMETER,
                          "MapUserPhysicalPages outside any region")
         self.assertFails(w.VirtualFree(None, 0, w.MEM_DECOMMIT | w.MEM_RELEASE),
-                         w.ERROR_INVALID_PARAMETER, "VirtualFree(both MEM_DECOMMIT and MEM_RELEASE)")
+                         w.ERROR_INVALID_PARAMETER, "VirtualFree(MEM_DECOMMIT | MEM_RELEASE)")
         self.assertFails(w.VirtualFree(None, 0, w.MEM_RELEASE), w.ERROR_INVALID_ADDRESS,
                          "VirtualFree(NULL)")
 
