@@ -76,7 +76,8 @@ def header_constants(text):
         name, fnlike, value = m.groups()
         if fnlike or not value.strip() or name.endswith("_H") or value.lstrip().startswith('"'):
             continue
-        if name in ("AWE_API", "AWE_WIN32_API"):
+        # Attribute macros, not constants.
+        if name in ("AWE_API", "AWE_WIN32_API", "AWE_WIN32_NAMELESS"):
             continue
         names.add(name)
     for body in re.findall(r"enum\s*\w*\s*\{(.*?)\}", text, flags=re.S):
