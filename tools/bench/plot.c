@@ -62,12 +62,16 @@ struct chart {
 	size_t np;
 };
 
+#define PNG_TERMINAL "pngcairo size 1200,%d noenhanced font 'sans,10'"
+
+/* gnuplot's terminal for @file, a format with the height; NULL when its
+ * name ends in neither .png nor .svg. */
 static const char *terminal_for(const char *file)
 {
 	const char *dot = strrchr(file, '.');
 
 	if (dot && !strcasecmp(dot, ".png"))
-		return "pngcairo size 1200,%d noenhanced font 'sans,10'";
+		return PNG_TERMINAL;
 	if (dot && !strcasecmp(dot, ".svg"))
 		return "svg size 1200,%d dynamic noenhanced font 'sans,10'";
 	return NULL;
@@ -362,12 +366,14 @@ static void build(struct chart *ch, const struct report *rp)
 
 static void script(FILE *f, const struct chart *ch, const struct report *rp, const char *file)
 {
+	const char *term = terminal_for(file);
 	char sz[32], title[512];
 	double span = 0;
 
 	fmt_size(sz, sizeof(sz), rp->summary_size);
 	fprintf(f, "# awe-bench's chart: `gnuplot FILE` draws it.\nset terminal ");
-	fprintf(f, terminal_for(file), 120 + 390 * (int)ch->np);
+	/* --plot checked the name; a script alone draws to a PNG. */
+	fprintf(f, term ? term : PNG_TERMINAL, 120 + 390 * (int)ch->np);
 	fprintf(f, "\nset output ");
 	quoted(f, file);
 	snprintf(title, sizeof(title),
